@@ -1,0 +1,300 @@
+//! The one error type of the tool, and the RFC 6749 §5.2 error body.
+//!
+//! Every variant is a failure the user can act on; its `Display` says what happened and what to do.
+//! No variant holds a secret: token responses never become part of an error.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// An OAuth 2.0 error response: the token endpoint's JSON body (RFC 6749 §5.2) or the
+/// callback's `error` parameters (RFC 6749 §4.1.2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The error code, e.g. `invalid_grant`.
+    pub error: String,
+    /// `error_description`: text for the developer.
+    pub description: Option<String>,
+    /// `error_uri`: a page about the error.
+    pub uri: Option<String>,
+}
+
+impl OAuthError {
+    /// Reads an RFC 6749 §5.2 JSON body; `None` if it is not one.
+    pub fn from_json(body: &str) -> Option<OAuthError> {
+        let value: serde_json::Value = serde_json::from_str(body).ok()?;
+        let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        Some(OAuthError { error: field("error")?, description: field("error_description"), uri: field("error_uri") })
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error)?;
+        if let Some(description) = &self.description {
+            write!(f, ": {description}")?;
+        }
+        if let Some(uri) = &self.uri {
+            write!(f, " (see {uri})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Which call to the authorization server failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// Exchanging the authorization code (RFC 6749 §4.1.3).
+    AuthorizationCode,
+    /// Refreshing the tokens (RFC 6749 §6).
+    Refresh,
+    /// Revoking a token (RFC 7009) or the Keycloak logout.
+    Revoke,
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Grant::AuthorizationCode => "the token exchange",
+            Grant::Refresh => "the token refresh",
+            Grant::Revoke => "the token revocation",
+        })
+    }
+}
+
+/// Everything that can go wrong, one variant per thing the user can do something about.
+#[derive(Debug)]
+pub enum Error {
+    /// The command line is wrong.
+    Usage(String),
+    /// A configuration variable is missing or invalid.
+    Config {
+        /// The variable, e.g. `CLIENT_ID`.
+        var: &'static str,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The `--env-file` (or `.env`) cannot be read or parsed.
+    EnvFile {
+        /// The file.
+        path: PathBuf,
+        /// What dotenvy said.
+        message: String,
+    },
+    /// Another process holds the callback port.
+    PortInUse {
+        /// The port of REDIRECT_URI.
+        port: u16,
+    },
+    /// Binding the callback port needs privileges.
+    PortPermission {
+        /// The port of REDIRECT_URI.
+        port: u16,
+    },
+    /// The callback server could not start for another reason.
+    Listen {
+        /// The address it tried.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// No callback arrived within `--timeout`.
+    Timeout {
+        /// How long it waited, in seconds.
+        seconds: u64,
+        /// Whether a callback with a wrong `state` was seen meanwhile.
+        saw_wrong_state: bool,
+    },
+    /// The authorization server redirected back with `error=` (the user denied, a bad scope, …).
+    Authorization(OAuthError),
+    /// The token endpoint answered with an RFC 6749 §5.2 error.
+    OAuth {
+        /// Which call it was.
+        grant: Grant,
+        /// The error body.
+        error: OAuthError,
+    },
+    /// A server answered with an unexpected status and a body that is not an OAuth error.
+    Status {
+        /// What the request was for, e.g. `the token exchange` or `GET https://…/v2/account`.
+        what: String,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, without secrets.
+        excerpt: String,
+    },
+    /// A success answer of the token endpoint that is not a valid token response. The body is not kept:
+    /// it may hold tokens.
+    BadTokenResponse {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The API rejected the access token even after a refresh.
+    Unauthorized {
+        /// The URL called.
+        url: String,
+    },
+    /// The access token lacks the scope an API call needs (HTTP 403).
+    Forbidden {
+        /// The URL called.
+        url: String,
+        /// The scope the token was granted, if known.
+        scope: Option<String>,
+    },
+    /// The network request failed (DNS, connection, TLS, timeout).
+    Http {
+        /// What the request was for.
+        what: String,
+        /// ureq's error.
+        source: ureq::Error,
+    },
+    /// No tokens are stored for this client.
+    NotSignedIn,
+    /// The stored refresh token is dead (used, expired or revoked).
+    SessionExpired(OAuthError),
+    /// The token store could not be read or written.
+    Store {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A stored token file exists but is not valid; it is left untouched.
+    StoreCorrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The process exit code: 2 for usage and configuration errors, 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A hint for an OAuth error code, per SIPGATE.md's troubleshooting list.
+fn hint(grant: Grant, code: &str) -> &'static str {
+    match (grant, code) {
+        (_, "unauthorized_client" | "invalid_client") => {
+            "check CLIENT_ID and CLIENT_SECRET against your client at https://console.sipgate.com"
+        }
+        (Grant::AuthorizationCode, "invalid_grant") => {
+            "the code expired, was used already, or REDIRECT_URI differs from the one registered — start the sign-in again"
+        }
+        (Grant::Refresh, "invalid_grant") => "the refresh token is no longer valid — run `sipgate-oauth login`",
+        (_, "invalid_scope") => "check OAUTH_SCOPE against the scopes your client may request",
+        _ => "see the error above; run with -v for the full exchange",
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(message) => write!(f, "{message} — see `sipgate-oauth --help`"),
+            Error::Config { var, message } => write!(f, "{var}: {message}"),
+            Error::EnvFile { path, message } => write!(f, "cannot read {}: {message}", path.display()),
+            Error::PortInUse { port } => write!(
+                f,
+                "port {port} is already in use — is another sipgate-oauth running? \
+                 Stop it, or change REDIRECT_URI (and PORT) to a free port and register that URI for your client"
+            ),
+            Error::PortPermission { port } => write!(
+                f,
+                "permission denied to listen on port {port} — ports below 1024 need privileges; \
+                 use a port above 1024 in REDIRECT_URI (and PORT) and register that URI for your client"
+            ),
+            Error::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            Error::Timeout { seconds, saw_wrong_state } => {
+                write!(f, "no sign-in arrived within {seconds} s. ")?;
+                if *saw_wrong_state {
+                    write!(
+                        f,
+                        "A callback came with a state that does not match this sign-in: \
+                         use the URL printed by this run, not one from an earlier run or a refreshed tab. "
+                    )?;
+                }
+                write!(
+                    f,
+                    "If the browser showed \"Invalid parameter: redirect_uri\", REDIRECT_URI is not registered \
+                     for this client: add it exactly at https://console.sipgate.com (Clients → your client → \
+                     redirect URIs). Use --timeout to wait longer"
+                )
+            }
+            Error::Authorization(error) => {
+                write!(f, "the authorization server refused the sign-in: {error}")?;
+                if error.error == "access_denied" {
+                    write!(f, " — the sign-in was cancelled or consent was denied; run again to retry")?;
+                }
+                Ok(())
+            }
+            Error::OAuth { grant, error } => {
+                write!(f, "{grant} failed: {error} — {}", hint(*grant, &error.error))
+            }
+            Error::Status { what, status, excerpt } => {
+                write!(f, "{what} failed with HTTP {status}")?;
+                if !excerpt.is_empty() {
+                    write!(f, ": {excerpt}")?;
+                }
+                Ok(())
+            }
+            Error::BadTokenResponse { reason } => {
+                write!(f, "the token endpoint sent an invalid answer: {reason} (is TOKEN_URL right?)")
+            }
+            Error::Unauthorized { url } => write!(
+                f,
+                "{url} rejected the access token even after a refresh (HTTP 401) — run `sipgate-oauth login`"
+            ),
+            Error::Forbidden { url, scope } => {
+                write!(f, "{url} refused the call (HTTP 403): the token lacks the scope it needs")?;
+                if let Some(scope) = scope {
+                    write!(f, " (granted: {scope})")?;
+                }
+                write!(f, " — add the scope to OAUTH_SCOPE and your client, then sign in again")
+            }
+            Error::Http { what, source } => write!(f, "{what} failed: {source}"),
+            Error::NotSignedIn => f.write_str("not signed in — run `sipgate-oauth login`"),
+            Error::SessionExpired(error) => {
+                write!(f, "the stored sign-in has expired or was revoked ({error}) — run `sipgate-oauth login`")
+            }
+            Error::Store { path, source } => write!(f, "token store {}: {source}", path.display()),
+            Error::StoreCorrupt { path, reason } => write!(
+                f,
+                "token file {} is not valid ({reason}); it was left as it is — \
+                 inspect or remove it, then run `sipgate-oauth login`",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oauth_error_body_is_read_and_shown_with_a_hint() {
+        let body = r#"{"error":"unauthorized_client","error_description":"Invalid client secret"}"#;
+        let error = OAuthError::from_json(body).unwrap();
+        let shown = Error::OAuth { grant: Grant::AuthorizationCode, error }.to_string();
+        assert_eq!(
+            shown,
+            "the token exchange failed: unauthorized_client: Invalid client secret — \
+             check CLIENT_ID and CLIENT_SECRET against your client at https://console.sipgate.com"
+        );
+        assert_eq!(OAuthError::from_json("<html>Bad Gateway</html>"), None);
+        assert_eq!(OAuthError::from_json(r#"{"message":"x"}"#), None);
+    }
+
+    #[test]
+    fn configuration_errors_exit_with_2() {
+        assert_eq!(Error::Config { var: "CLIENT_ID", message: "missing".into() }.exit_code(), 2);
+        assert_eq!(Error::NotSignedIn.exit_code(), 1);
+    }
+}
