@@ -245,10 +245,9 @@ impl fmt::Display for Error {
             Error::BadTokenResponse { reason } => {
                 write!(f, "the token endpoint sent an invalid answer: {reason} (is TOKEN_URL right?)")
             }
-            Error::Unauthorized { url } => write!(
-                f,
-                "{url} rejected the access token even after a refresh (HTTP 401) — run `sipgate-oauth login`"
-            ),
+            Error::Unauthorized { url } => {
+                write!(f, "{url} rejected the access token even after a refresh (HTTP 401) — run `sipgate-oauth login`")
+            }
             Error::Forbidden { url, scope } => {
                 write!(f, "{url} refused the call (HTTP 403): the token lacks the scope it needs")?;
                 if let Some(scope) = scope {

@@ -71,10 +71,7 @@ fn decode_component(raw: &str) -> Result<String, DecodeError> {
         }
     }
     let spaced = raw.replace('+', " ");
-    percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|value| value.into_owned())
-        .map_err(|_| DecodeError::NotUtf8)
+    percent_decode_str(&spaced).decode_utf8().map(|value| value.into_owned()).map_err(|_| DecodeError::NotUtf8)
 }
 
 /// The value of `key` if it appears exactly once; `Err(())` if it appears more than once.
