@@ -1,0 +1,140 @@
+// A real, independent OAuth 2.0 authorization server for sipgate-oauth's peer tests:
+// panva's oidc-provider (certified OpenID Provider), configured like sipgate's Keycloak
+// as far as the CLI can tell, plus a tiny protected resource standing in for the sipgate API.
+//
+// Usage: node server.js [PORT]        (PORT may be 0: a free port is chosen; default 0)
+// Environment (all optional):
+//   PEER_CLIENT_ID, PEER_CLIENT_SECRET  the one registered client (defaults below)
+//   PEER_SCOPE                          the OAUTH_SCOPE it suggests (default below)
+//   PEER_TOKEN_LOG                      file to append every issued token value to, one a line,
+//                                       so a test can check that none of them leaks
+//
+// Once listening it prints .env lines on stdout (AUTH_URL=…, TOKEN_URL=…, …) and then
+// the line `# peer ready on http://127.0.0.1:PORT`. Everything else goes to stderr.
+//
+// What the CLI meets here:
+// - authorization code flow only, PKCE required (S256; oidc-provider accepts no other method);
+// - one confidential client, `application_type: 'native'`, token_endpoint_auth_method
+//   client_secret_post, registered redirect URI http://127.0.0.1/oauth. For native clients
+//   oidc-provider ignores the port of a loopback redirect URI (RFC 8252 §7.3), so the CLI's
+//   REDIRECT_URI=http://127.0.0.1:0/oauth with a port picked at run time is accepted;
+// - a refresh token with every code exchange (issueRefreshToken below), so the CLI's refresh works;
+// - the development login and consent pages (any login and password sign in);
+// - GET /v2/account with `Authorization: Bearer <access token>` answers the sipgate-like JSON,
+//   401 with a WWW-Authenticate challenge otherwise.
+//
+// Suggested OAUTH_SCOPE: "openid offline_access account:read". Without a `prompt` parameter
+// oidc-provider keeps offline_access for a code flow; the consent page grants it.
+import { appendFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+
+import Provider from 'oidc-provider';
+
+const CLIENT_ID = process.env.PEER_CLIENT_ID || 'sipgate-oauth-peer';
+const CLIENT_SECRET = process.env.PEER_CLIENT_SECRET || 'peer-secret-7f3c9a1e5b2d4c68';
+const SCOPE = process.env.PEER_SCOPE || 'openid offline_access account:read';
+const TOKEN_LOG = process.env.PEER_TOKEN_LOG;
+const requestedPort = Number(process.argv[2] ?? process.env.PORT ?? 0);
+
+const log = (...args) => console.error('[peer]', ...args);
+
+// Listen first, so that port 0 can be resolved before the issuer (which contains the port) is fixed.
+let handler = (_req, res) => { res.statusCode = 503; res.end(); };
+const server = createServer((req, res) => handler(req, res));
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(requestedPort, '127.0.0.1', resolve);
+});
+const { port } = server.address();
+const issuer = `http://127.0.0.1:${port}`;
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    application_type: 'native',
+    redirect_uris: ['http://127.0.0.1/oauth'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_post',
+  }],
+  scopes: ['openid', 'offline_access', 'account:read'],
+  pkce: { required: () => true },
+  // Keycloak issues a refresh token with every code exchange; so does this peer.
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  features: {
+    devInteractions: { enabled: true },
+  },
+  // Throw-away keys for signing cookies; nothing here outlives the process.
+  cookies: { keys: [randomBytes(32).toString('hex')] },
+});
+
+// Log what happens (never token or secret values) so a failing test can show why.
+for (const event of ['authorization.error', 'grant.error', 'server_error', 'userinfo.error']) {
+  provider.on(event, (_ctx, err) => log(event, err.error || err.name, '-', err.error_description || err.message));
+}
+provider.on('grant.success', (ctx) => log('grant.success', ctx.oidc.params.grant_type));
+
+// Note every issued token (when asked to) by reading the token endpoint's response.
+provider.use(async (ctx, next) => {
+  await next();
+  if (TOKEN_LOG && ctx.path === '/token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    const values = ['access_token', 'refresh_token', 'id_token'].map((k) => ctx.body[k]).filter(Boolean);
+    if (values.length) appendFileSync(TOKEN_LOG, `${values.join('\n')}\n`);
+  }
+});
+
+// The protected resource: a sipgate-like GET /v2/account, checked against the provider's own token store.
+provider.use(async (ctx, next) => {
+  if (ctx.path !== '/v2/account') return next();
+  const deny = (status, error, description) => {
+    ctx.status = status;
+    ctx.set('WWW-Authenticate', `Bearer realm="peer", error="${error}", error_description="${description}"`);
+    ctx.body = { error, error_description: description };
+    log('GET /v2/account ->', status, error);
+  };
+  if (ctx.method !== 'GET') return deny(405, 'invalid_request', 'GET only');
+  const match = /^bearer ([^\s]+)$/i.exec(ctx.get('authorization'));
+  if (!match) return deny(401, 'invalid_request', 'no bearer token');
+  let token;
+  try {
+    token = await provider.AccessToken.find(match[1]);
+  } catch {
+    token = undefined;
+  }
+  if (!token || token.isExpired) return deny(401, 'invalid_token', 'unknown or expired access token');
+  if (token.clientId !== CLIENT_ID) return deny(401, 'invalid_token', 'token of another client');
+  if (!String(token.scope ?? '').split(' ').includes('account:read')) {
+    return deny(403, 'insufficient_scope', 'account:read needed');
+  }
+  ctx.body = {
+    company: 'Peer', mainProductType: 'BASIC', logoUrl: '', verified: true,
+  };
+  log('GET /v2/account -> 200');
+  return undefined;
+});
+
+// One line per request on stderr: method, path (no query: it carries codes) and status.
+provider.use(async (ctx, next) => {
+  await next();
+  log(ctx.method, ctx.path, '->', ctx.status);
+});
+
+handler = provider.callback();
+
+const env = [
+  `AUTH_URL=${issuer}/auth`,
+  `TOKEN_URL=${issuer}/token`,
+  `TEST_API_ENDPOINT=${issuer}/v2/account`,
+  `CLIENT_ID=${CLIENT_ID}`,
+  `CLIENT_SECRET=${CLIENT_SECRET}`,
+  `OAUTH_SCOPE="${SCOPE}"`,
+  'REDIRECT_URI=http://127.0.0.1:0/oauth',
+  `# peer ready on ${issuer}`,
+];
+process.stdout.write(`${env.join('\n')}\n`);
+
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
