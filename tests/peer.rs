@@ -1,0 +1,230 @@
+//! sipgate-oauth against a real, independent authorization server: panva's oidc-provider
+//! (tests/peer/server.js), signed in through by a scripted browser (tests/peer/browser-login.js).
+//!
+//! Ignored by plain `cargo test`; run `.ci/peer-setup` once, then
+//! `cargo test --test peer -- --ignored` (add `--nocapture` for timings).
+//!
+//! The peer suggests OAUTH_SCOPE="openid offline_access account:read"; it issues opaque access
+//! and refresh tokens and an id_token (a JWT), logs every issued token value to a file of the
+//! test's, and serves a sipgate-like GET /v2/account answering company "Peer".
+
+#[path = "peer/support.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+fn start_peer(dir: &TempDir) -> Announced {
+    require_setup(false);
+    let mut cmd = Command::new("node");
+    cmd.arg(peer_dir().join("server.js")).arg("0").current_dir(peer_dir()).env("PEER_TOKEN_LOG", dir.path("tokens.log"));
+    start_announcing("oidc-provider peer", cmd, dir.path("peer.log"), Duration::from_secs(30), |lines| {
+        lines.last().is_some_and(|l| l.starts_with("# peer ready"))
+    })
+}
+
+/// The peer's .env lines as an env file for the CLI, with `overrides` replacing values.
+fn env_file(dir: &TempDir, peer: &Announced, overrides: &[(&str, &str)]) -> std::path::PathBuf {
+    let path = dir.path("sipgate.env");
+    let mut vars: Vec<(&str, &str)> = ["AUTH_URL", "TOKEN_URL", "TEST_API_ENDPOINT", "CLIENT_ID", "CLIENT_SECRET", "OAUTH_SCOPE", "REDIRECT_URI"]
+        .iter()
+        .map(|k| (*k, peer.var(k)))
+        .collect();
+    for (k, v) in overrides {
+        match vars.iter_mut().find(|(key, _)| key == k) {
+            Some(slot) => slot.1 = v,
+            None => vars.push((k, v)),
+        }
+    }
+    write_env_file(&path, &vars);
+    path
+}
+
+fn login_browser(dir: &TempDir) -> std::path::PathBuf {
+    let script = peer_dir().join("browser-login.js");
+    browser_wrapper(dir, "browser-login", &format!("node '{}'", script.display()))
+}
+
+/// Every token value the peer issued (access, refresh, id tokens).
+fn issued_tokens(dir: &TempDir) -> Vec<String> {
+    std::fs::read_to_string(dir.path("tokens.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn assert_no_leaks(run: &Run, secret: &str, tokens: &[String]) {
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(!text.contains(secret), "the client secret appears on {stream}:\n{}", run.describe());
+        for token in tokens {
+            assert!(!text.contains(token.as_str()), "an issued token appears on {stream}:\n{}", run.describe());
+        }
+        assert!(!text.contains("eyJ"), "something JWT-like appears on {stream}:\n{}", run.describe());
+    }
+}
+
+fn assert_two_peer_documents(run: &Run) {
+    let docs = json_documents(&run.stdout);
+    assert_eq!(docs.len(), 2, "two API responses on stdout:\n{}", run.describe());
+    for doc in &docs {
+        assert_eq!(doc["company"], "Peer", "{}", run.describe());
+        assert_eq!(doc["mainProductType"], "BASIC");
+        assert_eq!(doc["verified"], true);
+    }
+}
+
+/// What the peer saw: a code exchange, a refresh, two good API calls.
+fn assert_peer_saw_full_flow(peer: &Announced) {
+    let log = peer.log();
+    assert!(log.contains("grant.success authorization_code"), "no code exchange at the peer:\n{log}");
+    assert!(log.contains("grant.success refresh_token"), "no refresh at the peer:\n{log}");
+    assert_eq!(log.matches("GET /v2/account -> 200").count(), 2, "two API calls at the peer:\n{log}");
+}
+
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn full_flow_against_oidc_provider() {
+    let started = Instant::now();
+    let dir = TempDir::new("peer-flow");
+    let peer = start_peer(&dir);
+    let env = env_file(&dir, &peer, &[]);
+    let browser = login_browser(&dir);
+    let run = run(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &browser),
+        Duration::from_secs(120),
+    );
+    let browser_exit = browser_status(&dir, "browser-login", Duration::from_secs(30));
+    assert_eq!(run.code(), Some(0), "{}\n--- browser ---\n{}\n--- peer ---\n{}", run.describe(), browser_log(&dir, "browser-login"), peer.log());
+    assert_two_peer_documents(&run);
+    assert_eq!(browser_exit, Some(0), "browser-login.js:\n{}", browser_log(&dir, "browser-login"));
+    assert!(
+        browser_log(&dir, "browser-login").to_lowercase().contains("sign"),
+        "the callback page says the sign-in completed:\n{}",
+        browser_log(&dir, "browser-login")
+    );
+
+    // The authorization URL on stderr, on a line of its own, is a proper PKCE request to the peer.
+    let auth = url_line(&run.stderr, peer.var("AUTH_URL")).unwrap_or_else(|| panic!("no authorization URL line:\n{}", run.describe()));
+    assert_eq!(query_param(auth, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(query_param(auth, "response_type").as_deref(), Some("code"));
+    assert_eq!(query_param(auth, "client_id").as_deref(), Some(peer.var("CLIENT_ID")));
+    let redirect = query_param(auth, "redirect_uri").expect("redirect_uri");
+    assert!(redirect.starts_with("http://127.0.0.1:") && !redirect.starts_with("http://127.0.0.1:0/"), "a real port: {redirect}");
+
+    assert_peer_saw_full_flow(&peer);
+    let tokens = issued_tokens(&dir);
+    assert!(tokens.len() >= 4, "the peer logged the issued tokens: {} values", tokens.len());
+    assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &tokens);
+    eprintln!("peer full flow: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
+}
+
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn fixed_loopback_port_against_oidc_provider() {
+    let started = Instant::now();
+    let dir = TempDir::new("peer-port");
+    let peer = start_peer(&dir);
+    // A port that was free a moment ago; the peer accepts any loopback port for this native client.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let redirect = format!("http://127.0.0.1:{port}/oauth");
+    let env = env_file(&dir, &peer, &[("REDIRECT_URI", &redirect), ("PORT", &port)]);
+    let run = run(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir)),
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code(), Some(0), "{}\n--- browser ---\n{}\n--- peer ---\n{}", run.describe(), browser_log(&dir, "browser-login"), peer.log());
+    assert_two_peer_documents(&run);
+    let auth = url_line(&run.stderr, peer.var("AUTH_URL")).expect("authorization URL line");
+    assert_eq!(query_param(auth, "redirect_uri").as_deref(), Some(redirect.as_str()));
+    assert_peer_saw_full_flow(&peer);
+    assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &issued_tokens(&dir));
+    eprintln!("peer fixed port: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
+}
+
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn wrong_client_secret_is_invalid_client() {
+    let started = Instant::now();
+    let dir = TempDir::new("peer-secret");
+    let peer = start_peer(&dir);
+    let wrong = "not-the-peer-secret-0a1b2c3d";
+    let env = env_file(&dir, &peer, &[("CLIENT_SECRET", wrong)]);
+    let run = run(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir)),
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    assert!(run.stderr.contains("invalid_client") || run.stderr.contains("CLIENT_SECRET"), "stderr names the cause:\n{}", run.describe());
+    assert!(json_documents(&run.stdout).is_empty(), "no API response on stdout:\n{}", run.describe());
+    assert!(peer.log().contains("grant.error invalid_client"), "the peer refused the client:\n{}", peer.log());
+    assert_no_leaks(&run, wrong, &issued_tokens(&dir));
+    assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &[]);
+    eprintln!("peer wrong secret: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
+}
+
+/// `--no-browser`: the URL printed on stderr, opened by "someone else", completes the flow.
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn no_browser_printed_url_completes_the_flow() {
+    let started = Instant::now();
+    let dir = TempDir::new("peer-nobrowser");
+    let peer = start_peer(&dir);
+    let env = env_file(&dir, &peer, &[]);
+    // A $BROWSER that must not be run.
+    let trap = browser_wrapper(&dir, "trap", "true");
+    let mut cmd = cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60", "--no-browser"], &trap);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let guard_pid = child.id();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out_t = thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let (tx, rx) = mpsc::channel::<String>();
+    let err_t = thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let auth_prefix = peer.var("AUTH_URL").to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) if line.trim().starts_with(&auth_prefix) => break line.trim().to_string(),
+            Ok(_) => continue,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no authorization URL on stderr within 30 s (pid {guard_pid})");
+            }
+        }
+    };
+    let login = Command::new("node").arg(peer_dir().join("browser-login.js")).arg(&url).output().unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("the CLI did not finish");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let run = Run { status, stdout: out_t.join().unwrap(), stderr: err_t.join().unwrap(), elapsed: started.elapsed() };
+    assert!(login.status.success(), "browser-login.js: {}", String::from_utf8_lossy(&login.stderr));
+    assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
+    assert_two_peer_documents(&run);
+    assert!(!dir.path("trap.status").exists(), "--no-browser still ran $BROWSER");
+    assert_peer_saw_full_flow(&peer);
+    assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &issued_tokens(&dir));
+    eprintln!("peer --no-browser: test {:?}", started.elapsed());
+}
