@@ -4,5 +4,6 @@
 pub mod error;
 pub mod query;
 pub mod secret;
+pub mod store;
 
 pub use error::{Error, OAuthError};
