@@ -189,7 +189,11 @@ impl Store {
     ///
     /// Creates the directory mode 0700 if it is missing and tightens an existing one that others can
     /// access; writes a temp file created mode 0600 in the same directory, fsyncs it, renames it over the
-    /// token file and fsyncs the directory. The tokens must belong to this store's token URL and client id.
+    /// token file and fsyncs the directory. Temp files left by killed processes are not cleaned up.
+    ///
+    /// # Panics
+    /// If `tokens` belong to another token URL or client id than the store: that is a bug of the caller, and
+    /// the file would be one that [`Store::load`] rejects.
     pub fn save(&self, tokens: &StoredTokens) -> Result<(), Error> {
         assert!(
             tokens.token_url == self.token_url && tokens.client_id == self.client_id,

@@ -39,7 +39,7 @@ fn token_set(which: usize) -> StoredTokens {
 
 /// The worker side. `crash:<dir>`: save the two token sets alternately forever, printing `saved <n>` after
 /// each save. `lock:<dir>`: wait for a line on stdin, then add 1 to the counter kept in `access_expires_at`
-/// [`INCREMENTS`] times, each under the lock.
+/// [`INCREMENTS`] times, each under the lock. `save:<dir>`: save once and take the lock once.
 #[test]
 fn worker() {
     let Ok(task) = std::env::var(WORKER_VAR) else { return };
@@ -66,20 +66,51 @@ fn worker() {
                 store.save(&tokens).unwrap();
             }
         }
+        "save" => {
+            // `dir` does not exist yet: save creates it, lock adds the lock file, and a plain file shows
+            // which umask the worker ran with.
+            store.save(&token_set(0)).unwrap();
+            drop(store.lock().unwrap());
+            std::fs::write(Path::new(dir).join("control"), "").unwrap();
+        }
         _ => panic!("unknown worker {kind}"),
     }
 }
 
 fn spawn_worker(kind: &str, dir: &Path) -> Child {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    Command::new(exe)
+    worker_command(Command::new(std::env::current_exe().expect("the test binary knows its path")), kind, dir)
+        .spawn()
+        .expect("the test binary can start itself")
+}
+
+fn worker_command(mut command: Command, kind: &str, dir: &Path) -> Command {
+    command
         .args(["worker", "--exact", "--nocapture", "--test-threads=1"])
         .env(WORKER_VAR, format!("{kind}:{}", dir.display()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the test binary can start itself")
+        .stderr(Stdio::null());
+    command
+}
+
+/// The modes must not depend on the umask: a worker started with umask 000 still creates the directory 0700
+/// and the token and lock files 0600.
+#[test]
+fn modes_hold_with_umask_0() {
+    let temp = TempDir::new();
+    let dir = temp.0.join("new").join("store");
+    let mut shell = Command::new("/bin/sh");
+    shell.args(["-c", "umask 000 && exec \"$0\" \"$@\""]).arg(std::env::current_exe().unwrap());
+    let status = worker_command(shell, "save", &dir).status().expect("/bin/sh runs");
+    assert!(status.success());
+    let mode =
+        |path: &Path| std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions()) & 0o777;
+    assert_eq!(mode(&dir.join("control")), 0o666, "the worker did not run with umask 000");
+    let store = Store::new(dir.clone(), TOKEN_URL, CLIENT_ID);
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(store.path()), 0o600);
+    let lock_file = dir.join(format!("{}.lock", store.path().file_name().unwrap().to_str().unwrap()));
+    assert_eq!(mode(&lock_file), 0o600);
 }
 
 #[test]
