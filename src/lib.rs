@@ -14,5 +14,6 @@ pub mod oauth;
 pub mod pkce;
 pub mod query;
 pub mod secret;
+pub mod store;
 
 pub use error::{Error, OAuthError};
