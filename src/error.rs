@@ -147,6 +147,11 @@ pub enum Error {
         /// ureq's error.
         source: ureq::Error,
     },
+    /// Writing the results to stdout failed (e.g. a closed pipe).
+    Output {
+        /// The cause.
+        source: std::io::Error,
+    },
     /// No tokens are stored for this client.
     NotSignedIn,
     /// The stored refresh token is dead (used, expired or revoked).
@@ -256,6 +261,7 @@ impl fmt::Display for Error {
                 write!(f, " — add the scope to OAUTH_SCOPE and your client, then sign in again")
             }
             Error::Http { what, source } => write!(f, "{what} failed: {source}"),
+            Error::Output { source } => write!(f, "cannot write the output: {source}"),
             Error::NotSignedIn => f.write_str("not signed in — run `sipgate-oauth login`"),
             Error::SessionExpired(error) => {
                 write!(f, "the stored sign-in has expired or was revoked ({error}) — run `sipgate-oauth login`")

@@ -1,0 +1,289 @@
+//! Configuration: read once from the environment and a `.env` file, validated before anything else
+//! happens.
+//!
+//! The keys are those of sipgate's Python example, so its `.env` works unchanged. The real environment
+//! wins over the file. A [`Config`] is immutable once built; every error names the variable at fault.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use http::Uri;
+
+use crate::error::Error;
+use crate::secret::ClientSecret;
+
+/// Where to sign up for a client, shown when CLIENT_ID or CLIENT_SECRET is missing.
+const CONSOLE_HINT: &str = "create a client at https://console.sipgate.com (Clients → New client, then \
+    \"Add redirect uri\") and put its id and secret into .env — or try `sipgate-oauth demo`, which needs neither";
+
+/// The validated configuration of one run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `AUTH_URL`: the authorization endpoint (RFC 6749 §3.1).
+    pub auth_url: String,
+    /// `TOKEN_URL`: the token endpoint (RFC 6749 §3.2).
+    pub token_url: String,
+    /// `TEST_API_ENDPOINT`: the URL called after sign-in (sipgate: `/v2/account`).
+    pub api_endpoint: String,
+    /// `API_BASE_URL`: base of relative API paths; by default TEST_API_ENDPOINT without its last segment.
+    pub api_base: String,
+    /// `REVOKE_URL`: RFC 7009 revocation endpoint; by default derived from TOKEN_URL.
+    pub revoke_url: String,
+    /// `LOGOUT_URL`: Keycloak's logout endpoint; by default derived from TOKEN_URL.
+    pub logout_url: String,
+    /// `CLIENT_ID`.
+    pub client_id: String,
+    /// `CLIENT_SECRET`.
+    pub client_secret: ClientSecret,
+    /// `OAUTH_SCOPE`: space-separated scopes.
+    pub scope: String,
+    /// `REDIRECT_URI`, split into its parts.
+    pub redirect: RedirectUri,
+}
+
+/// A loopback redirect URI (RFC 8252 §7.3): `http://HOST:PORT/PATH` with HOST a loopback name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectUri {
+    /// The host as written: `localhost`, `127.0.0.1`, `[::1]`, …
+    pub host: String,
+    /// The port; 0 means "any free port", and the URI sent to the server then carries the real one.
+    pub port: u16,
+    /// The path the callback arrives on, e.g. `/oauth`.
+    pub path: String,
+}
+
+impl RedirectUri {
+    /// The URI with `port` in place of the configured one.
+    pub fn with_port(&self, port: u16) -> String {
+        format!("http://{}:{port}{}", self.host, self.path)
+    }
+
+    /// Whether the host is the name `localhost` (then both 127.0.0.1 and ::1 are served).
+    pub fn is_localhost_name(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+    }
+}
+
+impl Config {
+    /// Builds the configuration from `lookup` (a variable name → its value). Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        let get = |var: &str| lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let required = |var: &'static str, why: &str| {
+            get(var).ok_or_else(|| Error::Config { var, message: format!("is not set — {why}") })
+        };
+
+        let client_id = required("CLIENT_ID", CONSOLE_HINT)?;
+        let client_secret = ClientSecret::new(required("CLIENT_SECRET", CONSOLE_HINT)?);
+        let url_hint = "set it as in .env.example";
+        let auth_url = endpoint("AUTH_URL", &required("AUTH_URL", url_hint)?)?;
+        let token_url = endpoint("TOKEN_URL", &required("TOKEN_URL", url_hint)?)?;
+        let api_endpoint = endpoint("TEST_API_ENDPOINT", &required("TEST_API_ENDPOINT", url_hint)?)?;
+        let scope = required("OAUTH_SCOPE", "set the scopes to request, e.g. OAUTH_SCOPE=account:read")?;
+        let redirect = redirect_uri(&required("REDIRECT_URI", "e.g. REDIRECT_URI=http://localhost:8080/oauth")?)?;
+
+        if let Some(port) = get("PORT") {
+            let parsed: Option<u16> = port.parse().ok();
+            if parsed != Some(redirect.port) {
+                return Err(Error::Config {
+                    var: "PORT",
+                    message: format!(
+                        "is {port} but REDIRECT_URI uses port {} — they must be the same; \
+                         change PORT, or remove it (REDIRECT_URI alone decides the port)",
+                        redirect.port
+                    ),
+                });
+            }
+        }
+
+        let derived = |var: &'static str, last: &str| match get(var) {
+            Some(url) => endpoint(var, &url),
+            None => Ok(sibling(&token_url, last)),
+        };
+        let revoke_url = derived("REVOKE_URL", "revoke")?;
+        let logout_url = derived("LOGOUT_URL", "logout")?;
+        let api_base = match get("API_BASE_URL") {
+            Some(url) => endpoint("API_BASE_URL", &url)?.trim_end_matches('/').to_owned(),
+            None => parent(&api_endpoint),
+        };
+
+        Ok(Config {
+            auth_url,
+            token_url,
+            api_endpoint,
+            api_base,
+            revoke_url,
+            logout_url,
+            client_id,
+            client_secret,
+            scope,
+            redirect,
+        })
+    }
+
+    /// Loads the configuration: the process environment first, then `env_file` (or `./.env` if it
+    /// exists). A missing `./.env` is fine; a missing `--env-file` is an error.
+    pub fn load(env_file: Option<&Path>) -> Result<Config, Error> {
+        let file = read_env_file(env_file)?;
+        Config::from_lookup(|var| std::env::var(var).ok().or_else(|| file.get(var).cloned()))
+    }
+}
+
+/// Reads a dotenv file into a map without touching the process environment.
+pub fn read_env_file(env_file: Option<&Path>) -> Result<HashMap<String, String>, Error> {
+    let path = match env_file {
+        Some(path) => path,
+        None if Path::new(".env").exists() => Path::new(".env"),
+        None => return Ok(HashMap::new()),
+    };
+    let env_error = |message: String| Error::EnvFile { path: path.to_owned(), message };
+    let iter = dotenvy::from_path_iter(path).map_err(|e| env_error(e.to_string()))?;
+    iter.map(|item| item.map_err(|e| env_error(e.to_string()))).collect()
+}
+
+/// Whether `host` (as in a URL, IPv6 in brackets) is a loopback host: 127.0.0.0/8, ::1 or `localhost`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Parses an endpoint URL: absolute, `https://`, or `http://` on a loopback host only.
+fn endpoint(var: &'static str, value: &str) -> Result<String, Error> {
+    let invalid = |why: &str| Error::Config { var, message: format!("{why} (got {value:?})") };
+    let uri: Uri = value.parse().map_err(|_| invalid("is not a valid URL"))?;
+    let host = uri.host().ok_or_else(|| invalid("is not an absolute URL with a host"))?;
+    match uri.scheme_str() {
+        Some("https") => Ok(value.to_owned()),
+        Some("http") if is_loopback_host(host) => Ok(value.to_owned()),
+        Some("http") => Err(invalid("must use https:// (plain http:// is only allowed for loopback hosts)")),
+        _ => Err(invalid("must start with https://")),
+    }
+}
+
+/// Parses REDIRECT_URI: `http://` on a loopback host, with a port (explicit or 80) and a path.
+fn redirect_uri(value: &str) -> Result<RedirectUri, Error> {
+    let invalid = |why: &str| Error::Config {
+        var: "REDIRECT_URI",
+        message: format!("{why} (got {value:?}); use e.g. http://localhost:8080/oauth and register it for your client"),
+    };
+    let uri: Uri = value.parse().map_err(|_| invalid("is not a valid URL"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(invalid("must start with http:// — the callback is served on this machine"));
+    }
+    let host = uri.host().filter(|h| is_loopback_host(h)).ok_or_else(|| {
+        invalid("must point at this machine (localhost, 127.0.0.1 or [::1]) — the callback server listens there")
+    })?;
+    if uri.query().is_some() || value.contains('#') {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    let path = uri.path();
+    if path == "/" {
+        return Err(invalid("needs a path, like /oauth"));
+    }
+    Ok(RedirectUri { host: host.to_owned(), port: uri.port_u16().unwrap_or(80), path: path.to_owned() })
+}
+
+/// `https://h/a/b/token` + `revoke` → `https://h/a/b/revoke`.
+fn sibling(url: &str, last: &str) -> String {
+    format!("{}/{last}", parent(url))
+}
+
+/// `https://h/v2/account` → `https://h/v2`.
+fn parent(url: &str) -> String {
+    let path_start = url.find("://").map_or(0, |i| i + 3);
+    match url[path_start..].rfind('/') {
+        Some(i) => url[..path_start + i].to_owned(),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &[(&str, &str)] = &[
+        ("TOKEN_URL", "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/token"),
+        ("AUTH_URL", "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/auth"),
+        ("TEST_API_ENDPOINT", "https://api.sipgate.com/v2/account"),
+        ("CLIENT_ID", "my-client"),
+        ("CLIENT_SECRET", "my-secret"),
+        ("OAUTH_SCOPE", "account:read"),
+        ("REDIRECT_URI", "http://localhost:8080/oauth"),
+        ("PORT", "8080"),
+    ];
+
+    fn config_with(changes: &[(&str, &str)]) -> Result<Config, Error> {
+        let mut vars: HashMap<String, String> = EXAMPLE.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        for (key, value) in changes {
+            vars.insert(key.to_string(), value.to_string());
+        }
+        Config::from_lookup(|var| vars.get(var).cloned())
+    }
+
+    fn config_error(changes: &[(&str, &str)]) -> String {
+        config_with(changes).expect_err("the change makes the config invalid").to_string()
+    }
+
+    #[test]
+    fn the_python_examples_env_is_accepted() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!(config.redirect, RedirectUri { host: "localhost".into(), port: 8080, path: "/oauth".into() });
+        assert_eq!(config.api_base, "https://api.sipgate.com/v2");
+        assert_eq!(
+            config.revoke_url,
+            "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/revoke"
+        );
+        assert_eq!(
+            config.logout_url,
+            "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/logout"
+        );
+        assert_eq!(config.client_secret.secret(), "my-secret");
+    }
+
+    #[test]
+    fn missing_client_id_points_to_the_console_and_demo() {
+        let message = config_error(&[("CLIENT_ID", "")]);
+        assert!(message.starts_with("CLIENT_ID: is not set"), "{message}");
+        assert!(message.contains("console.sipgate.com") && message.contains("sipgate-oauth demo"), "{message}");
+    }
+
+    #[test]
+    fn port_must_match_the_redirect_uri() {
+        let message = config_error(&[("PORT", "9090")]);
+        assert!(message.starts_with("PORT: is 9090 but REDIRECT_URI uses port 8080"), "{message}");
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(
+            config_error(&[("TOKEN_URL", "http://login.sipgate.com/token")])
+                .starts_with("TOKEN_URL: must use https://")
+        );
+        assert!(config_with(&[("TOKEN_URL", "http://127.0.0.5:9/token")]).is_ok());
+        assert!(config_with(&[("TOKEN_URL", "http://[::1]:9/token")]).is_ok());
+        assert!(config_error(&[("AUTH_URL", "not a url")]).starts_with("AUTH_URL: is not"));
+        assert!(config_error(&[("AUTH_URL", "ftp://localhost/x")]).starts_with("AUTH_URL: must start with https://"));
+    }
+
+    #[test]
+    fn redirect_uri_must_be_a_loopback_http_url_with_a_path() {
+        assert!(config_error(&[("REDIRECT_URI", "https://localhost:8080/oauth")]).contains("must start with http://"));
+        assert!(
+            config_error(&[("REDIRECT_URI", "http://example.com:8080/oauth")]).contains("must point at this machine")
+        );
+        assert!(config_error(&[("REDIRECT_URI", "http://localhost:8080")]).contains("needs a path"));
+        let default_port = config_with(&[("REDIRECT_URI", "http://127.0.0.1/cb"), ("PORT", "80")]).unwrap();
+        assert_eq!(default_port.redirect.port, 80);
+        let any_port = config_with(&[("REDIRECT_URI", "http://[::1]:0/cb"), ("PORT", "")]).unwrap();
+        assert_eq!(any_port.redirect.with_port(4242), "http://[::1]:4242/cb");
+    }
+
+    #[test]
+    fn overrides_replace_derived_urls() {
+        let config =
+            config_with(&[("API_BASE_URL", "https://api.example.test/v3/"), ("REVOKE_URL", "https://x.test/r")])
+                .unwrap();
+        assert_eq!(config.api_base, "https://api.example.test/v3");
+        assert_eq!(config.revoke_url, "https://x.test/r");
+    }
+}

@@ -1,0 +1,579 @@
+//! The token store: the tokens of one (token URL, client id) at rest, in one JSON file.
+//!
+//! It promises that a token file is created mode 0600 inside a 0700 directory, with no moment where it is
+//! readable by others; that a write is atomic (temp file in the same directory, fsync, rename, fsync of the
+//! directory), so a crash leaves the old file or the new one, never a partial one; and that a file it cannot
+//! read is reported and left as it is, never overwritten or deleted behind the user's back. The client
+//! secret is never stored. [`Store::lock`] serialises read-modify-write cycles (a refresh) across processes;
+//! [`Store::save`] on its own is atomic but does not lock.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::secret::{AccessToken, RefreshToken};
+
+/// The version of the file format written by [`StoredTokens::to_json`].
+const FORMAT_VERSION: u64 = 1;
+
+/// What is kept for one (token URL, client id): never the client secret.
+///
+/// `Debug` shows no token: [`AccessToken`] and [`RefreshToken`] redact themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTokens {
+    /// The token endpoint the tokens came from.
+    pub token_url: String,
+    /// The OAuth client they were issued to (RFC 6749 §2.2).
+    pub client_id: String,
+    /// The access token (RFC 6749 §5.1).
+    pub access_token: AccessToken,
+    /// When the access token expires, in unix seconds; `None` if the server did not say (`expires_in`).
+    pub access_expires_at: Option<u64>,
+    /// The refresh token (RFC 6749 §5.1, §6), if one was issued.
+    pub refresh_token: Option<RefreshToken>,
+    /// When the refresh token expires, in unix seconds (Keycloak's `refresh_expires_in`), if known.
+    pub refresh_expires_at: Option<u64>,
+    /// The granted scope (RFC 6749 §5.1), if the server named it.
+    pub scope: Option<String>,
+    /// The token type (RFC 6749 §7.1), e.g. `Bearer`.
+    pub token_type: String,
+}
+
+impl StoredTokens {
+    /// The file format: a pretty-printed JSON object with the fields in a fixed order and `"version": 1`.
+    /// Absent optional values are written as `null`.
+    pub fn to_json(&self) -> String {
+        let string = |value: &str| Value::from(value).to_string();
+        let optional_string = |value: Option<&str>| value.map_or_else(|| "null".to_owned(), string);
+        let optional_number = |value: Option<u64>| value.map_or_else(|| "null".to_owned(), |n| n.to_string());
+        let fields = [
+            ("version", FORMAT_VERSION.to_string()),
+            ("token_url", string(&self.token_url)),
+            ("client_id", string(&self.client_id)),
+            ("token_type", string(&self.token_type)),
+            ("access_token", string(self.access_token.secret())),
+            ("access_expires_at", optional_number(self.access_expires_at)),
+            ("refresh_token", optional_string(self.refresh_token.as_ref().map(RefreshToken::secret))),
+            ("refresh_expires_at", optional_number(self.refresh_expires_at)),
+            ("scope", optional_string(self.scope.as_deref())),
+        ];
+        let lines: Vec<String> = fields.iter().map(|(name, value)| format!("  \"{name}\": {value}")).collect();
+        format!("{{\n{}\n}}\n", lines.join(",\n"))
+    }
+
+    /// Reads the file format of [`StoredTokens::to_json`]. Optional fields may be `null` or missing, unknown
+    /// fields are ignored. The error says what is wrong without quoting any value (it could be a token).
+    pub fn from_json(text: &str) -> Result<StoredTokens, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let object = value.as_object().ok_or("not a JSON object")?;
+        match object.get("version").map(Value::as_u64) {
+            Some(Some(FORMAT_VERSION)) => {}
+            Some(Some(other)) => return Err(format!("format version {other} is not supported (expected 1)")),
+            Some(None) => return Err("\"version\" is not a number".to_owned()),
+            None => return Err("\"version\" is missing".to_owned()),
+        }
+        let required_string = |name: &str| match object.get(name) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(format!("\"{name}\" is not a string")),
+            None => Err(format!("\"{name}\" is missing")),
+        };
+        let optional_string = |name: &str| match object.get(name) {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Null) | None => Ok(None),
+            Some(_) => Err(format!("\"{name}\" is not a string")),
+        };
+        let optional_number = |name: &str| match object.get(name) {
+            Some(Value::Null) | None => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| format!("\"{name}\" is not a non-negative integer")),
+        };
+        Ok(StoredTokens {
+            token_url: required_string("token_url")?,
+            client_id: required_string("client_id")?,
+            access_token: AccessToken::new(required_string("access_token")?),
+            access_expires_at: optional_number("access_expires_at")?,
+            refresh_token: optional_string("refresh_token")?.map(RefreshToken::new),
+            refresh_expires_at: optional_number("refresh_expires_at")?,
+            scope: optional_string("scope")?,
+            token_type: required_string("token_type")?,
+        })
+    }
+}
+
+/// The token file of one (token URL, client id) in a store directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+    path: PathBuf,
+    lock_path: PathBuf,
+    token_url: String,
+    client_id: String,
+}
+
+impl Store {
+    /// The store directory: `SIPGATE_OAUTH_STORE` if set, else `$XDG_CONFIG_HOME/sipgate-oauth`, else
+    /// `$HOME/.config/sipgate-oauth`.
+    ///
+    /// Empty values count as unset, and a relative `XDG_CONFIG_HOME` is ignored (XDG Base Directory
+    /// specification). `lookup` reads a variable, so tests need not touch the process environment.
+    pub fn dir_from_env(lookup: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, Error> {
+        let var = |name: &str| lookup(name).filter(|value| !value.is_empty());
+        if let Some(dir) = var("SIPGATE_OAUTH_STORE") {
+            return Ok(PathBuf::from(dir));
+        }
+        if let Some(config) = var("XDG_CONFIG_HOME").map(PathBuf::from).filter(|path| path.is_absolute()) {
+            return Ok(config.join("sipgate-oauth"));
+        }
+        match var("HOME") {
+            Some(home) => Ok(Path::new(&home).join(".config").join("sipgate-oauth")),
+            None => Err(Error::Config {
+                var: "HOME",
+                message: "is not set, so there is no place for the token store — \
+                          set HOME, XDG_CONFIG_HOME or SIPGATE_OAUTH_STORE to a directory"
+                    .to_owned(),
+            }),
+        }
+    }
+
+    /// The store for one (token URL, client id) in `dir`. Touches no file.
+    ///
+    /// The file is `tokens-<h>.json`, where `<h>` is the first 16 hex digits of
+    /// SHA-256(`token_url` + `"\n"` + `client_id`); the lock file is the same name plus `.lock`.
+    pub fn new(dir: PathBuf, token_url: &str, client_id: &str) -> Store {
+        let digest = ring::digest::digest(&ring::digest::SHA256, format!("{token_url}\n{client_id}").as_bytes());
+        let name = format!("tokens-{}.json", hex(&digest.as_ref()[..8]));
+        Store {
+            path: dir.join(&name),
+            lock_path: dir.join(format!("{name}.lock")),
+            dir,
+            token_url: token_url.to_owned(),
+            client_id: client_id.to_owned(),
+        }
+    }
+
+    /// The token file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Reads the stored tokens; `Ok(None)` when there is no token file.
+    ///
+    /// A file that does not parse, or that belongs to another token URL or client id, is
+    /// [`Error::StoreCorrupt`] and is left untouched. Temp files of interrupted saves are ignored.
+    pub fn load(&self) -> Result<Option<StoredTokens>, Error> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(self.corrupt("not UTF-8".to_owned())),
+            Err(source) => return Err(Error::Store { path: self.path.clone(), source }),
+        };
+        let tokens = StoredTokens::from_json(&text).map_err(|reason| self.corrupt(reason))?;
+        if tokens.token_url != self.token_url || tokens.client_id != self.client_id {
+            return Err(self.corrupt(format!(
+                "it holds tokens of client {:?} at {:?}, not of client {:?} at {:?}",
+                tokens.client_id, tokens.token_url, self.client_id, self.token_url
+            )));
+        }
+        Ok(Some(tokens))
+    }
+
+    /// Replaces the token file atomically: a crash at any point leaves the old file or the new one.
+    ///
+    /// Creates the directory mode 0700 if it is missing and tightens an existing one that others can
+    /// access; writes a temp file created mode 0600 in the same directory, fsyncs it, renames it over the
+    /// token file and fsyncs the directory. Temp files left by killed processes are not cleaned up.
+    ///
+    /// # Panics
+    /// If `tokens` belong to another token URL or client id than the store: that is a bug of the caller, and
+    /// the file would be one that [`Store::load`] rejects.
+    pub fn save(&self, tokens: &StoredTokens) -> Result<(), Error> {
+        assert!(
+            tokens.token_url == self.token_url && tokens.client_id == self.client_id,
+            "Store::save got tokens of another token URL or client id: a caller bug"
+        );
+        self.prepare_dir()?;
+        let temp = self.dir.join(format!(
+            "{}.{}.{}.tmp",
+            self.file_name(),
+            std::process::id(),
+            random_hex().map_err(|source| Error::Store { path: self.dir.clone(), source })?
+        ));
+        let written = write_new_file(&temp, tokens.to_json().as_bytes()).and_then(|()| fs::rename(&temp, &self.path));
+        if let Err(source) = written {
+            // Best effort: the temp file is garbage either way, and load never reads it.
+            let _ = fs::remove_file(&temp);
+            return Err(Error::Store { path: temp, source });
+        }
+        self.sync_dir()
+    }
+
+    /// Removes the token file; `Ok(true)` if there was one. The lock file stays: removing it would let two
+    /// processes hold "the" lock on different files.
+    pub fn delete(&self) -> Result<bool, Error> {
+        match fs::remove_file(&self.path) {
+            Ok(()) => self.sync_dir().map(|()| true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(Error::Store { path: self.path.clone(), source }),
+        }
+    }
+
+    /// Takes the exclusive lock of this store, shared by all processes (an OS file lock on the sidecar
+    /// `.lock` file, created mode 0600). Blocks until it is free; released when the guard drops.
+    pub fn lock(&self) -> Result<StoreLock, Error> {
+        self.prepare_dir()?;
+        let error = |source| Error::Store { path: self.lock_path.clone(), source };
+        let file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(&self.lock_path);
+        let file = file.map_err(error)?;
+        file.lock().map_err(error)?;
+        Ok(StoreLock { _file: file })
+    }
+
+    fn file_name(&self) -> &str {
+        self.path.file_name().and_then(|name| name.to_str()).expect("Store::new builds an ASCII file name")
+    }
+
+    fn corrupt(&self, reason: String) -> Error {
+        Error::StoreCorrupt { path: self.path.clone(), reason }
+    }
+
+    /// Creates the directory (and missing parents) mode 0700, or tightens an existing one to 0700 if group
+    /// or others have any access.
+    fn prepare_dir(&self) -> Result<(), Error> {
+        let error = |source| Error::Store { path: self.dir.clone(), source };
+        DirBuilder::new().recursive(true).mode(0o700).create(&self.dir).map_err(error)?;
+        let mode = fs::metadata(&self.dir).map_err(error)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)).map_err(error)?;
+        }
+        Ok(())
+    }
+
+    /// Makes a rename or removal in the directory durable.
+    fn sync_dir(&self) -> Result<(), Error> {
+        File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|source| Error::Store { path: self.dir.clone(), source })
+    }
+}
+
+/// Holds a [`Store`]'s exclusive lock; dropping it releases the lock.
+#[derive(Debug)]
+pub struct StoreLock {
+    // Closing the file releases the lock.
+    _file: File,
+}
+
+/// Creates `path` (it must not exist) mode 0600, writes `bytes` and fsyncs it.
+fn write_new_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// 16 random hex digits from the OS, for a temp file name no other process picks.
+fn random_hex() -> io::Result<String> {
+    let mut bytes = [0u8; 8];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| io::Error::other("the OS random number generator failed"))?;
+    Ok(hex(&bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> TempDir {
+            static COUNT: AtomicUsize = AtomicUsize::new(0);
+            let name = format!(
+                "sipgate-oauth-store-{}-{}-{}",
+                std::process::id(),
+                COUNT.fetch_add(1, Ordering::Relaxed),
+                random_hex().unwrap()
+            );
+            let path = std::env::temp_dir().join(name);
+            fs::create_dir(&path).unwrap();
+            TempDir(path)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const TOKEN_URL: &str = "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/token";
+
+    fn tokens(client_id: &str) -> StoredTokens {
+        StoredTokens {
+            token_url: TOKEN_URL.to_owned(),
+            client_id: client_id.to_owned(),
+            access_token: AccessToken::new("acc-\"quoted\"-\u{e9}"),
+            access_expires_at: Some(1_700_000_300),
+            refresh_token: Some(RefreshToken::new("ref-s3cr3t")),
+            refresh_expires_at: Some(1_700_001_800),
+            scope: Some("account:read history:read".to_owned()),
+            token_type: "Bearer".to_owned(),
+        }
+    }
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn save_then_load_gives_the_same_tokens() {
+        let temp = TempDir::new();
+        let store = Store::new(temp.0.join("store"), TOKEN_URL, "client-1");
+        assert_eq!(store.load().unwrap(), None);
+        let saved = tokens("client-1");
+        store.save(&saved).unwrap();
+        assert_eq!(store.load().unwrap(), Some(saved.clone()));
+
+        let minimal = StoredTokens {
+            access_expires_at: None,
+            refresh_token: None,
+            refresh_expires_at: None,
+            scope: None,
+            ..saved
+        };
+        store.save(&minimal).unwrap();
+        assert_eq!(store.load().unwrap(), Some(minimal));
+    }
+
+    #[test]
+    fn the_file_format_is_pinned() {
+        let mut saved = tokens("client-1");
+        saved.access_token = AccessToken::new("acc");
+        saved.scope = None;
+        let expected = format!(
+            "{{\n  \"version\": 1,\n  \"token_url\": \"{TOKEN_URL}\",\n  \"client_id\": \"client-1\",\n  \
+             \"token_type\": \"Bearer\",\n  \"access_token\": \"acc\",\n  \"access_expires_at\": 1700000300,\n  \
+             \"refresh_token\": \"ref-s3cr3t\",\n  \"refresh_expires_at\": 1700001800,\n  \"scope\": null\n}}\n"
+        );
+        assert_eq!(saved.to_json(), expected);
+        // Missing optional fields and unknown fields are accepted.
+        let text = format!(
+            r#"{{"version":1,"token_url":"{TOKEN_URL}","client_id":"c","token_type":"bearer","access_token":"a","id_token":"x"}}"#
+        );
+        let read = StoredTokens::from_json(&text).unwrap();
+        assert_eq!((read.refresh_token, read.access_expires_at, read.scope), (None, None, None));
+    }
+
+    #[test]
+    fn invalid_files_are_named_without_quoting_values() {
+        let valid = tokens("c").to_json();
+        let cases = [
+            ("[]", "not a JSON object"),
+            ("{\"token_url\":1}", "\"version\" is missing"),
+            (&valid.replace("\"version\": 1", "\"version\": 2"), "format version 2 is not supported"),
+            (&valid.replace("\"acc-", "1, \"x\": \"acc-"), "\"access_token\" is not a string"),
+            (&valid.replace("1700000300", "-5"), "\"access_expires_at\" is not a non-negative integer"),
+            (&valid.replace("\"refresh_token\"", "\"refresh_tokn\""), ""),
+        ];
+        for (text, reason) in cases {
+            match StoredTokens::from_json(text) {
+                Err(shown) => {
+                    assert!(shown.starts_with(reason), "{shown}");
+                    assert!(!shown.contains("s3cr3t") && !shown.contains("acc-"), "{shown}");
+                }
+                Ok(read) => {
+                    assert_eq!(reason, "", "{text} was accepted");
+                    assert_eq!(read.refresh_token, None);
+                }
+            }
+        }
+        assert!(StoredTokens::from_json("{\"version\":1").unwrap_err().starts_with("not JSON"));
+    }
+
+    #[test]
+    fn debug_shows_no_token() {
+        let shown = format!("{:?}", tokens("client-1"));
+        assert!(shown.contains("AccessToken([redacted])"), "{shown}");
+        assert!(!shown.contains("s3cr3t") && !shown.contains("acc-"), "{shown}");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_reported_and_left_as_it_is() {
+        let temp = TempDir::new();
+        let store = Store::new(temp.0.clone(), TOKEN_URL, "client-1");
+        for garbage in [&b"{\"version\":1,\"token_url\":"[..], b"", b"\xff\xfe not utf-8"] {
+            fs::write(store.path(), garbage).unwrap();
+            match store.load() {
+                Err(Error::StoreCorrupt { path, reason }) => {
+                    assert_eq!(path, store.path());
+                    assert!(!reason.is_empty());
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(fs::read(store.path()).unwrap(), garbage);
+        }
+        let shown = store.load().unwrap_err().to_string();
+        assert!(shown.contains("left as it is"), "{shown}");
+    }
+
+    #[test]
+    fn a_file_of_another_client_is_not_taken() {
+        let temp = TempDir::new();
+        let store = Store::new(temp.0.clone(), TOKEN_URL, "client-1");
+        let bytes = tokens("client-2").to_json();
+        fs::write(store.path(), &bytes).unwrap();
+        match store.load() {
+            Err(Error::StoreCorrupt { reason, .. }) => assert!(reason.contains("client-2"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fs::read_to_string(store.path()).unwrap(), bytes);
+    }
+
+    #[test]
+    fn file_names_depend_on_token_url_and_client_id() {
+        let dir = PathBuf::from("/d");
+        let store = Store::new(dir.clone(), "https://a/token", "c");
+        // printf 'https://a/token\nc' | sha256sum → deb875e79f00418b2843…
+        assert_eq!(store.path(), Path::new("/d/tokens-deb875e79f00418b.json"));
+        let other_client = Store::new(dir.clone(), "https://a/token", "d");
+        let other_url = Store::new(dir.clone(), "https://b/token", "c");
+        assert_ne!(store.path(), other_client.path());
+        assert_ne!(store.path(), other_url.path());
+        assert_eq!(store.path(), Store::new(dir, "https://a/token", "c").path());
+    }
+
+    #[test]
+    fn the_directory_is_created_0700_and_the_file_0600() {
+        let temp = TempDir::new();
+        let dir = temp.0.join("config").join("sipgate-oauth");
+        let store = Store::new(dir.clone(), TOKEN_URL, "client-1");
+        store.save(&tokens("client-1")).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(store.path()), 0o600);
+        // No temp file is left behind.
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_wider_directory_is_tightened_and_a_wider_file_replaced() {
+        let temp = TempDir::new();
+        let dir = temp.0.join("store");
+        DirBuilder::new().mode(0o755).create(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let store = Store::new(dir.clone(), TOKEN_URL, "client-1");
+        fs::write(store.path(), tokens("client-1").to_json()).unwrap();
+        fs::set_permissions(store.path(), fs::Permissions::from_mode(0o644)).unwrap();
+
+        store.save(&tokens("client-1")).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(store.path()), 0o600);
+    }
+
+    #[test]
+    fn leftover_temp_files_change_nothing() {
+        let temp = TempDir::new();
+        let store = Store::new(temp.0.clone(), TOKEN_URL, "client-1");
+        let leftover = temp.0.join(format!("{}.999999.0123456789abcdef.tmp", store.file_name()));
+        fs::write(&leftover, "{\"version\":1,\"tok").unwrap();
+        assert_eq!(store.load().unwrap(), None);
+        store.save(&tokens("client-1")).unwrap();
+        assert_eq!(store.load().unwrap(), Some(tokens("client-1")));
+        assert!(leftover.exists());
+    }
+
+    #[test]
+    fn delete_removes_the_file_once() {
+        let temp = TempDir::new();
+        let store = Store::new(temp.0.clone(), TOKEN_URL, "client-1");
+        assert!(!store.delete().unwrap());
+        store.save(&tokens("client-1")).unwrap();
+        assert!(store.delete().unwrap());
+        assert!(!store.path().exists());
+        assert_eq!(store.load().unwrap(), None);
+        assert!(!store.delete().unwrap());
+    }
+
+    #[test]
+    fn a_missing_directory_is_no_error_for_load_and_delete() {
+        let store = Store::new(PathBuf::from("/nonexistent/sipgate-oauth-test"), TOKEN_URL, "client-1");
+        assert_eq!(store.load().unwrap(), None);
+        assert!(!store.delete().unwrap());
+    }
+
+    #[test]
+    fn the_lock_serialises_read_modify_write_between_threads() {
+        const THREADS: usize = 4;
+        const ROUNDS: usize = 100;
+        let temp = TempDir::new();
+        let dir = temp.0.join("store");
+        let inside = Arc::new(AtomicBool::new(false));
+        let overlaps = Arc::new(AtomicUsize::new(0));
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (dir, inside, overlaps) = (dir.clone(), inside.clone(), overlaps.clone());
+                std::thread::spawn(move || {
+                    // Each thread has its own Store and so its own lock file handle, like a process would.
+                    let store = Store::new(dir, TOKEN_URL, "client-1");
+                    for _ in 0..ROUNDS {
+                        let _lock = store.lock().unwrap();
+                        if inside.swap(true, Ordering::SeqCst) {
+                            overlaps.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let mut current = store.load().unwrap().unwrap_or_else(|| tokens("client-1"));
+                        let count: u64 = current.access_expires_at.unwrap_or(0);
+                        std::thread::yield_now();
+                        current.access_expires_at = Some(count + 1);
+                        store.save(&current).unwrap();
+                        inside.store(false, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        let store = Store::new(dir.clone(), TOKEN_URL, "client-1");
+        assert_eq!(overlaps.load(Ordering::SeqCst), 0);
+        let count = store.load().unwrap().unwrap().access_expires_at.unwrap();
+        assert_eq!(count, 1_700_000_300 + (THREADS * ROUNDS) as u64);
+        assert_eq!(mode(&dir.join(format!("{}.lock", store.file_name()))), 0o600);
+    }
+
+    #[test]
+    fn the_directory_comes_from_the_environment_in_order() {
+        let dir = |vars: &[(&str, &str)]| {
+            let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Store::dir_from_env(&|name| vars.get(name).cloned())
+        };
+        let all = [("SIPGATE_OAUTH_STORE", "/s"), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")];
+        assert_eq!(dir(&all).unwrap(), PathBuf::from("/s"));
+        assert_eq!(dir(&all[1..]).unwrap(), PathBuf::from("/x/sipgate-oauth"));
+        assert_eq!(dir(&all[2..]).unwrap(), PathBuf::from("/h/.config/sipgate-oauth"));
+        // Empty counts as unset; a relative XDG_CONFIG_HOME is ignored.
+        let empty = [("SIPGATE_OAUTH_STORE", ""), ("XDG_CONFIG_HOME", "rel"), ("HOME", "/h")];
+        assert_eq!(dir(&empty).unwrap(), PathBuf::from("/h/.config/sipgate-oauth"));
+        match dir(&[("XDG_CONFIG_HOME", ""), ("HOME", "")]) {
+            Err(error @ Error::Config { var: "HOME", .. }) => {
+                assert!(error.to_string().contains("SIPGATE_OAUTH_STORE"), "{error}");
+                assert_eq!(error.exit_code(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
