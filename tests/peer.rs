@@ -97,7 +97,7 @@ fn full_flow_against_oidc_provider() {
     let env = env_file(&dir, &peer, &[]);
     let browser = login_browser(&dir);
     let run = run(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &browser),
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &browser, &dir.path("store")),
         Duration::from_secs(120),
     );
     let browser_exit = browser_status(&dir, "browser-login", Duration::from_secs(30));
@@ -136,7 +136,7 @@ fn fixed_loopback_port_against_oidc_provider() {
     let redirect = format!("http://127.0.0.1:{port}/oauth");
     let env = env_file(&dir, &peer, &[("REDIRECT_URI", &redirect), ("PORT", &port)]);
     let run = run(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir)),
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
         Duration::from_secs(120),
     );
     assert_eq!(run.code(), Some(0), "{}\n--- browser ---\n{}\n--- peer ---\n{}", run.describe(), browser_log(&dir, "browser-login"), peer.log());
@@ -157,7 +157,7 @@ fn wrong_client_secret_is_invalid_client() {
     let wrong = "not-the-peer-secret-0a1b2c3d";
     let env = env_file(&dir, &peer, &[("CLIENT_SECRET", wrong)]);
     let run = run(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir)),
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
         Duration::from_secs(120),
     );
     assert_eq!(run.code(), Some(1), "{}", run.describe());
@@ -179,7 +179,7 @@ fn no_browser_printed_url_completes_the_flow() {
     let env = env_file(&dir, &peer, &[]);
     // A $BROWSER that must not be run.
     let trap = browser_wrapper(&dir, "trap", "true");
-    let mut cmd = cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60", "--no-browser"], &trap);
+    let mut cmd = cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60", "--no-browser"], &trap, &dir.path("store"));
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let guard_pid = child.id();

@@ -215,13 +215,27 @@ impl Run {
 }
 
 /// The config keys the CLI reads from its environment: removed so that only the env file counts.
-pub const CONFIG_KEYS: [&str; 8] =
-    ["AUTH_URL", "TOKEN_URL", "TEST_API_ENDPOINT", "CLIENT_ID", "CLIENT_SECRET", "OAUTH_SCOPE", "REDIRECT_URI", "PORT"];
+pub const CONFIG_KEYS: [&str; 14] = [
+    "AUTH_URL",
+    "TOKEN_URL",
+    "TEST_API_ENDPOINT",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "OAUTH_SCOPE",
+    "REDIRECT_URI",
+    "PORT",
+    "API_BASE_URL",
+    "REVOKE_URL",
+    "LOGOUT_URL",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+];
 
-/// The CLI command with a clean config environment and `BROWSER` set.
-pub fn cli(args: &[&str], browser: &Path) -> Command {
+/// The CLI command with a clean config environment, `BROWSER` set, and the token store in `store`.
+pub fn cli(args: &[&str], browser: &Path, store: &Path) -> Command {
     let mut cmd = Command::new(cli_path());
-    cmd.args(args).env("BROWSER", browser).stdin(Stdio::null());
+    cmd.args(args).env("BROWSER", browser).env("SIPGATE_OAUTH_STORE", store).stdin(Stdio::null());
     for key in CONFIG_KEYS {
         cmd.env_remove(key);
     }
