@@ -22,7 +22,10 @@ use support::*;
 fn start_peer(dir: &TempDir) -> Announced {
     require_setup(false);
     let mut cmd = Command::new("node");
-    cmd.arg(peer_dir().join("server.js")).arg("0").current_dir(peer_dir()).env("PEER_TOKEN_LOG", dir.path("tokens.log"));
+    cmd.arg(peer_dir().join("server.js"))
+        .arg("0")
+        .current_dir(peer_dir())
+        .env("PEER_TOKEN_LOG", dir.path("tokens.log"));
     start_announcing("oidc-provider peer", cmd, dir.path("peer.log"), Duration::from_secs(30), |lines| {
         lines.last().is_some_and(|l| l.starts_with("# peer ready"))
     })
@@ -31,10 +34,11 @@ fn start_peer(dir: &TempDir) -> Announced {
 /// The peer's .env lines as an env file for the CLI, with `overrides` replacing values.
 fn env_file(dir: &TempDir, peer: &Announced, overrides: &[(&str, &str)]) -> std::path::PathBuf {
     let path = dir.path("sipgate.env");
-    let mut vars: Vec<(&str, &str)> = ["AUTH_URL", "TOKEN_URL", "TEST_API_ENDPOINT", "CLIENT_ID", "CLIENT_SECRET", "OAUTH_SCOPE", "REDIRECT_URI"]
-        .iter()
-        .map(|k| (*k, peer.var(k)))
-        .collect();
+    let mut vars: Vec<(&str, &str)> =
+        ["AUTH_URL", "TOKEN_URL", "TEST_API_ENDPOINT", "CLIENT_ID", "CLIENT_SECRET", "OAUTH_SCOPE", "REDIRECT_URI"]
+            .iter()
+            .map(|k| (*k, peer.var(k)))
+            .collect();
     for (k, v) in overrides {
         match vars.iter_mut().find(|(key, _)| key == k) {
             Some(slot) => slot.1 = v,
@@ -50,7 +54,8 @@ fn login_browser(dir: &TempDir) -> std::path::PathBuf {
     browser_wrapper(dir, "browser-login", &format!("node '{}'", script.display()))
 }
 
-/// Every token value the peer issued (access, refresh, id tokens).
+/// Every token value the peer issued (access, refresh, id tokens), every authorization code it
+/// issued and every PKCE code_verifier it was sent.
 fn issued_tokens(dir: &TempDir) -> Vec<String> {
     std::fs::read_to_string(dir.path("tokens.log"))
         .unwrap_or_default()
@@ -101,7 +106,14 @@ fn full_flow_against_oidc_provider() {
         Duration::from_secs(120),
     );
     let browser_exit = browser_status(&dir, "browser-login", Duration::from_secs(30));
-    assert_eq!(run.code(), Some(0), "{}\n--- browser ---\n{}\n--- peer ---\n{}", run.describe(), browser_log(&dir, "browser-login"), peer.log());
+    assert_eq!(
+        run.code(),
+        Some(0),
+        "{}\n--- browser ---\n{}\n--- peer ---\n{}",
+        run.describe(),
+        browser_log(&dir, "browser-login"),
+        peer.log()
+    );
     assert_two_peer_documents(&run);
     assert_eq!(browser_exit, Some(0), "browser-login.js:\n{}", browser_log(&dir, "browser-login"));
     assert!(
@@ -111,18 +123,43 @@ fn full_flow_against_oidc_provider() {
     );
 
     // The authorization URL on stderr, on a line of its own, is a proper PKCE request to the peer.
-    let auth = url_line(&run.stderr, peer.var("AUTH_URL")).unwrap_or_else(|| panic!("no authorization URL line:\n{}", run.describe()));
+    let auth = url_line(&run.stderr, peer.var("AUTH_URL"))
+        .unwrap_or_else(|| panic!("no authorization URL line:\n{}", run.describe()));
     assert_eq!(query_param(auth, "code_challenge_method").as_deref(), Some("S256"));
     assert_eq!(query_param(auth, "response_type").as_deref(), Some("code"));
     assert_eq!(query_param(auth, "client_id").as_deref(), Some(peer.var("CLIENT_ID")));
     let redirect = query_param(auth, "redirect_uri").expect("redirect_uri");
-    assert!(redirect.starts_with("http://127.0.0.1:") && !redirect.starts_with("http://127.0.0.1:0/"), "a real port: {redirect}");
+    assert!(
+        redirect.starts_with("http://127.0.0.1:") && !redirect.starts_with("http://127.0.0.1:0/"),
+        "a real port: {redirect}"
+    );
 
     assert_peer_saw_full_flow(&peer);
     let tokens = issued_tokens(&dir);
-    assert!(tokens.len() >= 4, "the peer logged the issued tokens: {} values", tokens.len());
+    assert!(tokens.len() >= 6, "the peer logged the issued tokens: {} values", tokens.len());
     assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &tokens);
     eprintln!("peer full flow: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
+}
+
+/// `-v` traces every HTTP exchange; against a real server none of the secrets may show.
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn verbose_trace_shows_no_secrets() {
+    let started = Instant::now();
+    let dir = TempDir::new("peer-verbose");
+    let peer = start_peer(&dir);
+    let env = env_file(&dir, &peer, &[]);
+    let run = run(
+        cli(&["-v", "--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
+    assert_two_peer_documents(&run);
+    assert!(run.stderr.contains("/token"), "-v traces the token requests:\n{}", run.describe());
+    let secrets = issued_tokens(&dir);
+    assert!(secrets.len() >= 7, "tokens, code and verifier logged: {} values", secrets.len());
+    assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &secrets);
+    eprintln!("peer -v: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
 }
 
 #[test]
@@ -139,7 +176,14 @@ fn fixed_loopback_port_against_oidc_provider() {
         cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
         Duration::from_secs(120),
     );
-    assert_eq!(run.code(), Some(0), "{}\n--- browser ---\n{}\n--- peer ---\n{}", run.describe(), browser_log(&dir, "browser-login"), peer.log());
+    assert_eq!(
+        run.code(),
+        Some(0),
+        "{}\n--- browser ---\n{}\n--- peer ---\n{}",
+        run.describe(),
+        browser_log(&dir, "browser-login"),
+        peer.log()
+    );
     assert_two_peer_documents(&run);
     let auth = url_line(&run.stderr, peer.var("AUTH_URL")).expect("authorization URL line");
     assert_eq!(query_param(auth, "redirect_uri").as_deref(), Some(redirect.as_str()));
@@ -161,7 +205,11 @@ fn wrong_client_secret_is_invalid_client() {
         Duration::from_secs(120),
     );
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    assert!(run.stderr.contains("invalid_client") || run.stderr.contains("CLIENT_SECRET"), "stderr names the cause:\n{}", run.describe());
+    assert!(
+        run.stderr.contains("invalid_client") || run.stderr.contains("CLIENT_SECRET"),
+        "stderr names the cause:\n{}",
+        run.describe()
+    );
     assert!(json_documents(&run.stdout).is_empty(), "no API response on stdout:\n{}", run.describe());
     assert!(peer.log().contains("grant.error invalid_client"), "the peer refused the client:\n{}", peer.log());
     assert_no_leaks(&run, wrong, &issued_tokens(&dir));
@@ -179,7 +227,8 @@ fn no_browser_printed_url_completes_the_flow() {
     let env = env_file(&dir, &peer, &[]);
     // A $BROWSER that must not be run.
     let trap = browser_wrapper(&dir, "trap", "true");
-    let mut cmd = cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60", "--no-browser"], &trap, &dir.path("store"));
+    let mut cmd =
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60", "--no-browser"], &trap, &dir.path("store"));
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let guard_pid = child.id();
@@ -227,4 +276,28 @@ fn no_browser_printed_url_completes_the_flow() {
     assert_peer_saw_full_flow(&peer);
     assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &issued_tokens(&dir));
     eprintln!("peer --no-browser: test {:?}", started.elapsed());
+}
+
+/// The person cancels at the peer's sign-in page: the CLI gets `error=access_denied` (plus the
+/// RFC 9207 `iss`) at its callback and fails with exit 1, naming access_denied.
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn cancel_at_sign_in_is_access_denied() {
+    let started = Instant::now();
+    let dir = TempDir::new("peer-cancel");
+    let peer = start_peer(&dir);
+    let env = env_file(&dir, &peer, &[]);
+    let script = peer_dir().join("browser-login.js");
+    let browser = browser_wrapper(&dir, "cancel", &format!("node '{}' --cancel", script.display()));
+    let run = run(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &browser, &dir.path("store")),
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code(), Some(1), "{}\n--- browser ---\n{}", run.describe(), browser_log(&dir, "cancel"));
+    assert!(run.stderr.contains("access_denied"), "stderr names access_denied:\n{}", run.describe());
+    assert!(json_documents(&run.stdout).is_empty(), "no API response on stdout:\n{}", run.describe());
+    assert_eq!(browser_status(&dir, "cancel", Duration::from_secs(30)), Some(0), "{}", browser_log(&dir, "cancel"));
+    assert!(!peer.log().contains("grant.success"), "no token was issued:\n{}", peer.log());
+    assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &issued_tokens(&dir));
+    eprintln!("peer cancel: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
 }

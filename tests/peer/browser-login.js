@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A scripted "browser" for the peer tests: used as $BROWSER by sipgate-oauth.
 //
-// Usage: node browser-login.js AUTHORIZATION_URL
+// Usage: node browser-login.js [--cancel] AUTHORIZATION_URL
 //
 // It does what a person does in a browser against oidc-provider's development pages, with
 // plain HTTP requests and a cookie jar: opens the authorization URL, fills in the sign-in
@@ -10,6 +10,9 @@
 // callback), GETs that callback and exits 0 if it answered 200 with a page.
 // Exit 1 (with a reason on stderr) otherwise; an error redirect (e.g. ?error=access_denied)
 // is still delivered to the callback, reported, and exits 1.
+// With --cancel it follows the page's Cancel link instead of signing in (the person says no):
+// the server redirects to the callback with error=access_denied, and the script exits 0 once
+// it has delivered that redirect to the callback.
 //
 // It never prints query strings, cookies or form values: codes, states and secrets stay out of logs.
 // PEER_LOGIN (default "peer-user") sets the login typed into the sign-in form.
@@ -18,8 +21,10 @@ const MAX_STEPS = 20;
 const say = (...args) => console.error('[browser-login]', ...args);
 const fail = (msg) => { say(msg); process.exit(1); };
 
-const start = process.argv[2];
-if (!start) fail('usage: browser-login.js AUTHORIZATION_URL');
+const argv = process.argv.slice(2);
+const cancel = argv.includes('--cancel');
+const start = argv.find((a) => !a.startsWith('--'));
+if (!start) fail('usage: browser-login.js [--cancel] AUTHORIZATION_URL');
 let authUrl;
 try { authUrl = new URL(start); } catch { fail('not a URL'); }
 const redirectUri = authUrl.searchParams.get('redirect_uri');
@@ -102,7 +107,8 @@ for (let step = 0; step < MAX_STEPS; step += 1) {
       if (error) say('the authorization server answered error:', error);
       const callback = await request(url);
       const page = await callback.text();
-      if (error) process.exit(1);
+      if (error) process.exit(cancel && error === 'access_denied' ? 0 : 1);
+      if (cancel) fail('cancelled, yet the server redirected without an error');
       if (callback.status !== 200) fail(`the callback answered ${callback.status}`);
       say('callback page:', page.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160));
       process.exit(0);
@@ -113,6 +119,14 @@ for (let step = 0; step < MAX_STEPS; step += 1) {
   const html = await response.text();
   if (response.status !== 200) {
     fail(`${url.pathname} answered ${response.status}: ${html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300)}`);
+  }
+  if (cancel) {
+    const link = [...html.matchAll(/<a\b[^>]*>([\s\S]*?)<\/a>/gi)].find(([, text]) => /cancel|deny|abort/i.test(text));
+    if (!link) fail(`${url.pathname}: no Cancel link`);
+    say('following the Cancel link');
+    url = new URL(attr(link[0], 'href'), url);
+    response = await request(url);
+    continue;
   }
   const form = fillForm(html, url);
   if (!form) fail(`${url.pathname}: a page without a form and no redirect`);

@@ -139,7 +139,7 @@ test('full code flow with PKCE, API call, refresh, API call', async () => {
     assert.equal((await account(refreshed.body.access_token)).status, 401);
 
     const logged = readFileSync(tokenLog, 'utf8');
-    assert.ok(logged.includes(exchanged.body.access_token) && logged.includes(refreshed.body.access_token));
+    for (const v of [exchanged.body.access_token, refreshed.body.access_token, code, verifier]) assert.ok(logged.includes(v));
     assert.ok(!browser.stderr.includes(code), 'browser-login.js does not print the code');
   } finally {
     cb.srv.close();
@@ -195,4 +195,20 @@ test('redirect_uri on a non-loopback host is not redirected to', async () => {
 test('resource: no token or a bad token is 401', async () => {
   assert.equal((await fetch(env.TEST_API_ENDPOINT)).status, 401);
   assert.equal((await account('not-a-token')).status, 401);
+});
+
+test('Cancel at the sign-in page: access_denied at the callback', async () => {
+  const cb = await callbackServer();
+  try {
+    const redirectUri = `http://127.0.0.1:${cb.port}/oauth`;
+    const browser = await new Promise((resolve) => {
+      execFile(process.execPath, [join(here, 'browser-login.js'), '--cancel', authorizationUrl(redirectUri, 'x'.repeat(43), 's')],
+        (err, _o, stderr) => resolve({ code: err ? err.code : 0, stderr }));
+    });
+    assert.equal(browser.code, 0, browser.stderr);
+    const q = await cb.query;
+    assert.equal(q.get('error'), 'access_denied');
+  } finally {
+    cb.srv.close();
+  }
 });

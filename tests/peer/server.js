@@ -6,8 +6,8 @@
 // Environment (all optional):
 //   PEER_CLIENT_ID, PEER_CLIENT_SECRET  the one registered client (defaults below)
 //   PEER_SCOPE                          the OAUTH_SCOPE it suggests (default below)
-//   PEER_TOKEN_LOG                      file to append every issued token value to, one a line,
-//                                       so a test can check that none of them leaks
+//   PEER_TOKEN_LOG                      file to append every issued token value, authorization code
+//                                       and PKCE code_verifier to, one a line, so a test can check none of them leaks
 //
 // Once listening it prints .env lines on stdout (AUTH_URL=…, TOKEN_URL=…, …) and then
 // the line `# peer ready on http://127.0.0.1:PORT`. Everything else goes to stderr.
@@ -76,13 +76,22 @@ for (const event of ['authorization.error', 'grant.error', 'server_error', 'user
 }
 provider.on('grant.success', (ctx) => log('grant.success', ctx.oidc.params.grant_type));
 
-// Note every issued token (when asked to) by reading the token endpoint's response.
+// Note every issued token and authorization code (when asked to) by reading the responses of the
+// token endpoint and the redirects of the authorization endpoint.
 provider.use(async (ctx, next) => {
   await next();
-  if (TOKEN_LOG && ctx.path === '/token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
-    const values = ['access_token', 'refresh_token', 'id_token'].map((k) => ctx.body[k]).filter(Boolean);
-    if (values.length) appendFileSync(TOKEN_LOG, `${values.join('\n')}\n`);
+  if (!TOKEN_LOG) return;
+  const values = [];
+  if (ctx.path === '/token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    values.push(...['access_token', 'refresh_token', 'id_token'].map((k) => ctx.body[k]));
   }
+  if (ctx.path === '/token') values.push(ctx.oidc?.params?.code_verifier);
+  const location = ctx.response.get('location');
+  if (location && ctx.path.startsWith('/auth')) {
+    try { values.push(new URL(location).searchParams.get('code')); } catch { /* relative: not a callback */ }
+  }
+  const issued = values.filter(Boolean);
+  if (issued.length) appendFileSync(TOKEN_LOG, `${issued.join('\n')}\n`);
 });
 
 // The protected resource: a sipgate-like GET /v2/account, checked against the provider's own token store.

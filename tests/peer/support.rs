@@ -210,7 +210,13 @@ impl Run {
     }
 
     pub fn describe(&self) -> String {
-        format!("exit {:?} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.code(), self.elapsed, self.stdout, self.stderr)
+        format!(
+            "exit {:?} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code(),
+            self.elapsed,
+            self.stdout,
+            self.stderr
+        )
     }
 }
 
