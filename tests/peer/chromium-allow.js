@@ -2,19 +2,28 @@
 // A real browser for the browser tests: headless Chromium (Debian's /usr/bin/chromium) driven
 // by playwright-core, used (through a small wrapper) as $BROWSER by sipgate-oauth.
 //
-// Usage: node chromium-allow.js [--deny] [--screenshot FILE] AUTHORIZATION_URL
+// Usage: node chromium-allow.js [--deny] [--screenshot FILE.png] AUTHORIZATION_URL
 //
-// Opens the authorization URL, clicks the sign-in page's "Allow" button ("Deny" with --deny),
-// waits until the browser is at the redirect_uri named in the authorization URL (the CLI's
-// loopback callback) and its page has rendered, saves a screenshot there (if asked), prints the
-// page's text on stderr and exits 0 if:
-//   allow: the page says the sign-in completed (text matches /signed in|sign-in completed|sipgate-oauth/i)
+// Opens the authorization URL and acts like a person until the browser is at the redirect_uri
+// named in that URL (the CLI's loopback callback), page by page:
+//   - types a login ("peer-user", or PEER_LOGIN) and a password into such fields, if any;
+//   - clicks the button that says yes: Allow / Approve / Authorize / Accept, else
+//     Continue / Sign in / Log in (with --deny: the button or link that says Deny / Cancel / …).
+// At the callback it saves a screenshot (FILE; the first page also as FILE-signin.png), prints
+// the page's title and text on stderr, and exits 0 if:
+//   allow: the page says the sign-in completed (/signed in|sign-in completed|sipgate-oauth/i)
 //   deny:  the browser reached the callback (what the CLI does then is the test's business)
-// Exit 1 with a reason on stderr otherwise. Never prints the URL's query (code, state).
-// PEER_CHROMIUM overrides the browser executable (default /usr/bin/chromium).
+// Exit 1 with a reason on stderr otherwise. It never prints the URL's query (code, state).
+//
+// The browser reaches loopback addresses only: any other request is aborted (and no other host
+// name resolves), so pages that link fonts or scripts elsewhere cause no outside traffic.
+// PEER_CHROMIUM overrides the executable (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 
+const MAX_PAGES = 10;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const say = (...args) => console.error('[chromium]', ...args);
+
 const args = process.argv.slice(2);
 let deny = false;
 let screenshot;
@@ -25,11 +34,29 @@ while (args.length) {
   else if (a === '--screenshot') screenshot = args.shift();
   else start = a;
 }
-if (!start) { say('usage: chromium-allow.js [--deny] [--screenshot FILE] AUTHORIZATION_URL'); process.exit(2); }
+if (!start) {
+  say('usage: chromium-allow.js [--deny] [--screenshot FILE.png] AUTHORIZATION_URL');
+  process.exit(2);
+}
 
 const redirectUri = new URL(new URL(start).searchParams.get('redirect_uri') ?? 'invalid:');
 const callbackBase = `${redirectUri.origin}${redirectUri.pathname}`;
 const atCallback = (u) => { const x = new URL(u); return `${x.origin}${x.pathname}` === callbackBase; };
+const path = (u) => new URL(u).pathname;
+
+const YES = [/^\s*(allow|approve|authori[sz]e|accept|grant)\b/i, /continue|sign[- ]?in|log[- ]?in|submit|yes/i];
+const NO = [/deny|decline|cancel|reject|abort/i];
+
+async function clickable(page, patterns) {
+  for (const name of patterns) {
+    for (const role of ['button', 'link']) {
+      if (role === 'link' && patterns === YES) continue; // saying yes is a button press
+      const candidate = page.getByRole(role, { name }).first();
+      if (await candidate.count() && await candidate.isVisible()) return candidate;
+    }
+  }
+  return undefined;
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.PEER_CHROMIUM || '/usr/bin/chromium',
@@ -37,26 +64,42 @@ const browser = await chromium.launch({
   chromiumSandbox: false, // --no-sandbox: we run as root
   // playwright-core adds --headless and a fresh --user-data-dir of its own.
   args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
+    '--disable-component-update', '--disable-sync',
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'],
   timeout: 60_000,
 });
 let code = 1;
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(30_000);
+  await page.route('**/*', (route) => {
+    const { hostname } = new URL(route.request().url());
+    return LOOPBACK.has(hostname) ? route.continue() : route.abort('blockedbyclient');
+  });
   await page.goto(start, { waitUntil: 'load' });
-  say('sign-in page:', new URL(page.url()).pathname, '-', JSON.stringify(await page.title()));
-  const name = deny ? /deny|decline|cancel|reject/i : /allow|approve|authori[sz]e|accept|sign in/i;
-  const button = page.getByRole('button', { name }).first();
-  await Promise.all([
-    page.waitForURL(atCallback, { waitUntil: 'load' }),
-    button.click(),
-  ]);
+  if (screenshot) await page.screenshot({ path: screenshot.replace(/(\.png)?$/, '-signin.png'), fullPage: true });
+  for (let n = 0; n < MAX_PAGES && !atCallback(page.url()); n += 1) {
+    say('page', path(page.url()), '-', JSON.stringify(await page.title()));
+    if (!deny) {
+      for (const field of await page.locator('input[name=login], input[name=username], input[type=email]').all()) {
+        if (await field.isVisible() && !(await field.inputValue())) await field.fill(process.env.PEER_LOGIN || 'peer-user');
+      }
+      for (const field of await page.locator('input[type=password]').all()) {
+        if (await field.isVisible()) await field.fill('any-password');
+      }
+    }
+    const target = await clickable(page, deny ? NO : YES);
+    if (!target) throw new Error(`no ${deny ? 'deny' : 'allow'} button on ${path(page.url())}`);
+    say('clicking', JSON.stringify((await target.innerText()).trim()));
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), target.click()]);
+  }
+  if (!atCallback(page.url())) throw new Error(`not at the callback after ${MAX_PAGES} pages`);
+  const title = await page.title();
   const text = (await page.locator('body').innerText()).replace(/\s+/g, ' ').trim();
-  say('callback page:', JSON.stringify(await page.title()), '-', text.slice(0, 200));
+  say('callback page:', JSON.stringify(title), '-', text.slice(0, 200));
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   if (deny) code = 0;
-  else if (/signed in|sign-in completed|sipgate-oauth/i.test(`${await page.title()} ${text}`)) code = 0;
+  else if (/signed in|sign-in completed|sipgate-oauth/i.test(`${title} ${text}`)) code = 0;
   else say('the callback page does not say the sign-in completed');
 } catch (err) {
   say('failed:', err.message.split('\n')[0]);
