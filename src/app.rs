@@ -2,7 +2,7 @@
 //! `err` (everything said to the user).
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::api;
 use crate::browser::Browser;
@@ -12,24 +12,174 @@ use crate::error::Error;
 use crate::flow::{self, SignIn};
 use crate::http::Http;
 use crate::oauth::{OAuthClient, TokenSet};
+use crate::session::{Session, unix_seconds};
+use crate::store::Store;
 
 /// How long one HTTP request may take in all.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs the command of `cli`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
+    let browser = if cli.no_browser { Browser::PrintOnly } else { Browser::System };
+    match &cli.command {
+        Command::Help => return write_out(out, HELP),
+        Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
+        _ => {}
+    }
+    let config = Config::load(cli.env_file.as_deref())?;
+    let http = Http::new(HTTP_TIMEOUT, cli.verbose);
+    let session = || Ok::<_, Error>(Session::new(&http, &config, Store::dir_from_env(&|var| std::env::var(var).ok())?));
     match cli.command {
-        Command::Help => write_out(out, HELP),
-        Command::Version => write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::Help | Command::Version => Ok(()),
         Command::Flow => {
-            let config = Config::load(cli.env_file.as_deref())?;
-            let http = Http::new(HTTP_TIMEOUT, cli.verbose);
-            let browser = if cli.no_browser { Browser::PrintOnly } else { Browser::System };
-            example_flow(&http, &config, sign_in_options(&cli, browser), out, err)?;
+            let tokens = example_flow(&http, &config, sign_in_options(&cli, browser), out, err)?;
+            match session().and_then(|session| session.save(&tokens).map(|()| session)) {
+                Ok(session) => note(err, &format!("Tokens kept in {}.", session.store().path().display())),
+                Err(error) => note(err, &format!("warning: the tokens were not kept: {error}")),
+            }
             Ok(())
         }
-        _ => Err(Error::Usage("this command is not implemented yet".into())),
+        Command::Login => login(&http, &config, &session()?, sign_in_options(&cli, browser), err),
+        Command::Token { json } => token(&session()?, json, out),
+        Command::Account => api_call(&http, &session()?, "GET", &config.api_endpoint, None, out),
+        Command::Api { method, path, data } => {
+            let url = api::api_url(&config, &path)?;
+            let body = data.map(read_data).transpose()?;
+            api_call(&http, &session()?, &method, &url, body.as_deref(), out)
+        }
+        Command::Logout => logout(&session()?, err),
+        Command::Status { json } => status(&session()?, json, out),
+        Command::Demo | Command::Mock(_) => Err(Error::Usage("this command is not implemented yet".into())),
     }
+}
+
+/// `login`: sign in, keep the tokens, say who signed in.
+fn login(http: &Http, config: &Config, session: &Session, sign_in: SignIn, err: &mut dyn Write) -> Result<(), Error> {
+    let mut tokens = flow::sign_in(http, config, sign_in, err)?;
+    session.save(&tokens)?;
+    let account = api::call(http, "GET", &config.api_endpoint, None, &mut tokens, |stale| session.refresh(stale))?;
+    let who = serde_json::from_str::<serde_json::Value>(&account.body).ok().map(|account| describe_account(&account));
+    note(err, &format!("Signed in{}. Tokens kept in {}.", who.unwrap_or_default(), session.store().path().display()));
+    Ok(())
+}
+
+/// `(company "X", BASIC account)`: what `/v2/account` says about who signed in.
+fn describe_account(account: &serde_json::Value) -> String {
+    let field = |name| account.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+    let mut parts = Vec::new();
+    if let Some(company) = field("company") {
+        parts.push(format!("company {company:?}"));
+    }
+    if let Some(product) = field("mainProductType") {
+        parts.push(format!("{product} account"));
+    }
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
+}
+
+/// `token`: a valid access token on stdout, and nothing else.
+fn token(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let tokens = session.valid_tokens()?;
+    if !json {
+        return write_out(out, &format!("{}\n", tokens.access_token.secret()));
+    }
+    let shown = serde_json::json!({
+        "access_token": tokens.access_token.secret(),
+        "expires_at": tokens.expires_at.map(unix_seconds),
+        "scope": tokens.scope,
+    });
+    write_out(out, &format!("{shown}\n"))
+}
+
+/// `account` and `api`: one call with the kept tokens; the body on stdout.
+fn api_call(
+    http: &Http,
+    session: &Session,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let mut tokens = session.valid_tokens()?;
+    let response = api::call(http, method, url, body, &mut tokens, |stale| session.refresh(stale))?;
+    if response.body.is_empty() {
+        return Ok(());
+    }
+    write_out(out, &format!("{}\n", api::pretty(&response.body)))
+}
+
+/// `--data JSON` or `--data @FILE`.
+fn read_data(data: String) -> Result<String, Error> {
+    match data.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("--data @{path}: {e}"))),
+        None => Ok(data),
+    }
+}
+
+/// `logout`: revoke at the server, delete here.
+fn logout(session: &Session, err: &mut dyn Write) -> Result<(), Error> {
+    match session.logout() {
+        Ok(None) => note(err, "Signed out: the tokens were revoked at the server and deleted here."),
+        Ok(Some(error)) => note(
+            err,
+            &format!(
+                "Signed out here: the tokens were deleted. But revoking them at the server failed ({error}), \
+                 so the refresh token may stay valid until it expires."
+            ),
+        ),
+        Err(Error::NotSignedIn) => note(err, "Not signed in: nothing to do."),
+        Err(error) => return Err(error),
+    }
+    Ok(())
+}
+
+/// `status`: whether tokens are kept and when they expire; never a secret.
+fn status(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let tokens = session.stored()?;
+    let now = unix_seconds(SystemTime::now());
+    let at = |time: Option<SystemTime>| time.map(unix_seconds);
+    let left = |time: Option<SystemTime>| time.map(|t| unix_seconds(t).saturating_sub(now));
+    if json {
+        let shown = serde_json::json!({
+            "signed_in": tokens.is_some(),
+            "store": session.store().path(),
+            "scope": tokens.as_ref().and_then(|t| t.scope.clone()),
+            "access_expires_at": tokens.as_ref().and_then(|t| at(t.expires_at)),
+            "refresh_expires_at": tokens.as_ref().and_then(|t| at(t.refresh_expires_at)),
+            "has_refresh_token": tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
+        });
+        return write_out(out, &format!("{shown}\n"));
+    }
+    let Some(tokens) = tokens else {
+        return write_out(out, &format!("not signed in (store: {})\n", session.store().path().display()));
+    };
+    let expiry = |time: Option<SystemTime>| match left(time) {
+        None => "unknown".to_owned(),
+        Some(0) => "expired".to_owned(),
+        Some(secs) => format!("in {}", human_duration(secs)),
+    };
+    let text = format!(
+        "signed in\nscope: {}\naccess token expires: {}\nrefresh token expires: {}\nstore: {}\n",
+        tokens.scope.as_deref().unwrap_or("(not reported)"),
+        expiry(tokens.expires_at),
+        if tokens.refresh_token.is_some() { expiry(tokens.refresh_expires_at) } else { "no refresh token".into() },
+        session.store().path().display()
+    );
+    write_out(out, &text)
+}
+
+/// `4 min 32 s`, `29 d 23 h`.
+fn human_duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        3600..86400 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+        _ => format!("{} d {} h", secs / 86400, secs % 86400 / 3600),
+    }
+}
+
+/// A line for the user on stderr; a closed stderr is no reason to fail.
+fn note(err: &mut dyn Write, text: &str) {
+    let _ = writeln!(err, "{text}");
 }
 
 fn sign_in_options(cli: &Cli, browser: Browser) -> SignIn {

@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod pkce;
 pub mod query;
 pub mod secret;
+pub mod session;
 pub mod store;
 
 pub use error::{Error, OAuthError};
