@@ -212,3 +212,33 @@ test('Cancel at the sign-in page: access_denied at the callback', async () => {
     cb.srv.close();
   }
 });
+
+test('refresh tokens rotate; revocation at /revoke kills the grant', async () => {
+  const cb = await callbackServer();
+  try {
+    const verifier = b64url(randomBytes(32));
+    const challenge = b64url(createHash('sha256').update(verifier).digest());
+    const redirectUri = `http://127.0.0.1:${cb.port}/oauth`;
+    assert.equal((await runBrowser(authorizationUrl(redirectUri, challenge, 's'))).code, 0);
+    const code = (await cb.query).get('code');
+    const creds = { client_id: env.CLIENT_ID, client_secret: env.CLIENT_SECRET };
+    const t1 = (await tokenRequest({
+      grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, ...creds,
+    })).body;
+    const t2 = (await tokenRequest({ grant_type: 'refresh_token', refresh_token: t1.refresh_token, ...creds })).body;
+    assert.ok(t2.refresh_token && t2.refresh_token !== t1.refresh_token, 'rotated');
+    const t3 = (await tokenRequest({ grant_type: 'refresh_token', refresh_token: t2.refresh_token, ...creds })).body;
+    assert.equal((await account(t3.access_token)).status, 200);
+    const revoke = await fetch(new URL('/revoke', env.TOKEN_URL), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: t3.refresh_token, token_type_hint: 'refresh_token', ...creds }),
+    });
+    assert.equal(revoke.status, 200);
+    assert.equal((await account(t3.access_token)).status, 401, 'revoking the refresh token revokes the grant');
+    const after = await tokenRequest({ grant_type: 'refresh_token', refresh_token: t3.refresh_token, ...creds });
+    assert.equal(after.body.error, 'invalid_grant');
+  } finally {
+    cb.srv.close();
+  }
+});

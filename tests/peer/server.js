@@ -6,6 +6,7 @@
 // Environment (all optional):
 //   PEER_CLIENT_ID, PEER_CLIENT_SECRET  the one registered client (defaults below)
 //   PEER_SCOPE                          the OAUTH_SCOPE it suggests (default below)
+//   PEER_ACCESS_TTL                     access token lifetime in seconds (default 3600)
 //   PEER_TOKEN_LOG                      file to append every issued token value, authorization code
 //                                       and PKCE code_verifier to, one a line, so a test can check none of them leaks
 //
@@ -19,6 +20,9 @@
 //   oidc-provider ignores the port of a loopback redirect URI (RFC 8252 §7.3), so the CLI's
 //   REDIRECT_URI=http://127.0.0.1:0/oauth with a port picked at run time is accepted;
 // - a refresh token with every code exchange (issueRefreshToken below), so the CLI's refresh works;
+//   refresh tokens rotate on every use and a used one is dead: presenting it again revokes the
+//   whole grant (stricter than Keycloak's default, like its "Revoke Refresh Token" setting);
+// - RFC 7009 revocation at /revoke (where the CLI looks for it next to /token);
 // - the development login and consent pages (any login and password sign in);
 // - GET /v2/account with `Authorization: Bearer <access token>` answers the sipgate-like JSON,
 //   401 with a WWW-Authenticate challenge otherwise.
@@ -35,6 +39,7 @@ const CLIENT_ID = process.env.PEER_CLIENT_ID || 'sipgate-oauth-peer';
 const CLIENT_SECRET = process.env.PEER_CLIENT_SECRET || 'peer-secret-7f3c9a1e5b2d4c68';
 const SCOPE = process.env.PEER_SCOPE || 'openid offline_access account:read';
 const TOKEN_LOG = process.env.PEER_TOKEN_LOG;
+const ACCESS_TTL = Number(process.env.PEER_ACCESS_TTL || 3600);
 const requestedPort = Number(process.argv[2] ?? process.env.PORT ?? 0);
 
 const log = (...args) => console.error('[peer]', ...args);
@@ -63,18 +68,23 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   // Keycloak issues a refresh token with every code exchange; so does this peer.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  rotateRefreshToken: true,
+  ttl: { AccessToken: ACCESS_TTL },
   features: {
     devInteractions: { enabled: true },
+    revocation: { enabled: true },
   },
+  routes: { revocation: '/revoke' },
   // Throw-away keys for signing cookies; nothing here outlives the process.
   cookies: { keys: [randomBytes(32).toString('hex')] },
 });
 
 // Log what happens (never token or secret values) so a failing test can show why.
-for (const event of ['authorization.error', 'grant.error', 'server_error', 'userinfo.error']) {
+for (const event of ['authorization.error', 'grant.error', 'server_error', 'userinfo.error', 'revocation.error']) {
   provider.on(event, (_ctx, err) => log(event, err.error || err.name, '-', err.error_description || err.message));
 }
 provider.on('grant.success', (ctx) => log('grant.success', ctx.oidc.params.grant_type));
+provider.on('grant.revoked', () => log('grant.revoked'));
 
 // Note every issued token and authorization code (when asked to) by reading the responses of the
 // token endpoint and the redirects of the authorization endpoint.
