@@ -11,8 +11,8 @@
 //     Continue / Sign in / Log in (with --deny: the button or link that says Deny / Cancel / …).
 // At the callback it saves a screenshot (FILE; the first page also as FILE-signin.png), prints
 // the page's title and text on stderr, and exits 0 if:
-//   allow: the page says the sign-in completed (/signed in|sign-in completed|sipgate-oauth/i)
-//   deny:  the browser reached the callback (what the CLI does then is the test's business)
+//   allow: the page says the sign-in completed (/signed in|sign-in completed/i, and no /fail|error|denied/i)
+//   deny:  the page says it failed (/fail|error|denied/i); what the CLI does is the test's business
 // Exit 1 with a reason on stderr otherwise. It never prints the URL's query (code, state).
 //
 // The browser reaches loopback addresses only: any other request is aborted (and no other host
@@ -98,8 +98,12 @@ try {
   const text = (await page.locator('body').innerText()).replace(/\s+/g, ' ').trim();
   say('callback page:', JSON.stringify(title), '-', text.slice(0, 200));
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-  if (deny) code = 0;
-  else if (/signed in|sign-in completed|sipgate-oauth/i.test(`${title} ${text}`)) code = 0;
+  const shown = `${title} ${text}`;
+  const failed = /fail|error|denied/i.test(shown);
+  if (deny) {
+    if (failed) code = 0;
+    else say('the callback page does not say the sign-in failed');
+  } else if (/signed in|sign-in completed/i.test(shown) && !failed) code = 0;
   else say('the callback page does not say the sign-in completed');
 } catch (err) {
   say('failed:', err.message.split('\n')[0]);

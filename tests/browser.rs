@@ -1,0 +1,112 @@
+//! sipgate-oauth with a real browser: headless Chromium (Debian's /usr/bin/chromium), driven by
+//! tests/peer/chromium-allow.js through playwright-core, is `$BROWSER`. It clicks through the
+//! sign-in pages of the crate's own sipgate stand-in (`sipgate-oauth mock`) and of the
+//! independent oidc-provider peer (tests/peer/server.js), saying yes or no.
+//!
+//! Ignored by plain `cargo test`; run `.ci/peer-setup` once, then
+//! `cargo test --test browser -- --ignored` (add `--nocapture` for timings and screenshot paths).
+//! Screenshots of the sign-in page and of the callback page land in
+//! `target/tmp/browser-screenshots/`.
+
+#[path = "peer/support.rs"]
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+const LIMIT: Duration = Duration::from_secs(150);
+
+fn screenshot(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.png"));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// `$BROWSER`: Chromium clicking Allow (or Deny), with screenshots `<shot>-signin.png` and `<shot>`.
+fn chromium(dir: &TempDir, name: &str, deny: bool, shot: &std::path::Path) -> PathBuf {
+    let script = peer_dir().join("chromium-allow.js");
+    let deny = if deny { " --deny" } else { "" };
+    browser_wrapper(dir, name, &format!("node '{}'{deny} --screenshot '{}'", script.display(), shot.display()))
+}
+
+fn start_peer(dir: &TempDir) -> Announced {
+    require_setup(true);
+    let mut cmd = Command::new("node");
+    cmd.arg(peer_dir().join("server.js"))
+        .arg("0")
+        .current_dir(peer_dir())
+        .env("PEER_TOKEN_LOG", dir.path("tokens.log"));
+    start_announcing("oidc-provider peer", cmd, dir.path("peer.log"), Duration::from_secs(30), |lines| {
+        lines.last().is_some_and(|l| l.starts_with("# peer ready"))
+    })
+}
+
+fn peer_env_file(dir: &TempDir, peer: &Announced) -> PathBuf {
+    let path = dir.path("sipgate.env");
+    let keys =
+        ["AUTH_URL", "TOKEN_URL", "TEST_API_ENDPOINT", "CLIENT_ID", "CLIENT_SECRET", "OAUTH_SCOPE", "REDIRECT_URI"];
+    let vars: Vec<(&str, &str)> = keys.iter().map(|k| (*k, peer.var(k))).collect();
+    write_env_file(&path, &vars);
+    path
+}
+
+fn assert_two_documents(run: &Run, company: Option<&str>) {
+    let docs = json_documents(&run.stdout);
+    assert_eq!(docs.len(), 2, "two API responses on stdout:\n{}", run.describe());
+    for doc in &docs {
+        assert!(doc.is_object(), "{}", run.describe());
+        if let Some(company) = company {
+            assert_eq!(doc["company"], company, "{}", run.describe());
+        }
+    }
+}
+
+/// Chromium signs in at oidc-provider's pages (login form, then consent) and says yes.
+#[test]
+#[ignore = "needs Chromium and the oidc-provider peer: run .ci/peer-setup first"]
+fn chromium_signs_in_at_oidc_provider() {
+    let started = Instant::now();
+    let dir = TempDir::new("browser-peer-allow");
+    let peer = start_peer(&dir);
+    let env = peer_env_file(&dir, &peer);
+    let shot = screenshot("peer-allow");
+    let browser = chromium(&dir, "chromium", false, &shot);
+    let run = run(cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")), LIMIT);
+    let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
+    let log = browser_log(&dir, "chromium");
+    assert_eq!(run.code(), Some(0), "{}\n--- chromium ---\n{log}\n--- peer ---\n{}", run.describe(), peer.log());
+    assert_two_documents(&run, Some("Peer"));
+    assert_eq!(browser_exit, Some(0), "chromium-allow.js:\n{log}");
+    assert!(shot.exists(), "screenshot at {}", shot.display());
+    eprintln!(
+        "browser, peer allow: CLI {:?}, test {:?}; screenshots {}",
+        run.elapsed,
+        started.elapsed(),
+        shot.display()
+    );
+}
+
+/// Chromium cancels at oidc-provider's sign-in page: the CLI fails with access_denied.
+#[test]
+#[ignore = "needs Chromium and the oidc-provider peer: run .ci/peer-setup first"]
+fn chromium_cancels_at_oidc_provider() {
+    let started = Instant::now();
+    let dir = TempDir::new("browser-peer-deny");
+    let peer = start_peer(&dir);
+    let env = peer_env_file(&dir, &peer);
+    let shot = screenshot("peer-cancel");
+    let browser = chromium(&dir, "chromium", true, &shot);
+    let run = run(cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")), LIMIT);
+    let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
+    let log = browser_log(&dir, "chromium");
+    assert_eq!(run.code(), Some(1), "{}\n--- chromium ---\n{log}", run.describe());
+    assert!(run.stderr.contains("access_denied"), "stderr names access_denied:\n{}", run.describe());
+    assert!(json_documents(&run.stdout).is_empty(), "{}", run.describe());
+    assert_eq!(browser_exit, Some(0), "chromium-allow.js --deny:\n{log}");
+    eprintln!("browser, peer cancel: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
+}
