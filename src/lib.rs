@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod mock;
 pub mod query;
 pub mod secret;
 

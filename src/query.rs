@@ -74,13 +74,17 @@ fn decode_component(raw: &str) -> Result<String, DecodeError> {
     percent_decode_str(&spaced).decode_utf8().map(|value| value.into_owned()).map_err(|_| DecodeError::NotUtf8)
 }
 
-/// The value of `key` if it appears exactly once; `Err(())` if it appears more than once.
-pub fn single<'a>(pairs: &'a [(String, String)], key: &str) -> Result<Option<&'a str>, ()> {
+/// A parameter that must appear at most once appears more often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duplicated;
+
+/// The value of `key` if it appears once, `None` if not at all, [`Duplicated`] if more than once.
+pub fn single<'a>(pairs: &'a [(String, String)], key: &str) -> Result<Option<&'a str>, Duplicated> {
     let mut found = pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str());
     match (found.next(), found.next()) {
         (None, _) => Ok(None),
         (Some(value), None) => Ok(Some(value)),
-        (Some(_), Some(_)) => Err(()),
+        (Some(_), Some(_)) => Err(Duplicated),
     }
 }
 
@@ -101,7 +105,7 @@ mod tests {
     fn plus_is_space_and_duplicates_are_kept() {
         let pairs = decode("a=1+2&a=3&b").unwrap();
         assert_eq!(pairs, [("a".into(), "1 2".into()), ("a".into(), "3".into()), ("b".into(), "".into())]);
-        assert_eq!(single(&pairs, "a"), Err(()));
+        assert_eq!(single(&pairs, "a"), Err(Duplicated));
         assert_eq!(single(&pairs, "b"), Ok(Some("")));
         assert_eq!(single(&pairs, "c"), Ok(None));
     }
