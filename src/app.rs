@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::flow::{self, SignIn};
 use crate::http::Http;
+use crate::mock::{self, MockClient, MockConfig, MockServer};
 use crate::oauth::{OAuthClient, TokenSet};
 use crate::session::{Session, unix_seconds};
 use crate::store::Store;
@@ -24,13 +25,18 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
     match &cli.command {
         Command::Help => return write_out(out, HELP),
         Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::Demo => return demo(&cli, out, err),
+        Command::Mock(args) => {
+            let options = mock::Options::parse(args).map_err(Error::Usage)?;
+            return mock::run(options, err).map_err(|source| Error::Listen { addr: "the stand-in's port".into(), source });
+        }
         _ => {}
     }
     let config = Config::load(cli.env_file.as_deref())?;
     let http = Http::new(HTTP_TIMEOUT, cli.verbose);
     let session = || Ok::<_, Error>(Session::new(&http, &config, Store::dir_from_env(&|var| std::env::var(var).ok())?));
     match cli.command {
-        Command::Help | Command::Version => Ok(()),
+        Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
         Command::Flow => {
             let tokens = example_flow(&http, &config, sign_in_options(&cli, browser), out, err)?;
             match session().and_then(|session| session.save(&tokens).map(|()| session)) {
@@ -49,8 +55,28 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         }
         Command::Logout => logout(&session()?, err),
         Command::Status { json } => status(&session()?, json, out),
-        Command::Demo | Command::Mock(_) => Err(Error::Usage("this command is not implemented yet".into())),
     }
+}
+
+/// `demo`: the example's flow against a stand-in on an ephemeral loopback port, the browser played by a
+/// built-in HTTP client. Needs no `.env` and no network.
+fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
+    let listen = "127.0.0.1:0".parse().expect("a literal socket address");
+    let config = MockConfig { auto_approve: true, log: false, ..MockConfig::default() };
+    let server = MockServer::start(config, listen)
+        .map_err(|source| Error::Listen { addr: "127.0.0.1:0 (the stand-in)".into(), source })?;
+    let mut env = server.env("third-party", &MockClient::demo());
+    env.push(("REDIRECT_URI", "http://127.0.0.1:0/oauth".into()));
+    let config = Config::from_lookup(|var| env.iter().rev().find(|(key, _)| *key == var).map(|(_, value)| value.clone()))?;
+    note(err, &format!("demo: a sipgate stand-in answers at {} — nothing leaves this machine.", server.base_url()));
+    let http = Http::new(HTTP_TIMEOUT, cli.verbose);
+    let follow_redirects = |url: String| {
+        let agent = ureq::Agent::config_builder().max_redirects(5).http_status_as_error(false).build().new_agent();
+        let _ = agent.get(&url).call();
+    };
+    let sign_in = SignIn { browser: Browser::With(Box::new(follow_redirects)), ..sign_in_options(cli, Browser::PrintOnly) };
+    example_flow(&http, &config, sign_in, out, err)?;
+    Ok(())
 }
 
 /// `login`: sign in, keep the tokens, say who signed in.

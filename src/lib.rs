@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod flow;
 pub mod http;
+pub mod mock;
 pub mod oauth;
 pub mod pkce;
 pub mod query;

@@ -43,7 +43,7 @@ impl TokenSet {
         let text = |name: &str| json.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
         let seconds = |name: &str| {
             let value = json.get(name)?;
-            value.as_u64().or_else(|| value.as_str()?.trim().parse().ok()).filter(|&s| s > 0)
+            value.as_u64().or_else(|| value.as_str()?.trim().parse().ok())
         };
         let access_token = text("access_token").ok_or_else(|| bad("access_token is missing"))?;
         let token_type = text("token_type").ok_or_else(|| bad("token_type is missing"))?;
@@ -56,7 +56,8 @@ impl TokenSet {
             token_type: token_type.to_owned(),
             expires_at: seconds("expires_in").map(after),
             refresh_token: text("refresh_token").map(RefreshToken::new),
-            refresh_expires_at: seconds("refresh_expires_in").map(after),
+            // Keycloak says 0 for refresh tokens that do not expire (offline tokens).
+            refresh_expires_at: seconds("refresh_expires_in").filter(|&s| s > 0).map(after),
             scope: text("scope").map(str::to_owned),
             id_token: text("id_token").map(IdToken::new),
         })

@@ -1,0 +1,88 @@
+//! The sipgate REST API the stand-in serves (`GET /v2/account`, `GET /v2/authorization/userinfo`) and
+//! the OpenID Connect userinfo endpoint, all behind bearer tokens (RFC 6750).
+//!
+//! A missing, unknown, expired or revoked token gets 401 with `WWW-Authenticate`; a token without the
+//! needed scope gets 403. These are the hot paths of a benchmark: one short lock, no allocation of
+//! note.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::reply::Reply;
+use super::routes::{Incoming, Shared};
+use super::state::{Kind, SUBJECT, has_scope};
+
+/// What a valid access token carries that the API needs.
+struct Bearer {
+    realm: String,
+    scope: String,
+}
+
+/// `GET /v2/account`: needs scope `account:read` or `all`.
+pub(super) fn account(shared: &Shared, request: &Incoming<'_>) -> Reply {
+    match bearer(shared, request) {
+        Err(reply) => reply,
+        Ok(token) if has_scope(&token.scope, "account:read") || has_scope(&token.scope, "all") => {
+            Reply::json(200, &shared.config.account)
+        }
+        Ok(_) => forbidden("account:read"),
+    }
+}
+
+/// `GET /v2/authorization/userinfo`: who the token belongs to; any scope.
+pub(super) fn userinfo(shared: &Shared, request: &Incoming<'_>) -> Reply {
+    match bearer(shared, request) {
+        Err(reply) => reply,
+        Ok(_) => Reply::json(
+            200,
+            &json!({"sub": SUBJECT, "domain": "sipgate.de", "masterSipId": "1234567", "locale": "de_DE"}),
+        ),
+    }
+}
+
+/// OpenID Connect userinfo of a realm: needs a token of that realm with scope `openid`.
+pub(super) fn oidc_userinfo(shared: &Shared, realm: &str, request: &Incoming<'_>) -> Reply {
+    match bearer(shared, request) {
+        Err(reply) => reply,
+        Ok(token) if token.realm != realm => unauthorized(Some("Token issued by another realm")),
+        Ok(token) if has_scope(&token.scope, "openid") => {
+            Reply::json(200, &json!({"sub": SUBJECT, "preferred_username": SUBJECT}))
+        }
+        Ok(_) => forbidden("openid"),
+    }
+}
+
+/// The live access token of the `Authorization: Bearer` header, or the 401 answer.
+fn bearer(shared: &Shared, request: &Incoming<'_>) -> Result<Bearer, Reply> {
+    let header = request.authorization.ok_or_else(|| unauthorized(None))?;
+    let (scheme, token) = header.trim().split_once(' ').ok_or_else(|| unauthorized(None))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(unauthorized(None));
+    }
+    let state = shared.state();
+    let found = state
+        .token(token.trim())
+        .filter(|t| t.kind == Kind::Access && Instant::now() < t.expires_at && state.session_alive(&t.session))
+        .ok_or_else(|| unauthorized(Some("The access token is invalid, expired or revoked")))?;
+    Ok(Bearer { realm: found.realm.clone(), scope: found.scope.clone() })
+}
+
+/// 401 (RFC 6750 §3): without a description when no token came at all (§3.1 asks for no error code then).
+fn unauthorized(description: Option<&str>) -> Reply {
+    let challenge = match description {
+        None => "Bearer realm=\"sipgate\"".to_owned(),
+        Some(description) => {
+            format!("Bearer realm=\"sipgate\", error=\"invalid_token\", error_description=\"{description}\"")
+        }
+    };
+    Reply::text(401, "Unauthorized").with_header("WWW-Authenticate", challenge)
+}
+
+/// 403 for a token without the scope (RFC 6750 §3.1 `insufficient_scope`).
+fn forbidden(scope: &str) -> Reply {
+    Reply::text(403, "Forbidden").with_header(
+        "WWW-Authenticate",
+        format!("Bearer realm=\"sipgate\", error=\"insufficient_scope\", scope=\"{scope}\""),
+    )
+}

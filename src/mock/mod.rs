@@ -1,0 +1,143 @@
+//! The local sipgate stand-in: a small Keycloak-and-REST look-alike for tests and offline development.
+//!
+//! It serves the authorization, token, revocation, logout and discovery endpoints of the realms
+//! `third-party` and `sipgate-apps`, plus `GET /v2/account`, on `127.0.0.1` only. It answers the way
+//! sipgate's login (Keycloak) does, including the error bodies of `SIPGATE.md`, so a client tested
+//! against it behaves the same against the real thing. Faults (latency, 502/503, dead tokens) can be
+//! switched on to test a client's error paths.
+//!
+//! Promises: it never panics on any input, it never logs a secret, and codes and tokens are random
+//! and checked against its own table, so they cannot be forged. All state lives in one mutex that is
+//! held only while a table is read or changed, never during I/O or an injected delay.
+
+mod api;
+mod authorize;
+mod options;
+mod pages;
+mod reply;
+mod routes;
+mod server;
+mod state;
+mod token;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+pub use options::{HELP, Options, help_requested};
+pub use server::MockServer;
+
+/// The port `sipgate-oauth mock` listens on when `--port` is not given.
+pub const DEFAULT_PORT: u16 = 8089;
+
+/// The realms the stand-in serves; sipgate uses both (older clients `third-party`, newer `sipgate-apps`).
+pub const REALMS: [&str; 2] = ["third-party", "sipgate-apps"];
+
+/// The scope `MockServer::env` puts into `OAUTH_SCOPE`, as in sipgate's example `.env`.
+const DEFAULT_SCOPE: &str = "account:read";
+
+/// An OAuth client registered at the stand-in (what console.sipgate.com → Clients holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockClient {
+    /// `client_id` (RFC 6749 §2.2).
+    pub id: String,
+    /// `client_secret` (RFC 6749 §2.3.1).
+    pub secret: String,
+    /// The registered redirect URIs; matched exactly, except that the port of a loopback IP literal
+    /// is ignored (RFC 8252 §7.3).
+    pub redirect_uris: Vec<String>,
+}
+
+impl MockClient {
+    /// The demo client: `sipgate-oauth-demo` / `demo-secret`, redirect URIs `http://127.0.0.1/oauth`
+    /// (any port) and `http://localhost:8080/oauth` (sipgate's example `.env`).
+    pub fn demo() -> MockClient {
+        MockClient {
+            id: "sipgate-oauth-demo".to_owned(),
+            secret: "demo-secret".to_owned(),
+            redirect_uris: vec!["http://127.0.0.1/oauth".to_owned(), "http://localhost:8080/oauth".to_owned()],
+        }
+    }
+}
+
+/// Failures the stand-in injects on purpose, to test a client's error handling. `Default` is none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Added before every answer.
+    pub latency: Duration,
+    /// The next this-many token requests answer 503 with a body that is not JSON.
+    pub token_503: u32,
+    /// After the 503s, the next this-many token requests answer 502 with an HTML page, like a proxy.
+    pub token_502: u32,
+    /// Access tokens are dead when issued (the API answers 401), though `expires_in` says otherwise.
+    pub expire_access_tokens: bool,
+    /// Every refresh answers 400 `invalid_grant`.
+    pub refresh_invalid_grant: bool,
+}
+
+/// Everything the stand-in is started with; fixed for its lifetime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockConfig {
+    /// The registered clients.
+    pub clients: Vec<MockClient>,
+    /// Access token lifetime, `expires_in` (RFC 6749 §5.1). sipgate: 300 s.
+    pub access_ttl: Duration,
+    /// Refresh token lifetime, `refresh_expires_in`. sipgate: 30 days.
+    pub refresh_ttl: Duration,
+    /// Authorization code lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes; Keycloak uses 60 s).
+    pub code_ttl: Duration,
+    /// The body of `GET /v2/account`.
+    pub account: Value,
+    /// Skip the sign-in page: `/auth` redirects with a code at once.
+    pub auto_approve: bool,
+    /// Injected failures.
+    pub faults: Faults,
+    /// Log each request (method, path with secrets redacted, status) to stderr.
+    pub log: bool,
+}
+
+impl Default for MockConfig {
+    fn default() -> MockConfig {
+        MockConfig {
+            clients: vec![MockClient::demo()],
+            access_ttl: Duration::from_secs(300),
+            refresh_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            code_ttl: Duration::from_secs(60),
+            account: default_account(),
+            auto_approve: false,
+            faults: Faults::default(),
+            log: false,
+        }
+    }
+}
+
+/// The account of sipgate's documentation example.
+fn default_account() -> Value {
+    json!({"company": "", "mainProductType": "BASIC", "logoUrl": "", "verified": true})
+}
+
+/// Runs the stand-in in the foreground: listens on `127.0.0.1:port`, prints the `.env` lines for the
+/// first client (realm `third-party`) on stdout, then serves until the process ends. Startup notes and
+/// the request log (unless `config.log` is off) go to `stderr`.
+pub fn run(options: Options, stderr: &mut impl std::io::Write) -> std::io::Result<()> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let (sink, lines) = std::sync::mpsc::channel();
+    let log = options.config.log;
+    let server = MockServer::start_with_log(options.config, addr, log.then_some(sink.clone()))?;
+    let client = server.client(0);
+    writeln!(stderr, "sipgate stand-in listening on {} (realms {})", server.base_url(), REALMS.join(", "))?;
+    if let Some(client) = &client {
+        writeln!(stderr, "client {}: redirect URIs {}", client.id, client.redirect_uris.join(", "))?;
+        for (name, value) in server.env(REALMS[0], client) {
+            println!("{name}={value}");
+        }
+    }
+    writeln!(stderr, "Ctrl-C stops it.")?;
+    // The server holds `sink` too, so this blocks for as long as the process lives.
+    while let Ok(line) = lines.recv() {
+        writeln!(stderr, "{line}")?;
+    }
+    drop(sink);
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! The command line of `sipgate-oauth mock`: flags into an [`Options`], checked up front, each error
+//! naming the flag.
+
+use std::time::Duration;
+
+use super::{DEFAULT_PORT, Faults, MockClient, MockConfig};
+
+/// The help text of `sipgate-oauth mock --help`.
+pub const HELP: &str = "\
+sipgate-oauth mock: a local sipgate stand-in (login + REST API) for tests and offline development
+
+Usage: sipgate-oauth mock [OPTIONS]
+
+Listens on 127.0.0.1 only, serves the realms third-party and sipgate-apps, prints the .env lines for
+the first client on stdout and logs each request (secrets redacted) on stderr. Ctrl-C stops it.
+
+Options:
+  --port N                 port to listen on (default 8089; 0 picks a free one)
+  --client-id ID           register a client; starts a new client (repeatable)
+  --client-secret SECRET   the secret of the client before it
+  --redirect-uri URI       a redirect URI of the client before it (repeatable); for http://127.0.0.1
+                           and http://[::1] any port matches (RFC 8252)
+                           Without --client-id: client sipgate-oauth-demo / demo-secret with
+                           http://127.0.0.1/oauth and http://localhost:8080/oauth
+  --access-ttl SECONDS     access token lifetime (default 300; 0 = dead at once)
+  --refresh-ttl SECONDS    refresh token lifetime (default 2592000 = 30 days)
+  --account-file PATH      JSON object answered by GET /v2/account
+  --auto-approve           skip the sign-in page: redirect with a code at once
+  --quiet                  no request log
+  --help                   show this help
+
+Faults (to test a client's error handling):
+  --latency-ms N           wait N ms before every answer
+  --fail-token-503 N       the next N token requests answer 503 (body not JSON)
+  --fail-token-502 N       then the next N answer 502 with an HTML page, like a proxy
+  --expire-access-tokens   issued access tokens are dead at once (the API answers 401)
+  --refresh-invalid-grant  every refresh answers 400 invalid_grant
+";
+
+/// What `sipgate-oauth mock …` was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// The port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The stand-in's configuration.
+    pub config: MockConfig,
+}
+
+/// Whether the arguments ask for the help text (`--help` or `-h`); [`Options::parse`] answers
+/// `Err(HELP)` for them, so check this first to print it as a result instead of an error.
+pub fn help_requested(args: &[String]) -> bool {
+    args.iter().any(|arg| arg == "--help" || arg == "-h")
+}
+
+impl Options {
+    /// Parses the arguments after the word `mock`. `Err` is a message for the user; for `--help` it is
+    /// [`HELP`].
+    pub fn parse(args: &[String]) -> Result<Options, String> {
+        let mut port = DEFAULT_PORT;
+        let mut config = MockConfig { log: true, ..MockConfig::default() };
+        let mut clients: Vec<MockClient> = Vec::new();
+        let mut faults = Faults::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+                _ => (arg.as_str(), None),
+            };
+            let mut value = || inline.clone().or_else(|| args.next().cloned()).ok_or(format!("{flag} needs a value"));
+            match flag {
+                "--help" | "-h" => return Err(HELP.to_owned()),
+                "--port" => port = number(flag, &value()?)?,
+                "--client-id" => {
+                    let id = value()?;
+                    if id.is_empty() {
+                        return Err("--client-id must not be empty".to_owned());
+                    }
+                    if clients.iter().any(|client| client.id == id) {
+                        return Err(format!("--client-id {id} is given twice"));
+                    }
+                    clients.push(MockClient { id, secret: String::new(), redirect_uris: Vec::new() });
+                }
+                "--client-secret" => {
+                    let secret = value()?;
+                    let client = clients.last_mut().ok_or("--client-secret must follow --client-id")?;
+                    if !client.secret.is_empty() {
+                        return Err(format!("--client-secret is given twice for client {}", client.id));
+                    }
+                    client.secret = secret;
+                }
+                "--redirect-uri" => {
+                    let uri = value()?;
+                    check_redirect_uri(&uri)?;
+                    let client = clients.last_mut().ok_or("--redirect-uri must follow --client-id")?;
+                    client.redirect_uris.push(uri);
+                }
+                "--access-ttl" => config.access_ttl = Duration::from_secs(number(flag, &value()?)?),
+                "--refresh-ttl" => config.refresh_ttl = Duration::from_secs(number(flag, &value()?)?),
+                "--account-file" => config.account = account(&value()?)?,
+                "--auto-approve" => config.auto_approve = true,
+                "--quiet" => config.log = false,
+                "--latency-ms" => faults.latency = Duration::from_millis(number(flag, &value()?)?),
+                "--fail-token-503" => faults.token_503 = number(flag, &value()?)?,
+                "--fail-token-502" => faults.token_502 = number(flag, &value()?)?,
+                "--expire-access-tokens" => faults.expire_access_tokens = true,
+                "--refresh-invalid-grant" => faults.refresh_invalid_grant = true,
+                _ => return Err(format!("unknown option {arg} for `sipgate-oauth mock` (see --help)")),
+            }
+            if inline.is_some() && !takes_value(flag) {
+                return Err(format!("{flag} takes no value"));
+            }
+        }
+        for client in &clients {
+            if client.secret.is_empty() {
+                return Err(format!("client {} needs --client-secret", client.id));
+            }
+            if client.redirect_uris.is_empty() {
+                return Err(format!("client {} needs at least one --redirect-uri", client.id));
+            }
+        }
+        if !clients.is_empty() {
+            config.clients = clients;
+        }
+        config.faults = faults;
+        Ok(Options { port, config })
+    }
+}
+
+/// Whether a flag is followed by a value.
+fn takes_value(flag: &str) -> bool {
+    !matches!(flag, "--auto-approve" | "--quiet" | "--expire-access-tokens" | "--refresh-invalid-grant")
+}
+
+/// A non-negative whole number for `flag`.
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
+    value.parse().map_err(|_| format!("{flag} needs a whole number, not {value:?}"))
+}
+
+/// A redirect URI must be an absolute http(s) URL without a fragment (RFC 6749 §3.1.2) and without
+/// characters a `Location` header cannot carry.
+fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    let absolute = uri.strip_prefix("http://").or_else(|| uri.strip_prefix("https://"));
+    if absolute.is_none_or(str::is_empty) {
+        return Err(format!("--redirect-uri {uri:?} is not an absolute http:// or https:// URL"));
+    }
+    if uri.contains('#') || !uri.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!("--redirect-uri {uri:?} must have no fragment, spaces or non-ASCII characters"));
+    }
+    Ok(())
+}
+
+/// The JSON object in the `--account-file`.
+fn account(path: &str) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| format!("--account-file {path}: {error}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|error| format!("--account-file {path} is not JSON: {error}"))?;
+    if !value.is_object() {
+        return Err(format!("--account-file {path} must hold a JSON object"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn no_flags_is_the_demo_client_on_the_default_port_with_a_log() {
+        let options = parse(&[]).unwrap();
+        assert_eq!(options.port, DEFAULT_PORT);
+        assert_eq!(options.config.clients, vec![MockClient::demo()]);
+        assert!(options.config.log);
+        assert!(!options.config.auto_approve);
+        assert_eq!(options.config.faults, Faults::default());
+    }
+
+    #[test]
+    fn each_client_id_starts_a_client_with_its_own_uris() {
+        let options = parse(&[
+            "--client-id",
+            "a",
+            "--client-secret",
+            "sa",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--client-id=b",
+            "--client-secret=sb",
+            "--redirect-uri=http://localhost:9000/cb",
+        ])
+        .unwrap();
+        let clients = &options.config.clients;
+        assert_eq!(clients.len(), 2);
+        assert_eq!(clients[0].redirect_uris, ["http://127.0.0.1/cb", "https://app.example/cb"]);
+        assert_eq!((clients[1].id.as_str(), clients[1].secret.as_str()), ("b", "sb"));
+    }
+
+    #[test]
+    fn ttls_flags_and_faults_are_read() {
+        let options = parse(&[
+            "--port",
+            "0",
+            "--access-ttl",
+            "0",
+            "--refresh-ttl",
+            "60",
+            "--auto-approve",
+            "--quiet",
+            "--latency-ms",
+            "250",
+            "--fail-token-503",
+            "2",
+            "--fail-token-502",
+            "1",
+            "--expire-access-tokens",
+            "--refresh-invalid-grant",
+        ])
+        .unwrap();
+        assert_eq!(options.port, 0);
+        assert_eq!(options.config.access_ttl, Duration::ZERO);
+        assert_eq!(options.config.refresh_ttl, Duration::from_secs(60));
+        assert!(options.config.auto_approve && !options.config.log);
+        let faults = options.config.faults;
+        assert_eq!(faults.latency, Duration::from_millis(250));
+        assert_eq!((faults.token_503, faults.token_502), (2, 1));
+        assert!(faults.expire_access_tokens && faults.refresh_invalid_grant);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let error = |args: &[&str]| parse(args).unwrap_err();
+        assert_eq!(error(&["--port"]), "--port needs a value");
+        assert!(error(&["--port", "70000"]).contains("--port needs a whole number"));
+        assert!(error(&["--latency-ms", "-1"]).contains("--latency-ms"));
+        assert!(error(&["--frobnicate"]).contains("unknown option --frobnicate"));
+        assert_eq!(error(&["--redirect-uri", "http://x/cb"]), "--redirect-uri must follow --client-id");
+        assert_eq!(error(&["--client-id", "a", "--redirect-uri", "http://x/cb"]), "client a needs --client-secret");
+        assert!(error(&["--client-id", "a", "--client-secret", "s"]).contains("needs at least one --redirect-uri"));
+        assert!(error(&["--client-id", "a", "--client-secret", "s", "--redirect-uri", "/cb"]).contains("absolute"));
+        assert!(error(&["--client-id", "a", "--client-id", "a"]).contains("twice"));
+        assert!(error(&["--quiet=yes"]).contains("takes no value"));
+        assert!(error(&["--account-file", "/nonexistent/account.json"]).contains("--account-file"));
+        assert_eq!(error(&["--help"]), HELP);
+        assert!(help_requested(&["-h".to_string()]));
+    }
+
+    #[test]
+    fn account_file_must_hold_a_json_object() {
+        let dir = std::env::temp_dir().join(format!("sipgate-mock-options-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.json");
+        std::fs::write(&good, r#"{"company":"ACME","mainProductType":"TEAM"}"#).unwrap();
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "[1,2]").unwrap();
+        let options = parse(&["--account-file", good.to_str().unwrap()]).unwrap();
+        assert_eq!(options.config.account["company"], "ACME");
+        assert!(parse(&["--account-file", bad.to_str().unwrap()]).unwrap_err().contains("JSON object"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

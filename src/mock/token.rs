@@ -1,0 +1,284 @@
+//! The token endpoint (RFC 6749 §3.2), revocation (RFC 7009) and Keycloak's logout, with client
+//! authentication by form fields or HTTP Basic (RFC 6749 §2.3.1).
+//!
+//! Errors are Keycloak's JSON bodies and statuses (RFC 6749 §5.2), as listed in `SIPGATE.md`. The
+//! mutex is taken once per request, after the form is read and the client is authenticated.
+
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::percent_decode_str;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use super::MockClient;
+use super::authorize::is_pkce_string;
+use super::reply::Reply;
+use super::routes::{Incoming, Shared, form, param, required};
+use super::state::{Grant, Issued, Kind, has_scope};
+
+/// The 502 page a proxy in front of the login server would show.
+const BAD_GATEWAY_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+/// `POST …/token`: the authorization-code and refresh-token grants.
+pub(super) fn token(shared: &Shared, realm: &str, request: &Incoming<'_>) -> Reply {
+    if let Some(fault) = injected_fault(shared) {
+        return fault;
+    }
+    let result = form(request).and_then(|pairs| {
+        let grant_type = required(&pairs, "grant_type")?;
+        let client = authenticate(shared, realm, request, &pairs)?;
+        match grant_type {
+            "authorization_code" => code_grant(shared, realm, client, &pairs),
+            "refresh_token" => refresh_grant(shared, realm, client, &pairs),
+            _ => Err(Reply::oauth_error(400, "unsupported_grant_type", "Unsupported grant_type")),
+        }
+    });
+    result.unwrap_or_else(|reply| reply)
+}
+
+/// A 503 or 502 while the fault counters last.
+fn injected_fault(shared: &Shared) -> Option<Reply> {
+    let mut state = shared.state();
+    if state.token_503_left > 0 {
+        state.token_503_left -= 1;
+        return Some(Reply::text(503, "Service Unavailable").with_header("Retry-After", "1".to_owned()));
+    }
+    if state.token_502_left > 0 {
+        state.token_502_left -= 1;
+        return Some(Reply::html(502, BAD_GATEWAY_PAGE.to_owned()));
+    }
+    None
+}
+
+/// RFC 6749 §4.1.3: exchanges a code for tokens.
+fn code_grant(shared: &Shared, realm: &str, client: &MockClient, pairs: &[(String, String)]) -> Result<Reply, Reply> {
+    let code = required(pairs, "code")?;
+    let redirect_uri = param(pairs, "redirect_uri")?;
+    let verifier = param(pairs, "code_verifier")?;
+    let issuer = shared.issuer(realm);
+    let mut state = shared.state();
+    let entry = state
+        .code_mut(code)
+        .filter(|entry| entry.grant.realm == realm && entry.grant.client_id == client.id)
+        .ok_or_else(|| Reply::invalid_grant("Code not valid"))?;
+    let session = entry.session.clone();
+    if entry.redeemed {
+        // RFC 6749 §4.1.2: a code used twice revokes the tokens issued from it.
+        state.kill_session(&session);
+        return Err(Reply::invalid_grant("Code not valid"));
+    }
+    entry.redeemed = true;
+    if Instant::now() >= entry.expires_at {
+        return Err(Reply::invalid_grant("Code is expired"));
+    }
+    let grant = entry.grant.clone();
+    if redirect_uri != Some(grant.redirect_uri.as_str()) {
+        return Err(Reply::invalid_grant("Incorrect redirect_uri"));
+    }
+    match (&grant.challenge, verifier) {
+        (None, None) => {}
+        (None, Some(_)) => {
+            return Err(Reply::invalid_grant(
+                "PKCE code verifier specified but challenge not present in authorization",
+            ));
+        }
+        (Some(_), None) => return Err(Reply::invalid_grant("PKCE code verifier not specified")),
+        (Some(_), Some(verifier)) if !is_pkce_string(verifier) => {
+            return Err(Reply::invalid_grant("PKCE invalid code verifier"));
+        }
+        (Some(challenge), Some(verifier)) if !challenge.verify(verifier) => {
+            return Err(Reply::invalid_grant("PKCE verification failed"));
+        }
+        (Some(_), Some(_)) => {}
+    }
+    let issued = state.issue(&grant, &session, &issuer, &shared.lifetimes());
+    drop(state);
+    Ok(token_response(shared, &issued))
+}
+
+/// RFC 6749 §6: exchanges a refresh token for a new pair; the used one becomes stale (rotation).
+fn refresh_grant(
+    shared: &Shared,
+    realm: &str,
+    client: &MockClient,
+    pairs: &[(String, String)],
+) -> Result<Reply, Reply> {
+    let refresh = required(pairs, "refresh_token")?;
+    let scope = param(pairs, "scope")?;
+    if shared.config.faults.refresh_invalid_grant {
+        return Err(Reply::invalid_grant("Token is not active"));
+    }
+    let issuer = shared.issuer(realm);
+    let mut state = shared.state();
+    let token = state
+        .token(refresh)
+        .filter(|token| token.kind == Kind::Refresh)
+        .ok_or_else(|| Reply::invalid_grant("Invalid refresh token"))?;
+    if token.realm != realm {
+        return Err(Reply::invalid_grant(&format!("Invalid token issuer. Expected '{issuer}'")));
+    }
+    if token.client_id != client.id {
+        return Err(Reply::invalid_grant("Invalid refresh token. Token client and authorized client don't match"));
+    }
+    if token.used {
+        return Err(Reply::invalid_grant("Stale token"));
+    }
+    if Instant::now() >= token.expires_at {
+        return Err(Reply::invalid_grant("Token is not active"));
+    }
+    if !state.session_alive(&token.session) {
+        return Err(Reply::invalid_grant("Session not active"));
+    }
+    let granted = match scope {
+        None => token.scope.clone(),
+        Some(asked) if asked.split(' ').filter(|s| !s.is_empty()).all(|s| has_scope(&token.scope, s)) => {
+            asked.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+        }
+        Some(asked) => return Err(Reply::oauth_error(400, "invalid_scope", &format!("Invalid scopes: {asked}"))),
+    };
+    let grant = Grant {
+        realm: realm.to_owned(),
+        client_id: client.id.clone(),
+        redirect_uri: String::new(),
+        scope: granted,
+        challenge: None,
+        nonce: None,
+    };
+    let session = token.session.clone();
+    state.retire_refresh(refresh);
+    let issued = state.issue(&grant, &session, &issuer, &shared.lifetimes());
+    drop(state);
+    Ok(token_response(shared, &issued))
+}
+
+/// The success body of RFC 6749 §5.1 in Keycloak's shape.
+fn token_response(shared: &Shared, issued: &Issued) -> Reply {
+    let mut body = json!({
+        "access_token": issued.access,
+        "expires_in": shared.config.access_ttl.as_secs(),
+        "refresh_expires_in": shared.config.refresh_ttl.as_secs(),
+        "refresh_token": issued.refresh,
+        "token_type": "bearer",
+        "not-before-policy": 0,
+        "session_state": issued.session,
+        "scope": issued.scope,
+    });
+    if let (Some(id_token), Value::Object(map)) = (&issued.id_token, &mut body) {
+        map.insert("id_token".to_owned(), Value::String(id_token.clone()));
+    }
+    Reply::json(200, &body).with_header("Pragma", "no-cache".to_owned())
+}
+
+/// `POST …/revoke` (RFC 7009): 200 for any token of an authenticated client; a refresh token takes
+/// its whole session with it.
+pub(super) fn revoke(shared: &Shared, realm: &str, request: &Incoming<'_>) -> Reply {
+    let result = form(request).and_then(|pairs| {
+        let client = authenticate(shared, realm, request, &pairs)?;
+        let token = required(&pairs, "token")?;
+        if let Some(hint) = param(&pairs, "token_type_hint")?
+            && hint != "access_token"
+            && hint != "refresh_token"
+        {
+            return Err(Reply::oauth_error(400, "unsupported_token_type", "Unsupported token_type_hint"));
+        }
+        let mut state = shared.state();
+        if let Some(found) = state.token(token).filter(|t| t.client_id == client.id && t.realm == realm) {
+            match found.kind {
+                Kind::Access => state.kill_token(token),
+                Kind::Refresh => {
+                    let session = found.session.clone();
+                    state.kill_session(&session);
+                    state.kill_token(token);
+                }
+            }
+        }
+        Ok(Reply::empty(200))
+    });
+    result.unwrap_or_else(|reply| reply)
+}
+
+/// `POST …/logout` (Keycloak): ends the session of a refresh token; 204.
+pub(super) fn logout(shared: &Shared, realm: &str, request: &Incoming<'_>) -> Reply {
+    let result = form(request).and_then(|pairs| {
+        let client = authenticate(shared, realm, request, &pairs)?;
+        let refresh = required(&pairs, "refresh_token")?;
+        let mut state = shared.state();
+        let session = state
+            .token(refresh)
+            .filter(|t| t.kind == Kind::Refresh && t.client_id == client.id && t.realm == realm)
+            .map(|t| t.session.clone())
+            .ok_or_else(|| Reply::invalid_grant("Invalid refresh token"))?;
+        state.kill_session(&session);
+        Ok(Reply::empty(204))
+    });
+    result.unwrap_or_else(|reply| reply)
+}
+
+/// Authenticates the client by HTTP Basic or by `client_id`/`client_secret` in the form.
+fn authenticate<'s>(
+    shared: &'s Shared,
+    realm: &str,
+    request: &Incoming<'_>,
+    pairs: &[(String, String)],
+) -> Result<&'s MockClient, Reply> {
+    let form_id = param(pairs, "client_id")?;
+    let (id, secret) = match request.authorization.map(basic_credentials) {
+        Some(Some(Ok((id, secret)))) => {
+            if form_id.is_some_and(|form_id| form_id != id) {
+                return Err(Reply::invalid_request("client_id differs from the Authorization header"));
+            }
+            (id, Some(secret))
+        }
+        Some(Some(Err(()))) => return Err(Reply::invalid_request("Invalid Basic Authorization header")),
+        // No Authorization header, or another scheme: use the form.
+        Some(None) | None => {
+            let id = form_id.ok_or_else(|| Reply::missing("client_id"))?.to_owned();
+            (id, param(pairs, "client_secret")?.map(str::to_owned))
+        }
+    };
+    let unauthorized = |description: &str| {
+        Reply::oauth_error(401, "unauthorized_client", description)
+            .with_header("WWW-Authenticate", format!("Basic realm=\"{realm}\""))
+    };
+    let client = shared.client(&id).ok_or_else(|| unauthorized("Invalid client credentials"))?;
+    let secret = secret.ok_or_else(|| unauthorized("Client secret not provided in request"))?;
+    if !bool::from(secret.as_bytes().ct_eq(client.secret.as_bytes())) {
+        return Err(unauthorized("Invalid client secret"));
+    }
+    Ok(client)
+}
+
+/// The credentials of an `Authorization: Basic` header: `None` if the scheme is another, `Err` if
+/// malformed. Both parts are form-urlencoded before base64 (RFC 6749 §2.3.1).
+fn basic_credentials(header: &str) -> Option<Result<(String, String), ()>> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decode = |part: &str| {
+        percent_decode_str(&part.replace('+', " ")).decode_utf8().map(|value| value.into_owned()).map_err(|_| ())
+    };
+    Some((|| {
+        let bytes = STANDARD.decode(encoded.trim()).map_err(|_| ())?;
+        let text = String::from_utf8(bytes).map_err(|_| ())?;
+        let (id, secret) = text.split_once(':').ok_or(())?;
+        Ok((decode(id)?, decode(secret)?))
+    })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_decoded_per_rfc6749() {
+        let header = format!("Basic {}", STANDARD.encode("my%20app:s%3Acret+x"));
+        assert_eq!(basic_credentials(&header), Some(Ok(("my app".into(), "s:cret x".into()))));
+        assert_eq!(basic_credentials("basic !!!"), Some(Err(())));
+        assert_eq!(basic_credentials(&format!("Basic {}", STANDARD.encode("no-colon"))), Some(Err(())));
+        assert_eq!(basic_credentials("Bearer abc"), None);
+    }
+}

@@ -1,0 +1,194 @@
+//! Shared by the integration tests: run the real binary with a clean environment, watch its stderr
+//! line by line, play the browser.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use sipgate_oauth::mock::{MockClient, MockConfig, MockServer};
+
+/// Longest a test waits for a line or an exit before it fails (never a sleep: it waits on a channel).
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A temp directory as the working directory (so no stray `.env` is read) and the token store.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox { dir: tempfile::tempdir().expect("a temp dir") }
+    }
+
+    pub fn store(&self) -> std::path::PathBuf {
+        self.dir.path().join("store")
+    }
+
+    /// The binary with only the given configuration in its environment.
+    pub fn command(&self, env: &[(&str, String)], args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sipgate-oauth"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SIPGATE_OAUTH_STORE", self.store())
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Runs to the end.
+    pub fn run(&self, env: &[(&str, String)], args: &[&str]) -> Finished {
+        let output = self.command(env, args).output().expect("the binary runs");
+        Finished {
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Starts it; stderr is read line by line.
+    pub fn spawn(&self, env: &[(&str, String)], args: &[&str]) -> Running {
+        let mut child = self.command(env, args).spawn().expect("the binary starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines, seen: Vec::new() }
+    }
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// The JSON documents on stdout.
+    pub fn json_documents(&self) -> Vec<serde_json::Value> {
+        serde_json::Deserializer::from_str(&self.stdout)
+            .into_iter::<serde_json::Value>()
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("stdout is JSON documents ({e}): {}", self.stdout))
+    }
+}
+
+/// A running binary.
+pub struct Running {
+    pub child: Child,
+    lines: Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Running {
+    /// Waits for a stderr line that satisfies `wanted` and returns it.
+    pub fn line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        loop {
+            match self.lines.recv_timeout(PATIENCE) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("the wanted line never came; stderr so far:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    /// The authorization URL it printed.
+    pub fn authorization_url(&mut self) -> String {
+        self.line(|line| line.starts_with("http://") || line.starts_with("https://"))
+    }
+
+    /// Waits for the exit; collects the rest of stderr and all of stdout.
+    pub fn finish(mut self) -> Finished {
+        let mut stdout = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            out.read_to_string(&mut stdout).expect("stdout is readable");
+        }
+        let status = self.child.wait().expect("the binary exits");
+        while let Ok(line) = self.lines.recv_timeout(PATIENCE) {
+            self.seen.push(line);
+        }
+        Finished { status, stdout, stderr: self.seen.join("\n") }
+    }
+}
+
+/// The query parameters of a URL.
+pub fn query_of(url: &str) -> HashMap<String, String> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    sipgate_oauth::query::decode(query).expect("a well-formed query").into_iter().collect()
+}
+
+/// An HTTP client that does not follow redirects and reads error bodies.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent()
+}
+
+/// GETs `url` and returns status, headers of interest and body.
+pub fn get(url: &str) -> (u16, String, ureq::http::HeaderMap) {
+    let mut response = agent().get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    (response.status().as_u16(), body, response.headers().clone())
+}
+
+/// Plays the browser: follows the authorization URL through the stand-in's redirect to the callback and
+/// returns the callback page's status and body.
+pub fn browse(url: &str) -> (u16, String) {
+    let (status, _, headers) = get(url);
+    assert_eq!(status, 302, "the stand-in redirects at once with --auto-approve");
+    let location = headers.get("location").and_then(|v| v.to_str().ok()).expect("a Location header").to_owned();
+    let (status, body, _) = get(&location);
+    (status, body)
+}
+
+/// A stand-in with the demo client, approving at once.
+pub fn mock() -> MockServer {
+    mock_with(|_| {})
+}
+
+/// A stand-in with changes to its configuration.
+pub fn mock_with(change: impl FnOnce(&mut MockConfig)) -> MockServer {
+    let mut config = MockConfig { auto_approve: true, ..MockConfig::default() };
+    change(&mut config);
+    MockServer::start(config, "127.0.0.1:0".parse().expect("an address")).expect("the stand-in starts")
+}
+
+/// The `.env` of the Python example pointing at `server`, redirect on an ephemeral loopback port.
+pub fn env_for(server: &MockServer) -> Vec<(&'static str, String)> {
+    let mut env = server.env("third-party", &MockClient::demo());
+    for (key, value) in env.iter_mut() {
+        if *key == "REDIRECT_URI" {
+            *value = "http://127.0.0.1:0/oauth".into();
+        }
+    }
+    env
+}
+
+/// `env` with `key` set to `value`.
+pub fn with(mut env: Vec<(&'static str, String)>, key: &'static str, value: &str) -> Vec<(&'static str, String)> {
+    env.retain(|(k, _)| *k != key);
+    env.push((key, value.to_owned()));
+    env
+}

@@ -1,0 +1,194 @@
+//! The example's flow, end to end: the real binary against the in-repo stand-in on 127.0.0.1:0, with
+//! the test playing the browser.
+
+mod common;
+
+use std::net::TcpListener;
+
+use common::*;
+
+#[test]
+fn happy_path_prints_the_account_twice_and_no_secret() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["--no-browser"]);
+    let url = run.authorization_url();
+    let params = query_of(&url);
+    assert_eq!(params["response_type"], "code");
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert_eq!(params["code_challenge"].len(), 43);
+    assert_eq!(params["state"].len(), 32);
+    assert!(!url.contains("demo-secret") && !url.contains("client_secret"));
+
+    let (_, _, headers) = get(&url);
+    let callback = headers["location"].to_str().unwrap().to_owned();
+    let code = query_of(&callback)["code"].clone();
+    let (status, page, headers) = get(&callback);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Sign-in completed"), "{page}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    let documents = done.json_documents();
+    assert_eq!(documents.len(), 2, "{}", done.stdout);
+    for account in &documents {
+        assert_eq!(account["mainProductType"], "BASIC");
+        assert_eq!(account["verified"], true);
+    }
+    for stream in [&done.stdout, &done.stderr] {
+        assert!(!stream.contains("eyJ"), "a token leaked:\n{stream}");
+        assert!(!stream.contains("demo-secret"), "the client secret leaked:\n{stream}");
+        assert!(!stream.contains(&code), "the code leaked:\n{stream}");
+    }
+    assert!(sandbox.store().read_dir().unwrap().count() > 0, "the final tokens are kept");
+}
+
+#[test]
+fn demo_runs_offline_without_an_env_file() {
+    let done = Sandbox::new().run(&[], &["demo"]);
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert_eq!(done.json_documents().len(), 2, "{}", done.stdout);
+    assert!(!done.stdout.contains("eyJ") && !done.stderr.contains("eyJ"));
+}
+
+#[test]
+fn a_wrong_state_is_turned_away_and_the_right_callback_still_completes() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["--no-browser"]);
+    let url = run.authorization_url();
+    let callback = get(&url).2["location"].to_str().unwrap().to_owned();
+    let state = query_of(&callback)["state"].clone();
+
+    let forged = callback.replace(&format!("state={state}"), "state=0123456789abcdef0123456789abcdef");
+    let (status, page, _) = get(&forged);
+    assert_eq!(status, 400);
+    assert!(page.contains("does not match the state of this sign-in"), "{page}");
+    assert!(page.contains("restarted") && page.contains("refreshed"), "{page}");
+    run.line(|line| line.contains("state does not match"));
+
+    let (status, _, _) = get(&callback.replace(&format!("state={state}"), ""));
+    assert_eq!(status, 400, "a missing state is turned away too");
+
+    assert_eq!(get(&callback).0, 200);
+    assert_eq!(run.finish().code(), Some(0));
+}
+
+#[test]
+fn favicon_and_other_paths_get_404_and_the_wait_goes_on() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["--no-browser"]);
+    let url = run.authorization_url();
+    let callback = get(&url).2["location"].to_str().unwrap().to_owned();
+    let origin = callback.split("/oauth").next().unwrap().to_owned();
+
+    assert_eq!(get(&format!("{origin}/favicon.ico")).0, 404);
+    assert_eq!(get(&format!("{origin}/")).0, 404);
+    let post = agent().post(&callback).send("").unwrap();
+    assert_eq!(post.status(), 405);
+
+    assert_eq!(get(&callback).0, 200);
+    assert_eq!(run.finish().code(), Some(0));
+}
+
+#[test]
+fn access_denied_ends_the_run_with_the_servers_words() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["--no-browser"]);
+    let url = run.authorization_url();
+    let params = query_of(&url);
+    let denied = format!(
+        "{}?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state={}&iss=x",
+        params["redirect_uri"], params["state"]
+    );
+    let (status, page, _) = get(&denied);
+    assert_eq!(status, 400);
+    assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"), "{page}");
+
+    let done = run.finish();
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("access_denied: <script>alert(1)</script>"), "{}", done.stderr);
+    assert!(done.stderr.contains("cancelled or consent was denied"), "{}", done.stderr);
+    assert!(done.stdout.is_empty());
+}
+
+#[test]
+fn port_in_use_says_so() {
+    let server = mock();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let env = with(env_for(&server), "REDIRECT_URI", &format!("http://127.0.0.1:{port}/oauth"));
+    let done = Sandbox::new().run(&env, &["--no-browser"]);
+    assert_eq!(done.code(), Some(1));
+    assert!(
+        done.stderr.contains(&format!("port {port} is already in use — is another sipgate-oauth running?")),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn port_differing_from_the_redirect_uri_is_a_configuration_error() {
+    let server = mock();
+    let env = with(with(env_for(&server), "REDIRECT_URI", "http://localhost:8080/oauth"), "PORT", "9090");
+    let done = Sandbox::new().run(&env, &[]);
+    assert_eq!(done.code(), Some(2));
+    assert!(done.stderr.contains("PORT: is 9090 but REDIRECT_URI uses port 8080"), "{}", done.stderr);
+}
+
+#[test]
+fn missing_client_id_points_to_the_console() {
+    let server = mock();
+    let env = with(env_for(&server), "CLIENT_ID", "");
+    let done = Sandbox::new().run(&env, &[]);
+    assert_eq!(done.code(), Some(2));
+    assert!(done.stderr.contains("CLIENT_ID: is not set"), "{}", done.stderr);
+    assert!(done.stderr.contains("console.sipgate.com"), "{}", done.stderr);
+}
+
+#[test]
+fn the_python_examples_env_file_works_unchanged() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let lines: Vec<String> = env_for(&server).iter().map(|(k, v)| format!("{k}={v}")).collect();
+    std::fs::write(sandbox.dir.path().join("example.env"), lines.join("\n") + "\nPORT=0\n").unwrap();
+    let mut run = sandbox.spawn(&[], &["--env-file", "example.env", "--no-browser"]);
+    let (status, _) = browse(&run.authorization_url());
+    assert_eq!(status, 200);
+    assert_eq!(run.finish().json_documents().len(), 2);
+}
+
+#[test]
+fn wrong_client_secret_names_the_variables() {
+    let server = mock();
+    let env = with(env_for(&server), "CLIENT_SECRET", "not-the-secret");
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env, &["--no-browser"]);
+    let (status, page) = browse(&run.authorization_url());
+    assert_eq!(status, 400);
+    assert!(page.contains("token exchange failed"), "{page}");
+    let done = run.finish();
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("unauthorized_client"), "{}", done.stderr);
+    assert!(done.stderr.contains("check CLIENT_ID and CLIENT_SECRET"), "{}", done.stderr);
+    assert!(!done.stderr.contains("not-the-secret"));
+}
+
+#[test]
+fn unregistered_redirect_uri_times_out_with_the_hint() {
+    let server = mock();
+    let env = with(env_for(&server), "REDIRECT_URI", "http://127.0.0.1:0/not-registered");
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env, &["--no-browser", "--timeout", "1"]);
+    let (status, page, _) = get(&run.authorization_url());
+    assert_eq!(status, 400);
+    assert!(page.contains("Invalid parameter: redirect_uri"), "{page}");
+    let done = run.finish();
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("no sign-in arrived within 1 s"), "{}", done.stderr);
+    assert!(done.stderr.contains("\"Invalid parameter: redirect_uri\""), "{}", done.stderr);
+}

@@ -1,0 +1,231 @@
+//! Kept tokens: `login`, then `token`, `account`, `api`, `status`, `logout` without a browser, against
+//! the stand-in with short token lifetimes.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use common::*;
+use sipgate_oauth::mock::MockServer;
+
+/// Signs in with `login`, the test playing the browser.
+fn login(sandbox: &Sandbox, server: &MockServer) -> Finished {
+    let mut run = sandbox.spawn(&env_for(server), &["login", "--no-browser"]);
+    let (status, page) = browse(&run.authorization_url());
+    assert_eq!(status, 200, "{page}");
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    done
+}
+
+/// The single token file of the sandbox's store.
+fn token_file(sandbox: &Sandbox) -> std::path::PathBuf {
+    let mut files: Vec<_> = std::fs::read_dir(sandbox.store())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.remove(0)
+}
+
+fn stored(sandbox: &Sandbox) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(token_file(sandbox)).unwrap()).unwrap()
+}
+
+fn short_lived() -> MockServer {
+    mock_with(|config| config.access_ttl = Duration::from_secs(10))
+}
+
+#[test]
+fn login_keeps_tokens_private_and_token_prints_only_the_token() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let done = login(&sandbox, &server);
+    assert!(done.stderr.contains("Signed in (BASIC account)"), "{}", done.stderr);
+    assert!(done.stdout.is_empty());
+
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&sandbox.store()), 0o700);
+    assert_eq!(mode(&token_file(&sandbox)), 0o600);
+    let file = stored(&sandbox);
+    assert!(!file.to_string().contains("demo-secret"), "the client secret is never stored");
+
+    let token = sandbox.run(&env_for(&server), &["token"]);
+    assert_eq!(token.code(), Some(0), "{}", token.stderr);
+    assert_eq!(token.stdout, format!("{}\n", file["access_token"].as_str().unwrap()));
+    assert!(token.stderr.is_empty(), "{}", token.stderr);
+
+    let json = sandbox.run(&env_for(&server), &["token", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["access_token"], file["access_token"]);
+    assert_eq!(json["scope"], "account:read");
+    assert!(json["expires_at"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn account_and_api_use_the_kept_tokens() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+
+    let account = sandbox.run(&env_for(&server), &["account"]);
+    assert_eq!(account.code(), Some(0), "{}", account.stderr);
+    assert_eq!(account.json_documents()[0]["mainProductType"], "BASIC");
+
+    let userinfo = sandbox.run(&env_for(&server), &["api", "/authorization/userinfo"]);
+    assert_eq!(userinfo.code(), Some(0), "{}", userinfo.stderr);
+    assert_eq!(userinfo.json_documents()[0]["domain"], "sipgate.de");
+
+    let missing = sandbox.run(&env_for(&server), &["api", "GET", "/no/such/thing"]);
+    assert_eq!(missing.code(), Some(1));
+    assert!(missing.stderr.contains("failed with HTTP 404"), "{}", missing.stderr);
+    assert!(missing.stdout.is_empty());
+}
+
+#[test]
+fn an_expiring_token_is_refreshed_and_the_rotated_refresh_token_kept() {
+    let server = short_lived();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+    let before = stored(&sandbox);
+
+    let token = sandbox.run(&env_for(&server), &["token"]);
+    assert_eq!(token.code(), Some(0), "{}", token.stderr);
+    let after = stored(&sandbox);
+    assert_ne!(after["refresh_token"], before["refresh_token"], "the rotated refresh token is on disk");
+    assert_eq!(token.stdout.trim(), after["access_token"].as_str().unwrap());
+
+    // The old refresh token is dead at the server: only the kept one works.
+    let again = sandbox.run(&env_for(&server), &["account"]);
+    assert_eq!(again.code(), Some(0), "{}", again.stderr);
+}
+
+#[test]
+fn thirty_processes_asking_for_a_token_at_once_all_succeed() {
+    let server = short_lived();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+    let env = env_for(&server);
+    let children: Vec<_> = (0..30).map(|_| sandbox.spawn(&env, &["token"])).collect();
+    let results: Vec<Finished> = children.into_iter().map(Running::finish).collect();
+    let failures: Vec<&Finished> = results.iter().filter(|r| r.code() != Some(0)).collect();
+    assert!(failures.is_empty(), "{} of 30 failed, first: {}", failures.len(), failures[0].stderr);
+
+    let account = sandbox.run(&env, &["account"]);
+    assert_eq!(account.code(), Some(0), "the store ends valid: {}", account.stderr);
+}
+
+#[test]
+fn a_rejected_token_is_refreshed_once_and_the_call_retried() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+    let path = token_file(&sandbox);
+    let mut file = stored(&sandbox);
+    let old_refresh = file["refresh_token"].clone();
+    file["access_token"] = "revoked-elsewhere".into();
+    std::fs::write(&path, file.to_string()).unwrap();
+
+    let account = sandbox.run(&env_for(&server), &["account"]);
+    assert_eq!(account.code(), Some(0), "{}", account.stderr);
+    assert_ne!(stored(&sandbox)["refresh_token"], old_refresh);
+}
+
+#[test]
+fn a_second_401_is_a_clear_error() {
+    let server = mock_with(|config| config.faults.expire_access_tokens = true);
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["login", "--no-browser"]);
+    browse(&run.authorization_url());
+    let done = run.finish();
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("rejected the access token even after a refresh (HTTP 401)"), "{}", done.stderr);
+    assert!(done.stderr.contains("sipgate-oauth login"), "{}", done.stderr);
+}
+
+#[test]
+fn without_tokens_the_commands_ask_for_login() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    for command in ["token", "account"] {
+        let done = sandbox.run(&env_for(&server), &[command]);
+        assert_eq!(done.code(), Some(1));
+        assert_eq!(done.stderr.trim(), "error: not signed in — run `sipgate-oauth login`");
+    }
+    let status = sandbox.run(&env_for(&server), &["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["signed_in"], false);
+}
+
+#[test]
+fn a_dead_refresh_token_asks_for_login() {
+    let server = mock_with(|config| {
+        config.access_ttl = Duration::from_secs(10);
+        config.faults.refresh_invalid_grant = true;
+    });
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+    let done = sandbox.run(&env_for(&server), &["token"]);
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("invalid_grant"), "{}", done.stderr);
+    assert!(done.stderr.contains("run `sipgate-oauth login`"), "{}", done.stderr);
+    assert!(done.stdout.is_empty());
+}
+
+#[test]
+fn status_shows_expiry_and_no_secret() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+    let file = stored(&sandbox);
+    let status = sandbox.run(&env_for(&server), &["status"]);
+    assert_eq!(status.code(), Some(0));
+    assert!(status.stdout.starts_with("signed in\nscope: account:read\naccess token expires: in 4 min"), "{}", status.stdout);
+    assert!(status.stdout.contains("refresh token expires: in 29 d") || status.stdout.contains("in 30 d"), "{}", status.stdout);
+    for secret in [&file["access_token"], &file["refresh_token"]] {
+        assert!(!status.stdout.contains(secret.as_str().unwrap()));
+    }
+}
+
+#[test]
+fn logout_revokes_at_the_server_and_deletes_the_file() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+    let refresh_token = stored(&sandbox)["refresh_token"].as_str().unwrap().to_owned();
+
+    let done = sandbox.run(&env_for(&server), &["logout"]);
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert!(done.stderr.contains("revoked at the server and deleted here"), "{}", done.stderr);
+    assert!(!token_file_exists(&sandbox));
+
+    let env = env_for(&server);
+    let token_url = &env.iter().find(|(k, _)| *k == "TOKEN_URL").unwrap().1;
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+        ("client_id", "sipgate-oauth-demo"),
+        ("client_secret", "demo-secret"),
+    ];
+    let mut response = agent().post(token_url).send_form(form).unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.body_mut().read_to_string().unwrap().contains("invalid_grant"));
+}
+
+#[test]
+fn logout_without_the_server_still_deletes_and_warns() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+    let env = with(env_for(&server), "REVOKE_URL", "http://127.0.0.1:9/revoke");
+    let done = sandbox.run(&env, &["logout"]);
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert!(done.stderr.contains("may stay valid until it expires"), "{}", done.stderr);
+    assert!(!token_file_exists(&sandbox));
+}
+
+fn token_file_exists(sandbox: &Sandbox) -> bool {
+    std::fs::read_dir(sandbox.store()).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "json"))
+}
