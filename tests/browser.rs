@@ -6,7 +6,7 @@
 //! Ignored by plain `cargo test`; run `.ci/peer-setup` once, then
 //! `cargo test --test browser -- --ignored` (add `--nocapture` for timings and screenshot paths).
 //! Screenshots of the sign-in page and of the callback page land in
-//! `target/tmp/browser-screenshots/`.
+//! `target/tmp/browser-screenshots/` (`mock-allow-signin.png`, `mock-allow.png`, …).
 
 #[path = "peer/support.rs"]
 mod support;
@@ -109,4 +109,77 @@ fn chromium_cancels_at_oidc_provider() {
     assert!(json_documents(&run.stdout).is_empty(), "{}", run.describe());
     assert_eq!(browser_exit, Some(0), "chromium-allow.js --deny:\n{log}");
     eprintln!("browser, peer cancel: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
+}
+
+/// `sipgate-oauth mock --port 0` (with its sign-in page: no --auto-approve), announced by its
+/// `.env` lines on stdout.
+fn start_mock(dir: &TempDir) -> Announced {
+    require_setup(true);
+    let mut cmd = Command::new(cli_path());
+    cmd.args(["mock", "--port", "0"]);
+    for key in CONFIG_KEYS {
+        cmd.env_remove(key);
+    }
+    start_announcing("sipgate-oauth mock", cmd, dir.path("mock.log"), Duration::from_secs(30), |lines| {
+        lines.iter().any(|l| l.starts_with("REDIRECT_URI="))
+    })
+}
+
+/// The mock's `.env` lines, with the redirect URI on port 0 (the CLI picks a free port; the mock
+/// accepts any port for http://127.0.0.1, RFC 8252 §7.3).
+fn mock_env_file(dir: &TempDir, mock: &Announced) -> PathBuf {
+    let path = dir.path("sipgate.env");
+    let keys = ["AUTH_URL", "TOKEN_URL", "TEST_API_ENDPOINT", "CLIENT_ID", "CLIENT_SECRET", "OAUTH_SCOPE"];
+    let mut vars: Vec<(&str, &str)> = keys.iter().map(|k| (*k, mock.var(k))).collect();
+    vars.push(("REDIRECT_URI", "http://127.0.0.1:0/oauth"));
+    write_env_file(&path, &vars);
+    path
+}
+
+/// Chromium opens the stand-in's sign-in page, clicks Allow, and sees the CLI's success page.
+#[test]
+#[ignore = "needs Chromium: run .ci/peer-setup first"]
+fn chromium_allows_at_the_mock() {
+    let started = Instant::now();
+    let dir = TempDir::new("browser-mock-allow");
+    let mock = start_mock(&dir);
+    let env = mock_env_file(&dir, &mock);
+    let shot = screenshot("mock-allow");
+    let browser = chromium(&dir, "chromium", false, &shot);
+    let run = run(cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")), LIMIT);
+    let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
+    let log = browser_log(&dir, "chromium");
+    assert_eq!(run.code(), Some(0), "{}\n--- chromium ---\n{log}\n--- mock ---\n{}", run.describe(), mock.log());
+    assert_two_documents(&run, None);
+    assert_eq!(browser_exit, Some(0), "chromium-allow.js:\n{log}");
+    assert!(log.contains("clicking \"Allow\""), "Chromium clicked the sign-in page's Allow button:\n{log}");
+    assert!(shot.exists(), "screenshot at {}", shot.display());
+    assert!(!run.stdout.contains(mock.var("CLIENT_SECRET")) && !run.stderr.contains(mock.var("CLIENT_SECRET")));
+    eprintln!(
+        "browser, mock allow: CLI {:?}, test {:?}; screenshots {}",
+        run.elapsed,
+        started.elapsed(),
+        shot.display()
+    );
+}
+
+/// Chromium clicks Deny on the stand-in's sign-in page: the CLI exits 1 naming access_denied.
+#[test]
+#[ignore = "needs Chromium: run .ci/peer-setup first"]
+fn chromium_denies_at_the_mock() {
+    let started = Instant::now();
+    let dir = TempDir::new("browser-mock-deny");
+    let mock = start_mock(&dir);
+    let env = mock_env_file(&dir, &mock);
+    let shot = screenshot("mock-deny");
+    let browser = chromium(&dir, "chromium", true, &shot);
+    let run = run(cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")), LIMIT);
+    let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
+    let log = browser_log(&dir, "chromium");
+    assert_eq!(run.code(), Some(1), "{}\n--- chromium ---\n{log}\n--- mock ---\n{}", run.describe(), mock.log());
+    assert!(run.stderr.contains("access_denied"), "stderr names access_denied:\n{}", run.describe());
+    assert!(json_documents(&run.stdout).is_empty(), "{}", run.describe());
+    assert_eq!(browser_exit, Some(0), "chromium-allow.js --deny:\n{log}");
+    assert!(log.contains("clicking \"Deny\""), "Chromium clicked the sign-in page's Deny button:\n{log}");
+    eprintln!("browser, mock deny: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
 }
