@@ -320,7 +320,7 @@ fn account_status(peer: &Announced, token: &str) -> u16 {
         .as_u16()
 }
 
-/// The kept sign-in against the real server: login, status, account, token (refreshing a
+/// The kept sign-in against the real server: login, status, account, api, token (refreshing a
 /// short-lived access token with rotating refresh tokens, twice), logout with RFC 7009 revocation.
 #[test]
 #[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
@@ -355,6 +355,13 @@ fn kept_sign_in_lifecycle_against_oidc_provider() {
     assert_eq!(docs[0]["company"], "Peer");
     assert_no_leaks(&account, &secret, &issued_tokens(&dir));
 
+    let api = run(cli(&["api", "/account", "--env-file", env], &browser, &store), limit);
+    assert_eq!(api.code(), Some(0), "api /account: {}\n--- peer ---\n{}", api.describe(), peer.log());
+    let docs = json_documents(&api.stdout);
+    assert_eq!(docs.len(), 1, "{}", api.describe());
+    assert_eq!(docs[0]["company"], "Peer");
+    assert_no_leaks(&api, &secret, &issued_tokens(&dir));
+
     // `token` prints a fresh access token (the only place a token may show), refreshed each time
     // here; with rotation, the second refresh works only if the first rotated token was kept.
     let mut printed = Vec::new();
@@ -388,4 +395,22 @@ fn kept_sign_in_lifecycle_against_oidc_provider() {
     let status = run(cli(&["status", "--json", "--env-file", env], &browser, &store), limit);
     assert_eq!(json_documents(&status.stdout)[0]["signed_in"], false, "{}", status.describe());
     eprintln!("peer kept sign-in lifecycle: test {:?}", started.elapsed());
+}
+
+/// RFC 6749 §5.1: token_type is case-insensitive; a peer answering "bearer" works the same.
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn lowercase_token_type_is_accepted() {
+    let started = Instant::now();
+    let dir = TempDir::new("peer-bearer");
+    let peer = start_peer_with(&dir, &[("PEER_TOKEN_TYPE", "bearer")]);
+    let env = env_file(&dir, &peer, &[]);
+    let run = run(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
+    assert_two_peer_documents(&run);
+    assert_peer_saw_full_flow(&peer);
+    eprintln!("peer token_type bearer: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
 }

@@ -7,6 +7,8 @@
 //   PEER_CLIENT_ID, PEER_CLIENT_SECRET  the one registered client (defaults below)
 //   PEER_SCOPE                          the OAUTH_SCOPE it suggests (default below)
 //   PEER_ACCESS_TTL                     access token lifetime in seconds (default 3600)
+//   PEER_TOKEN_TYPE                     rewrite token_type in token responses (e.g. "bearer"; RFC 6749
+//                                       §5.1 makes it case-insensitive)
 //   PEER_TOKEN_LOG                      file to append every issued token value, authorization code
 //                                       and PKCE code_verifier to, one a line, so a test can check none of them leaks
 //
@@ -40,6 +42,7 @@ const CLIENT_SECRET = process.env.PEER_CLIENT_SECRET || 'peer-secret-7f3c9a1e5b2
 const SCOPE = process.env.PEER_SCOPE || 'openid offline_access account:read';
 const TOKEN_LOG = process.env.PEER_TOKEN_LOG;
 const ACCESS_TTL = Number(process.env.PEER_ACCESS_TTL || 3600);
+const TOKEN_TYPE = process.env.PEER_TOKEN_TYPE;
 const requestedPort = Number(process.argv[2] ?? process.env.PORT ?? 0);
 
 const log = (...args) => console.error('[peer]', ...args);
@@ -85,6 +88,12 @@ for (const event of ['authorization.error', 'grant.error', 'server_error', 'user
 }
 provider.on('grant.success', (ctx) => log('grant.success', ctx.oidc.params.grant_type));
 provider.on('grant.revoked', () => log('grant.revoked'));
+
+// Optionally answer token_type in another spelling, as some servers do.
+provider.use(async (ctx, next) => {
+  await next();
+  if (TOKEN_TYPE && ctx.path === '/token' && ctx.body?.token_type) ctx.body = { ...ctx.body, token_type: TOKEN_TYPE };
+});
 
 // Note every issued token and authorization code (when asked to) by reading the responses of the
 // token endpoint and the redirects of the authorization endpoint.
