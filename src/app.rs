@@ -26,6 +26,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Help => return write_out(out, HELP),
         Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Demo => return demo(&cli, out, err),
+        Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
         Command::Mock(args) => {
             let options = mock::Options::parse(args).map_err(Error::Usage)?;
             return mock::run(options, &mut &mut *err)
