@@ -26,9 +26,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Help => return write_out(out, HELP),
         Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Demo => return demo(&cli, out, err),
+        Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
         Command::Mock(args) => {
             let options = mock::Options::parse(args).map_err(Error::Usage)?;
-            return mock::run(options, err).map_err(|source| Error::Listen { addr: "the stand-in's port".into(), source });
+            return mock::run(options, &mut &mut *err)
+                .map_err(|source| Error::Listen { addr: "the stand-in's port".into(), source });
         }
         _ => {}
     }
@@ -67,14 +69,16 @@ fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error
         .map_err(|source| Error::Listen { addr: "127.0.0.1:0 (the stand-in)".into(), source })?;
     let mut env = server.env("third-party", &MockClient::demo());
     env.push(("REDIRECT_URI", "http://127.0.0.1:0/oauth".into()));
-    let config = Config::from_lookup(|var| env.iter().rev().find(|(key, _)| *key == var).map(|(_, value)| value.clone()))?;
+    let config =
+        Config::from_lookup(|var| env.iter().rev().find(|(key, _)| *key == var).map(|(_, value)| value.clone()))?;
     note(err, &format!("demo: a sipgate stand-in answers at {} — nothing leaves this machine.", server.base_url()));
     let http = Http::new(HTTP_TIMEOUT, cli.verbose);
     let follow_redirects = |url: String| {
         let agent = ureq::Agent::config_builder().max_redirects(5).http_status_as_error(false).build().new_agent();
         let _ = agent.get(&url).call();
     };
-    let sign_in = SignIn { browser: Browser::With(Box::new(follow_redirects)), ..sign_in_options(cli, Browser::PrintOnly) };
+    let sign_in =
+        SignIn { browser: Browser::With(Box::new(follow_redirects)), ..sign_in_options(cli, Browser::PrintOnly) };
     example_flow(&http, &config, sign_in, out, err)?;
     Ok(())
 }

@@ -182,8 +182,14 @@ fn status_shows_expiry_and_no_secret() {
     let file = stored(&sandbox);
     let status = sandbox.run(&env_for(&server), &["status"]);
     assert_eq!(status.code(), Some(0));
-    assert!(status.stdout.starts_with("signed in\nscope: account:read\naccess token expires: in 4 min"), "{}", status.stdout);
-    assert!(status.stdout.contains("refresh token expires: in 29 d") || status.stdout.contains("in 30 d"), "{}", status.stdout);
+    let fresh = ["access token expires: in 5 min 0 s\n", "access token expires: in 4 min 59 s\n"];
+    assert!(status.stdout.starts_with("signed in\nscope: account:read\n"), "{}", status.stdout);
+    assert!(fresh.iter().any(|line| status.stdout.contains(line)), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("refresh token expires: in 29 d") || status.stdout.contains("in 30 d"),
+        "{}",
+        status.stdout
+    );
     for secret in [&file["access_token"], &file["refresh_token"]] {
         assert!(!status.stdout.contains(secret.as_str().unwrap()));
     }
