@@ -76,7 +76,12 @@ fn chromium_signs_in_at_oidc_provider() {
     let env = peer_env_file(&dir, &peer);
     let shot = screenshot("peer-allow");
     let browser = chromium(&dir, "chromium", false, &shot);
-    let run = run(cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")), LIMIT);
+    let run = run_with_browser(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")),
+        LIMIT,
+        &dir,
+        "chromium",
+    );
     let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
     let log = browser_log(&dir, "chromium");
     assert_eq!(run.code(), Some(0), "{}\n--- chromium ---\n{log}\n--- peer ---\n{}", run.describe(), peer.log());
@@ -101,7 +106,12 @@ fn chromium_cancels_at_oidc_provider() {
     let env = peer_env_file(&dir, &peer);
     let shot = screenshot("peer-cancel");
     let browser = chromium(&dir, "chromium", true, &shot);
-    let run = run(cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")), LIMIT);
+    let run = run_with_browser(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")),
+        LIMIT,
+        &dir,
+        "chromium",
+    );
     let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
     let log = browser_log(&dir, "chromium");
     assert_eq!(run.code(), Some(1), "{}\n--- chromium ---\n{log}", run.describe());
@@ -146,7 +156,12 @@ fn chromium_allows_at_the_mock() {
     let env = mock_env_file(&dir, &mock);
     let shot = screenshot("mock-allow");
     let browser = chromium(&dir, "chromium", false, &shot);
-    let run = run(cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")), LIMIT);
+    let run = run_with_browser(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")),
+        LIMIT,
+        &dir,
+        "chromium",
+    );
     let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
     let log = browser_log(&dir, "chromium");
     assert_eq!(run.code(), Some(0), "{}\n--- chromium ---\n{log}\n--- mock ---\n{}", run.describe(), mock.log());
@@ -173,7 +188,12 @@ fn chromium_denies_at_the_mock() {
     let env = mock_env_file(&dir, &mock);
     let shot = screenshot("mock-deny");
     let browser = chromium(&dir, "chromium", true, &shot);
-    let run = run(cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")), LIMIT);
+    let run = run_with_browser(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")),
+        LIMIT,
+        &dir,
+        "chromium",
+    );
     let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
     let log = browser_log(&dir, "chromium");
     assert_eq!(run.code(), Some(1), "{}\n--- chromium ---\n{log}\n--- mock ---\n{}", run.describe(), mock.log());

@@ -107,9 +107,11 @@ fn full_flow_against_oidc_provider() {
     let peer = start_peer(&dir);
     let env = env_file(&dir, &peer, &[]);
     let browser = login_browser(&dir);
-    let run = run(
+    let run = run_with_browser(
         cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &browser, &dir.path("store")),
         Duration::from_secs(120),
+        &dir,
+        "browser-login",
     );
     let browser_exit = browser_status(&dir, "browser-login", Duration::from_secs(30));
     assert_eq!(
@@ -155,9 +157,11 @@ fn verbose_trace_shows_no_secrets() {
     let dir = TempDir::new("peer-verbose");
     let peer = start_peer(&dir);
     let env = env_file(&dir, &peer, &[]);
-    let run = run(
+    let run = run_with_browser(
         cli(&["-v", "--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
         Duration::from_secs(120),
+        &dir,
+        "browser-login",
     );
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);
@@ -178,9 +182,11 @@ fn fixed_loopback_port_against_oidc_provider() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let redirect = format!("http://127.0.0.1:{port}/oauth");
     let env = env_file(&dir, &peer, &[("REDIRECT_URI", &redirect), ("PORT", &port)]);
-    let run = run(
+    let run = run_with_browser(
         cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
         Duration::from_secs(120),
+        &dir,
+        "browser-login",
     );
     assert_eq!(
         run.code(),
@@ -206,9 +212,11 @@ fn wrong_client_secret_is_invalid_client() {
     let peer = start_peer(&dir);
     let wrong = "not-the-peer-secret-0a1b2c3d";
     let env = env_file(&dir, &peer, &[("CLIENT_SECRET", wrong)]);
-    let run = run(
+    let run = run_with_browser(
         cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
         Duration::from_secs(120),
+        &dir,
+        "browser-login",
     );
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     assert!(
@@ -295,9 +303,11 @@ fn cancel_at_sign_in_is_access_denied() {
     let env = env_file(&dir, &peer, &[]);
     let script = peer_dir().join("browser-login.js");
     let browser = browser_wrapper(&dir, "cancel", &format!("node '{}' --cancel", script.display()));
-    let run = run(
+    let run = run_with_browser(
         cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &browser, &dir.path("store")),
         Duration::from_secs(120),
+        &dir,
+        "cancel",
     );
     assert_eq!(run.code(), Some(1), "{}\n--- browser ---\n{}", run.describe(), browser_log(&dir, "cancel"));
     assert!(run.stderr.contains("access_denied"), "stderr names access_denied:\n{}", run.describe());
@@ -336,7 +346,12 @@ fn kept_sign_in_lifecycle_against_oidc_provider() {
     let limit = Duration::from_secs(120);
     let secret = peer.var("CLIENT_SECRET").to_string();
 
-    let login = run(cli(&["login", "--env-file", env, "--timeout", "60"], &browser, &store), limit);
+    let login = run_with_browser(
+        cli(&["login", "--env-file", env, "--timeout", "60"], &browser, &store),
+        limit,
+        &dir,
+        "browser-login",
+    );
     assert_eq!(login.code(), Some(0), "login: {}\n--- peer ---\n{}", login.describe(), peer.log());
     assert_no_leaks(&login, &secret, &issued_tokens(&dir));
 
@@ -405,9 +420,11 @@ fn lowercase_token_type_is_accepted() {
     let dir = TempDir::new("peer-bearer");
     let peer = start_peer_with(&dir, &[("PEER_TOKEN_TYPE", "bearer")]);
     let env = env_file(&dir, &peer, &[]);
-    let run = run(
+    let run = run_with_browser(
         cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
         Duration::from_secs(120),
+        &dir,
+        "browser-login",
     );
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);

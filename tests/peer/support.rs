@@ -249,7 +249,28 @@ pub fn cli(args: &[&str], browser: &Path, store: &Path) -> Command {
 }
 
 /// Runs the command to completion, killing it after `limit` (a hung CLI fails the test, not CI).
-pub fn run(mut cmd: Command, limit: Duration) -> Run {
+pub fn run(cmd: Command, limit: Duration) -> Run {
+    run_watching(cmd, limit, || None)
+}
+
+/// Like [`run`], but gives up early when the `$BROWSER` wrapper `name` in `dir` failed: the CLI would
+/// only wait for its --timeout. Panics with the browser's log then.
+pub fn run_with_browser(cmd: Command, limit: Duration, dir: &TempDir, name: &str) -> Run {
+    let failed_at = std::cell::Cell::new(None::<Instant>);
+    run_watching(cmd, limit, || {
+        let code = fs::read_to_string(dir.path(&format!("{name}.status"))).ok()?.trim().parse::<i32>().ok()?;
+        if code == 0 {
+            return None;
+        }
+        let since = failed_at.get().unwrap_or_else(Instant::now);
+        failed_at.set(Some(since));
+        // A grace period: the CLI may still be answering what the browser got.
+        (since.elapsed() > Duration::from_secs(5))
+            .then(|| format!("the browser ({name}) exited {code}:\n{}", browser_log(dir, name)))
+    })
+}
+
+fn run_watching(mut cmd: Command, limit: Duration, give_up: impl Fn() -> Option<String>) -> Run {
     let started = Instant::now();
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run the CLI");
@@ -274,6 +295,12 @@ pub fn run(mut cmd: Command, limit: Duration) -> Run {
             let status = child.wait().unwrap();
             let (o, e) = (out_t.join().unwrap(), err_t.join().unwrap());
             panic!("the CLI did not finish within {limit:?}: {status}\n--- stdout ---\n{o}\n--- stderr ---\n{e}");
+        }
+        if let Some(reason) = give_up() {
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            let (o, e) = (out_t.join().unwrap(), err_t.join().unwrap());
+            panic!("{reason}\n--- the CLI, killed: {status} ---\n--- stdout ---\n{o}\n--- stderr ---\n{e}");
         }
         thread::sleep(Duration::from_millis(20));
     };
