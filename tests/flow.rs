@@ -192,3 +192,29 @@ fn unregistered_redirect_uri_times_out_with_the_hint() {
     assert!(done.stderr.contains("no sign-in arrived within 1 s"), "{}", done.stderr);
     assert!(done.stderr.contains("\"Invalid parameter: redirect_uri\""), "{}", done.stderr);
 }
+
+#[test]
+fn the_flow_runs_against_mock_started_by_hand() {
+    let sandbox = Sandbox::new();
+    let mut mock = sandbox.command(&[], &["mock", "--port", "0", "--auto-approve", "--quiet"]).spawn().unwrap();
+    let stdout = std::io::BufReader::new(mock.stdout.take().unwrap());
+    let mut env: Vec<(&'static str, String)> = Vec::new();
+    for line in std::io::BufRead::lines(stdout).map_while(Result::ok) {
+        let (key, value) = line.split_once('=').expect("the stand-in prints KEY=VALUE lines");
+        let key = ["AUTH_URL", "TOKEN_URL", "TEST_API_ENDPOINT", "CLIENT_ID", "CLIENT_SECRET", "OAUTH_SCOPE"]
+            .into_iter()
+            .find(|k| *k == key);
+        match key {
+            Some(key) => env.push((key, value.to_owned())),
+            None => break, // REDIRECT_URI, the last line
+        }
+    }
+    env.push(("REDIRECT_URI", "http://127.0.0.1:0/oauth".into()));
+    let mut run = sandbox.spawn(&env, &["--no-browser"]);
+    assert_eq!(browse(&run.authorization_url()).0, 200);
+    let done = run.finish();
+    mock.kill().unwrap();
+    mock.wait().unwrap();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert_eq!(done.json_documents().len(), 2);
+}
