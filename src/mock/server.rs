@@ -288,6 +288,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn request_log_has_one_line_per_request_and_no_secret() {
+        let (sink, lines) = std::sync::mpsc::channel();
+        let config = MockConfig { auto_approve: true, log: true, ..MockConfig::default() };
+        let server = MockServer::start_with_log(config, SocketAddr::from(([127, 0, 0, 1], 0)), Some(sink)).unwrap();
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).proxy(None).build().into();
+        let oidc = format!("{}/auth/realms/third-party/protocol/openid-connect", server.base_url());
+        let auth = query::encode([
+            ("client_id", "sipgate-oauth-demo"),
+            ("redirect_uri", "http://127.0.0.1:5/oauth"),
+            ("response_type", "code"),
+            ("scope", "account:read"),
+            ("state", "state-secret-1"),
+            ("code_challenge", "challenge-secret-challenge-secret-challenge-secret"),
+        ]);
+        let answer = agent.get(format!("{oidc}/auth?{auth}")).call().unwrap();
+        let location = answer.headers().get("location").unwrap().to_str().unwrap().to_owned();
+        let pairs = query::decode(location.split_once('?').unwrap().1).unwrap();
+        let code = query::single(&pairs, "code").unwrap().unwrap().to_owned();
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://127.0.0.1:5/oauth"),
+            ("client_id", "sipgate-oauth-demo"),
+            ("client_secret", "demo-secret"),
+            ("code_verifier", "challenge-secret-challenge-secret-challenge-secret"),
+        ];
+        agent.post(format!("{oidc}/token")).send_form(form).unwrap();
+        agent.get(format!("{oidc}/token?code={code}&client_secret=demo-secret")).call().unwrap();
+
+        let logged: Vec<String> = (0..3).map(|_| lines.recv().unwrap()).collect();
+        assert!(logged[0].starts_with("GET /auth/realms/third-party/protocol/openid-connect/auth?client_id="));
+        assert!(logged[0].contains(" 302 "), "{}", logged[0]);
+        assert!(logged[1].starts_with("POST /auth/realms/third-party/protocol/openid-connect/token 200 "));
+        assert!(logged[2].contains("code=[redacted]&client_secret=[redacted] 405 "), "{}", logged[2]);
+        for line in &logged {
+            for secret in [code.as_str(), "demo-secret", "state-secret-1", "challenge-secret"] {
+                assert!(!line.contains(secret), "{line}");
+            }
+        }
+        server.shutdown();
+    }
+
+    #[test]
     fn log_redacts_secret_parameters() {
         let shown = redacted_target("/cb?code=abc&state=xyz&iss=http%3A%2F%2Fx&client_secret=s&token=t");
         assert_eq!(
