@@ -201,13 +201,19 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
         std::thread::sleep(latency);
     }
     if shared.config.log {
-        let line = format!(
+        let mut line = format!(
             "{} {} {} {} ms",
             request.method().as_str(),
             redacted_target(request.url()),
             reply.status,
             started.elapsed().as_millis()
         );
+        // The OAuth error code and description say why; neither ever holds a secret.
+        if reply.status >= 400
+            && let Some(error) = std::str::from_utf8(&reply.body).ok().and_then(crate::OAuthError::from_json)
+        {
+            line.push_str(&format!(" — {error}"));
+        }
         match &shared.log_sink {
             Some(sink) => {
                 let _ = sink.lock().unwrap_or_else(PoisonError::into_inner).send(line);
@@ -323,6 +329,7 @@ mod tests {
         assert!(logged[0].contains(" 302 "), "{}", logged[0]);
         assert!(logged[1].starts_with("POST /auth/realms/third-party/protocol/openid-connect/token 200 "));
         assert!(logged[2].contains("code=[redacted]&client_secret=[redacted] 405 "), "{}", logged[2]);
+        assert!(logged[2].ends_with(" ms — invalid_request: HTTP method not allowed"), "{}", logged[2]);
         for line in &logged {
             for secret in [code.as_str(), "demo-secret", "state-secret-1", "challenge-secret"] {
                 assert!(!line.contains(secret), "{line}");
