@@ -983,3 +983,20 @@ fn concurrent_sign_ins_do_not_interfere() {
         }
     });
 }
+
+#[test]
+fn shutdown_does_not_hang_on_a_client_that_never_sends_its_body() {
+    let stand = start(auto());
+    let mut stuck = TcpStream::connect(stand.server.addr()).unwrap();
+    stuck
+        .write_all(
+            b"POST /auth/realms/third-party/protocol/openid-connect/token HTTP/1.1\r\nContent-Length: 100\r\n\r\n",
+        )
+        .unwrap();
+    // Make sure a worker has taken the stuck request before shutting down.
+    assert_eq!(stand.get(&format!("{}/v2/account", stand.server.base_url())).status, 401);
+    let started = Instant::now();
+    stand.server.shutdown();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    drop(stuck);
+}

@@ -8,10 +8,10 @@
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
-use std::sync::{Arc, PoisonError};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::reply::Reply;
 use super::routes::{Incoming, Shared, handle};
@@ -23,6 +23,10 @@ const WORKERS: usize = 8;
 
 /// The largest request body read; larger ones get 413.
 const MAX_BODY: usize = 64 * 1024;
+
+/// How long shutdown waits for workers still busy with a request (e.g. a client that promised a body
+/// and never sent it); those still busy then are left to end on their own.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Query parameters whose values never reach the log.
 const SECRET_PARAMS: [&str; 11] = [
@@ -44,8 +48,19 @@ pub struct MockServer {
     shared: Arc<Shared>,
     server: Option<Arc<tiny_http::Server>>,
     workers: Vec<JoinHandle<()>>,
+    /// One message per worker that has left its loop.
+    exited: Mutex<Receiver<()>>,
     stop: Arc<AtomicBool>,
     addr: SocketAddr,
+}
+
+/// Tells the server a worker has ended, even if it ended by a panic.
+struct ExitSignal(Sender<()>);
+
+impl Drop for ExitSignal {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
 }
 
 impl std::fmt::Debug for MockServer {
@@ -72,22 +87,22 @@ impl MockServer {
         let server = Arc::new(server);
         let shared = Arc::new(Shared::new(config, format!("http://{addr}"), sink));
         let stop = Arc::new(AtomicBool::new(false));
-        let mut workers = Vec::with_capacity(WORKERS);
+        let (exit_signal, exited) = std::sync::mpsc::channel();
+        let mut started =
+            MockServer { shared, server: Some(server), workers: Vec::new(), exited: Mutex::new(exited), stop, addr };
         for n in 0..WORKERS {
-            let (for_server, for_shared, for_stop) = (Arc::clone(&server), Arc::clone(&shared), Arc::clone(&stop));
-            let worker = std::thread::Builder::new()
-                .name(format!("sipgate-stand-in-{n}"))
-                .spawn(move || work(&for_server, &for_shared, &for_stop));
-            match worker {
-                Ok(worker) => workers.push(worker),
-                Err(error) => {
-                    let mut started = MockServer { shared, server: Some(server), workers, stop, addr };
-                    started.stop();
-                    return Err(error);
+            let server = started.server.clone();
+            let (shared, stop, signal) = (Arc::clone(&started.shared), Arc::clone(&started.stop), exit_signal.clone());
+            let worker = std::thread::Builder::new().name(format!("sipgate-stand-in-{n}")).spawn(move || {
+                let _signal = ExitSignal(signal);
+                if let Some(server) = server {
+                    work(&server, &shared, &stop);
                 }
-            }
+            });
+            // On failure, dropping `started` stops the workers already running.
+            started.workers.push(worker?);
         }
-        Ok(MockServer { shared, server: Some(server), workers, stop, addr })
+        Ok(started)
     }
 
     /// The address it listens on.
@@ -132,7 +147,8 @@ impl MockServer {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// Stops the workers and closes the port. Dropping the server does the same.
+    /// Stops the workers and closes the port. Dropping the server does the same. A worker still stuck
+    /// on a client after two seconds is left to finish on its own (the port stays open until then).
     pub fn shutdown(mut self) {
         self.stop();
     }
@@ -144,9 +160,22 @@ impl MockServer {
                 server.unblock();
             }
         }
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        let signals = self.exited.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut exited = 0;
+        while exited < self.workers.len()
+            && signals.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
+        {
+            exited += 1;
+        }
+        drop(signals);
+        let all_exited = exited == self.workers.len();
         for worker in self.workers.drain(..) {
-            // A worker never panics; if one did, there is nothing left to clean up for it.
-            let _ = worker.join();
+            if all_exited || worker.is_finished() {
+                // A worker never panics; if one did, there is nothing left to clean up for it.
+                let _ = worker.join();
+            }
+            // Otherwise it is stuck on a client; dropping the handle lets it end on its own.
         }
         // The last reference: dropping it stops tiny_http's accept thread, which closes the listener.
         self.server = None;
@@ -336,6 +365,12 @@ mod tests {
             }
         }
         server.shutdown();
+    }
+
+    #[test]
+    fn server_handle_can_be_shared_between_threads() {
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<MockServer>();
     }
 
     #[test]
