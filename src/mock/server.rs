@@ -192,7 +192,11 @@ impl Drop for MockServer {
 fn work(server: &tiny_http::Server, shared: &Shared, stop: &AtomicBool) {
     loop {
         match server.recv() {
-            Ok(request) => serve(shared, request),
+            Ok(request) => {
+                // Nothing in `serve` should panic; should tiny_http or a handler ever do so, this
+                // worker keeps serving (the tables survive: their lock ignores poisoning).
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(shared, request)));
+            }
             // Either `unblock()` (then the flag is set) or a failed connection (then go on).
             Err(_) if stop.load(Ordering::SeqCst) => return,
             Err(_) => {}
