@@ -202,10 +202,10 @@ mod tests {
         fn bytes<T: AsRef<str>>(&mut self, pieces: &[T]) -> Vec<u8> {
             let mut out = Vec::new();
             for n in 0..self.next() % 8 {
-                if n > 0 && self.next() % 3 != 0 {
+                if n > 0 && !self.next().is_multiple_of(3) {
                     out.push(b'&');
                 }
-                if self.next() % 7 == 0 {
+                if self.next().is_multiple_of(7) {
                     out.push(u8::try_from(self.next() % 256).unwrap());
                 } else {
                     out.extend_from_slice(self.pick(pieces).as_bytes());
@@ -328,13 +328,13 @@ mod tests {
             let mut issued = 0;
             for _ in 0..20_000 {
                 // Every other request is well-formed but for its choice of parts, to reach the deep paths.
-                let plain = noise.next() % 2 == 0;
+                let plain = noise.next().is_multiple_of(2);
                 let (query, body) = if plain {
                     (noise.pick(&pieces).to_owned(), noise.pick(&pieces).as_bytes().to_vec())
                 } else {
                     (String::from_utf8_lossy(&noise.bytes(&pieces)).into_owned(), noise.bytes(&pieces))
                 };
-                let authorization = (noise.next() % 2 == 0).then(|| noise.pick(&headers));
+                let authorization = noise.next().is_multiple_of(2).then(|| noise.pick(&headers));
                 let content_type = match noise.next() % if plain { 2 } else { 3 } {
                     0 => None,
                     1 => Some("application/x-www-form-urlencoded; charset=utf-8"),
