@@ -1000,3 +1000,46 @@ fn shutdown_does_not_hang_on_a_client_that_never_sends_its_body() {
     assert!(started.elapsed() < Duration::from_secs(10));
     drop(stuck);
 }
+
+#[test]
+fn start_refuses_addresses_that_are_not_loopback() {
+    let error = MockServer::start(MockConfig::default(), SocketAddr::from(([0, 0, 0, 0], 0))).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn auth_without_scope_grants_no_scope_and_the_api_answers_403() {
+    let stand = start(auto());
+    let code = stand.code(&[("scope", "")]);
+    let tokens = stand.exchange(&code, &[]).json();
+    assert_eq!(tokens["scope"], "");
+    assert_eq!(stand.get_bearer("/v2/account", &token_field(&tokens, "access_token")).status, 403);
+}
+
+#[test]
+fn realm_sipgate_apps_serves_the_same_flow() {
+    let stand = start(auto());
+    let oidc = format!("{}/auth/realms/sipgate-apps/protocol/openid-connect", stand.server.base_url());
+    let auth = query::encode([
+        ("client_id", "sipgate-oauth-demo"),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "account:read"),
+    ]);
+    let params = stand.get(&format!("{oidc}/auth?{auth}")).location_params();
+    assert_eq!(param(&params, "iss"), Some(format!("{}/auth/realms/sipgate-apps", stand.server.base_url())));
+    let code = param(&params, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", "sipgate-oauth-demo"),
+        ("client_secret", "demo-secret"),
+    ];
+    let tokens = stand.post(&format!("{oidc}/token"), &form).json();
+    assert_eq!(stand.get_bearer("/v2/account", &token_field(&tokens, "access_token")).status, 200);
+    // A refresh token is bound to its realm.
+    let refresh = stand.refresh(&token_field(&tokens, "refresh_token"), &demo());
+    assert_eq!(refresh.status, 400);
+    assert!(refresh.oauth_error().1.starts_with("Invalid token issuer"), "{refresh:?}");
+}

@@ -2,8 +2,10 @@
 //! threads that each take the next request, and the request log.
 //!
 //! A slow request (an injected delay, a client that sends its body slowly) ties up one worker, not the
-//! server. Bodies are capped; nothing a client sends can make a worker panic. Shutdown sets a flag,
-//! unblocks every worker and joins them; dropping the tiny_http server closes the port.
+//! server. Bodies are capped; nothing a client sends can make a worker panic. It listens on loopback
+//! addresses only. Shutdown sets a flag, unblocks every worker and joins them (a worker stuck on a
+//! silent client gets a short grace, then is left behind); dropping the tiny_http server closes the
+//! port.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -70,7 +72,8 @@ impl std::fmt::Debug for MockServer {
 }
 
 impl MockServer {
-    /// Starts serving on `addr` (use `127.0.0.1:0` for a free port) in background threads.
+    /// Starts serving on `addr` (use `127.0.0.1:0` for a free port) in background threads. An address
+    /// that is not loopback is refused (`InvalidInput`): the stand-in hands out tokens to anyone who asks.
     pub fn start(config: MockConfig, addr: SocketAddr) -> std::io::Result<MockServer> {
         MockServer::start_with_log(config, addr, None)
     }
@@ -81,6 +84,12 @@ impl MockServer {
         addr: SocketAddr,
         sink: Option<Sender<String>>,
     ) -> std::io::Result<MockServer> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the sipgate stand-in listens on loopback addresses only, not {addr}"),
+            ));
+        }
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
