@@ -1043,3 +1043,26 @@ fn realm_sipgate_apps_serves_the_same_flow() {
     assert_eq!(refresh.status, 400);
     assert!(refresh.oauth_error().1.starts_with("Invalid token issuer"), "{refresh:?}");
 }
+
+#[test]
+fn an_absurd_content_length_does_not_take_the_server_down() {
+    let stand = start(auto());
+    // tiny_http would drain such a body into one buffer of that size; the stand-in abandons the request.
+    let mut liar = TcpStream::connect(stand.server.addr()).unwrap();
+    liar.write_all(
+        b"POST /auth/realms/third-party/protocol/openid-connect/token HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\nabc",
+    )
+    .unwrap();
+    let mut moderate = TcpStream::connect(stand.server.addr()).unwrap();
+    moderate
+        .write_all(b"POST /auth/realms/third-party/protocol/openid-connect/token HTTP/1.1\r\nContent-Length: 1000000\r\n\r\nabc")
+        .unwrap();
+    let mut status_line = [0u8; 12];
+    moderate.read_exact(&mut status_line).unwrap();
+    assert_eq!(&status_line, b"HTTP/1.1 413");
+    drop(moderate);
+    for _ in 0..3 {
+        assert_eq!(stand.tokens("account:read")["token_type"], "bearer");
+    }
+    drop(liar);
+}

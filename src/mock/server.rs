@@ -26,6 +26,11 @@ const WORKERS: usize = 8;
 /// The largest request body read; larger ones get 413.
 const MAX_BODY: usize = 64 * 1024;
 
+/// tiny_http drains an unread body when a request is dropped, into one buffer the size of what is left.
+/// For a claimed `Content-Length` beyond this, that allocation could abort the whole process, so such
+/// a request is abandoned unanswered (its connection is leaked until the process ends) instead.
+const MAX_DRAIN: usize = 8 * 1024 * 1024;
+
 /// How long shutdown waits for workers still busy with a request (e.g. a client that promised a body
 /// and never sent it); those still busy then are left to end on their own.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -220,6 +225,18 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
     if let Some(peer) = request.remote_addr() {
         shared.peers.lock().unwrap_or_else(PoisonError::into_inner).insert(*peer);
     }
+    if let Some(claimed) = request.body_length().filter(|length| *length > MAX_DRAIN) {
+        log(
+            shared,
+            format!(
+                "{} {} abandoned: claims a body of {claimed} bytes",
+                request.method(),
+                redacted_target(request.url())
+            ),
+        );
+        std::mem::forget(request);
+        return;
+    }
     let reply = match read_body(&mut request) {
         Ok(body) => {
             let url = request.url();
@@ -256,15 +273,23 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
         {
             line.push_str(&format!(" — {error}"));
         }
-        match &shared.log_sink {
-            Some(sink) => {
-                let _ = sink.lock().unwrap_or_else(PoisonError::into_inner).send(line);
-            }
-            None => eprintln!("{line}"),
-        }
+        log(shared, line);
     }
     // The client may have gone away; there is no one left to tell.
     let _ = request.respond(response(reply));
+}
+
+/// Writes one line of the request log, if logging is on.
+fn log(shared: &Shared, line: String) {
+    if !shared.config.log {
+        return;
+    }
+    match &shared.log_sink {
+        Some(sink) => {
+            let _ = sink.lock().unwrap_or_else(PoisonError::into_inner).send(line);
+        }
+        None => eprintln!("{line}"),
+    }
 }
 
 /// The body, at most `MAX_BODY` bytes; 413 beyond.
