@@ -112,6 +112,19 @@ impl Default for MockConfig {
     }
 }
 
+/// A loopback IP redirect URI without a port (`http://127.0.0.1/oauth`) would make a client listen on
+/// port 80; the stand-in accepts any port for it, so the printed `.env` gets the example's port 8080.
+fn with_example_port(uri: &str) -> String {
+    for host in ["http://127.0.0.1", "http://[::1]"] {
+        if let Some(rest) = uri.strip_prefix(host)
+            && (rest.is_empty() || rest.starts_with(['/', '?']))
+        {
+            return format!("{host}:8080{rest}");
+        }
+    }
+    uri.to_owned()
+}
+
 /// The account of sipgate's documentation example.
 fn default_account() -> Value {
     json!({"company": "", "mainProductType": "BASIC", "logoUrl": "", "verified": true})
@@ -130,6 +143,7 @@ pub fn run(options: Options, stderr: &mut impl std::io::Write) -> std::io::Resul
     if let Some(client) = &client {
         writeln!(stderr, "client {}: redirect URIs {}", client.id, client.redirect_uris.join(", "))?;
         for (name, value) in server.env(REALMS[0], client) {
+            let value = if name == "REDIRECT_URI" { with_example_port(&value) } else { value };
             println!("{name}={value}");
         }
     }
@@ -140,4 +154,18 @@ pub fn run(options: Options, stderr: &mut impl std::io::Write) -> std::io::Resul
     }
     drop(sink);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_redirect_uri_gets_a_port_only_where_any_port_matches() {
+        assert_eq!(with_example_port("http://127.0.0.1/oauth"), "http://127.0.0.1:8080/oauth");
+        assert_eq!(with_example_port("http://[::1]/cb"), "http://[::1]:8080/cb");
+        assert_eq!(with_example_port("http://127.0.0.1:9000/oauth"), "http://127.0.0.1:9000/oauth");
+        assert_eq!(with_example_port("http://localhost:8080/oauth"), "http://localhost:8080/oauth");
+        assert_eq!(with_example_port("http://127.0.0.10/oauth"), "http://127.0.0.10/oauth");
+    }
 }

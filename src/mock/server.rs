@@ -2,16 +2,18 @@
 //! threads that each take the next request, and the request log.
 //!
 //! A slow request (an injected delay, a client that sends its body slowly) ties up one worker, not the
-//! server. Bodies are capped; nothing a client sends can make a worker panic. Shutdown sets a flag,
-//! unblocks every worker and joins them; dropping the tiny_http server closes the port.
+//! server. Bodies are capped; nothing a client sends can make a worker panic. It listens on loopback
+//! addresses only. Shutdown sets a flag, unblocks every worker and joins them (a worker stuck on a
+//! silent client gets a short grace, then is left behind); dropping the tiny_http server closes the
+//! port.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
-use std::sync::{Arc, PoisonError};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::reply::Reply;
 use super::routes::{Incoming, Shared, handle};
@@ -23,6 +25,15 @@ const WORKERS: usize = 8;
 
 /// The largest request body read; larger ones get 413.
 const MAX_BODY: usize = 64 * 1024;
+
+/// tiny_http drains an unread body when a request is dropped, into one buffer the size of what is left.
+/// For a claimed `Content-Length` beyond this, that allocation could abort the whole process, so such
+/// a request is abandoned unanswered (its connection is leaked until the process ends) instead.
+const MAX_DRAIN: usize = 8 * 1024 * 1024;
+
+/// How long shutdown waits for workers still busy with a request (e.g. a client that promised a body
+/// and never sent it); those still busy then are left to end on their own.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Query parameters whose values never reach the log.
 const SECRET_PARAMS: [&str; 11] = [
@@ -44,8 +55,19 @@ pub struct MockServer {
     shared: Arc<Shared>,
     server: Option<Arc<tiny_http::Server>>,
     workers: Vec<JoinHandle<()>>,
+    /// One message per worker that has left its loop.
+    exited: Mutex<Receiver<()>>,
     stop: Arc<AtomicBool>,
     addr: SocketAddr,
+}
+
+/// Tells the server a worker has ended, even if it ended by a panic.
+struct ExitSignal(Sender<()>);
+
+impl Drop for ExitSignal {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
 }
 
 impl std::fmt::Debug for MockServer {
@@ -55,7 +77,8 @@ impl std::fmt::Debug for MockServer {
 }
 
 impl MockServer {
-    /// Starts serving on `addr` (use `127.0.0.1:0` for a free port) in background threads.
+    /// Starts serving on `addr` (use `127.0.0.1:0` for a free port) in background threads. An address
+    /// that is not loopback is refused (`InvalidInput`): the stand-in hands out tokens to anyone who asks.
     pub fn start(config: MockConfig, addr: SocketAddr) -> std::io::Result<MockServer> {
         MockServer::start_with_log(config, addr, None)
     }
@@ -66,28 +89,34 @@ impl MockServer {
         addr: SocketAddr,
         sink: Option<Sender<String>>,
     ) -> std::io::Result<MockServer> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the sipgate stand-in listens on loopback addresses only, not {addr}"),
+            ));
+        }
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
         let server = Arc::new(server);
         let shared = Arc::new(Shared::new(config, format!("http://{addr}"), sink));
         let stop = Arc::new(AtomicBool::new(false));
-        let mut workers = Vec::with_capacity(WORKERS);
+        let (exit_signal, exited) = std::sync::mpsc::channel();
+        let mut started =
+            MockServer { shared, server: Some(server), workers: Vec::new(), exited: Mutex::new(exited), stop, addr };
         for n in 0..WORKERS {
-            let (for_server, for_shared, for_stop) = (Arc::clone(&server), Arc::clone(&shared), Arc::clone(&stop));
-            let worker = std::thread::Builder::new()
-                .name(format!("sipgate-stand-in-{n}"))
-                .spawn(move || work(&for_server, &for_shared, &for_stop));
-            match worker {
-                Ok(worker) => workers.push(worker),
-                Err(error) => {
-                    let mut started = MockServer { shared, server: Some(server), workers, stop, addr };
-                    started.stop();
-                    return Err(error);
+            let server = started.server.clone();
+            let (shared, stop, signal) = (Arc::clone(&started.shared), Arc::clone(&started.stop), exit_signal.clone());
+            let worker = std::thread::Builder::new().name(format!("sipgate-stand-in-{n}")).spawn(move || {
+                let _signal = ExitSignal(signal);
+                if let Some(server) = server {
+                    work(&server, &shared, &stop);
                 }
-            }
+            });
+            // On failure, dropping `started` stops the workers already running.
+            started.workers.push(worker?);
         }
-        Ok(MockServer { shared, server: Some(server), workers, stop, addr })
+        Ok(started)
     }
 
     /// The address it listens on.
@@ -132,7 +161,8 @@ impl MockServer {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// Stops the workers and closes the port. Dropping the server does the same.
+    /// Stops the workers and closes the port. Dropping the server does the same. A worker still stuck
+    /// on a client after two seconds is left to finish on its own (the port stays open until then).
     pub fn shutdown(mut self) {
         self.stop();
     }
@@ -144,9 +174,22 @@ impl MockServer {
                 server.unblock();
             }
         }
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        let signals = self.exited.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut exited = 0;
+        while exited < self.workers.len()
+            && signals.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
+        {
+            exited += 1;
+        }
+        drop(signals);
+        let all_exited = exited == self.workers.len();
         for worker in self.workers.drain(..) {
-            // A worker never panics; if one did, there is nothing left to clean up for it.
-            let _ = worker.join();
+            if all_exited || worker.is_finished() {
+                // A worker never panics; if one did, there is nothing left to clean up for it.
+                let _ = worker.join();
+            }
+            // Otherwise it is stuck on a client; dropping the handle lets it end on its own.
         }
         // The last reference: dropping it stops tiny_http's accept thread, which closes the listener.
         self.server = None;
@@ -163,7 +206,11 @@ impl Drop for MockServer {
 fn work(server: &tiny_http::Server, shared: &Shared, stop: &AtomicBool) {
     loop {
         match server.recv() {
-            Ok(request) => serve(shared, request),
+            Ok(request) => {
+                // Nothing in `serve` should panic; should tiny_http or a handler ever do so, this
+                // worker keeps serving (the tables survive: their lock ignores poisoning).
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(shared, request)));
+            }
             // Either `unblock()` (then the flag is set) or a failed connection (then go on).
             Err(_) if stop.load(Ordering::SeqCst) => return,
             Err(_) => {}
@@ -177,6 +224,18 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
     shared.requests.fetch_add(1, Ordering::Relaxed);
     if let Some(peer) = request.remote_addr() {
         shared.peers.lock().unwrap_or_else(PoisonError::into_inner).insert(*peer);
+    }
+    if let Some(claimed) = request.body_length().filter(|length| *length > MAX_DRAIN) {
+        log(
+            shared,
+            format!(
+                "{} {} abandoned: claims a body of {claimed} bytes",
+                request.method(),
+                redacted_target(request.url())
+            ),
+        );
+        std::mem::forget(request);
+        return;
     }
     let reply = match read_body(&mut request) {
         Ok(body) => {
@@ -201,22 +260,36 @@ fn serve(shared: &Shared, mut request: tiny_http::Request) {
         std::thread::sleep(latency);
     }
     if shared.config.log {
-        let line = format!(
+        let mut line = format!(
             "{} {} {} {} ms",
             request.method().as_str(),
             redacted_target(request.url()),
             reply.status,
             started.elapsed().as_millis()
         );
-        match &shared.log_sink {
-            Some(sink) => {
-                let _ = sink.lock().unwrap_or_else(PoisonError::into_inner).send(line);
-            }
-            None => eprintln!("{line}"),
+        // The OAuth error code and description say why; neither ever holds a secret.
+        if reply.status >= 400
+            && let Some(error) = std::str::from_utf8(&reply.body).ok().and_then(crate::OAuthError::from_json)
+        {
+            line.push_str(&format!(" — {error}"));
         }
+        log(shared, line);
     }
     // The client may have gone away; there is no one left to tell.
     let _ = request.respond(response(reply));
+}
+
+/// Writes one line of the request log, if logging is on.
+fn log(shared: &Shared, line: String) {
+    if !shared.config.log {
+        return;
+    }
+    match &shared.log_sink {
+        Some(sink) => {
+            let _ = sink.lock().unwrap_or_else(PoisonError::into_inner).send(line);
+        }
+        None => eprintln!("{line}"),
+    }
 }
 
 /// The body, at most `MAX_BODY` bytes; 413 beyond.
@@ -286,6 +359,57 @@ fn redacted_target(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_log_has_one_line_per_request_and_no_secret() {
+        let (sink, lines) = std::sync::mpsc::channel();
+        let config = MockConfig { auto_approve: true, log: true, ..MockConfig::default() };
+        let server = MockServer::start_with_log(config, SocketAddr::from(([127, 0, 0, 1], 0)), Some(sink)).unwrap();
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).proxy(None).build().into();
+        let oidc = format!("{}/auth/realms/third-party/protocol/openid-connect", server.base_url());
+        let auth = query::encode([
+            ("client_id", "sipgate-oauth-demo"),
+            ("redirect_uri", "http://127.0.0.1:5/oauth"),
+            ("response_type", "code"),
+            ("scope", "account:read"),
+            ("state", "state-secret-1"),
+            ("code_challenge", "challenge-secret-challenge-secret-challenge-secret"),
+        ]);
+        let answer = agent.get(format!("{oidc}/auth?{auth}")).call().unwrap();
+        let location = answer.headers().get("location").unwrap().to_str().unwrap().to_owned();
+        let pairs = query::decode(location.split_once('?').unwrap().1).unwrap();
+        let code = query::single(&pairs, "code").unwrap().unwrap().to_owned();
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://127.0.0.1:5/oauth"),
+            ("client_id", "sipgate-oauth-demo"),
+            ("client_secret", "demo-secret"),
+            ("code_verifier", "challenge-secret-challenge-secret-challenge-secret"),
+        ];
+        agent.post(format!("{oidc}/token")).send_form(form).unwrap();
+        agent.get(format!("{oidc}/token?code={code}&client_secret=demo-secret")).call().unwrap();
+
+        let logged: Vec<String> = (0..3).map(|_| lines.recv().unwrap()).collect();
+        assert!(logged[0].starts_with("GET /auth/realms/third-party/protocol/openid-connect/auth?client_id="));
+        assert!(logged[0].contains(" 302 "), "{}", logged[0]);
+        assert!(logged[1].starts_with("POST /auth/realms/third-party/protocol/openid-connect/token 200 "));
+        assert!(logged[2].contains("code=[redacted]&client_secret=[redacted] 405 "), "{}", logged[2]);
+        assert!(logged[2].ends_with(" ms — invalid_request: HTTP method not allowed"), "{}", logged[2]);
+        for line in &logged {
+            for secret in [code.as_str(), "demo-secret", "state-secret-1", "challenge-secret"] {
+                assert!(!line.contains(secret), "{line}");
+            }
+        }
+        server.shutdown();
+    }
+
+    #[test]
+    fn server_handle_can_be_shared_between_threads() {
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<MockServer>();
+    }
 
     #[test]
     fn log_redacts_secret_parameters() {

@@ -30,6 +30,13 @@ pub(super) fn random_string(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `now + ttl`; a lifetime too long for the clock (`--refresh-ttl 99999999999999`) is capped at a
+/// century instead of overflowing.
+fn deadline(now: Instant, ttl: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+    now.checked_add(ttl.min(CENTURY)).unwrap_or(now)
+}
+
 /// Seconds since the Unix epoch, for the `iat`/`exp` claims.
 fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
@@ -178,7 +185,7 @@ impl State {
         self.maybe_sweep();
         let code = random_string(32);
         let session = uuid::Uuid::new_v4().to_string();
-        let expires_at = Instant::now() + ttl;
+        let expires_at = deadline(Instant::now(), ttl);
         self.codes.insert(code.clone(), Code { grant, session: session.clone(), expires_at, redeemed: false });
         (code, session)
     }
@@ -238,9 +245,10 @@ impl State {
             used: false,
             sibling,
         };
-        self.tokens.insert(access.clone(), token(Kind::Access, now + access_ttl, None));
-        self.tokens.insert(refresh.clone(), token(Kind::Refresh, now + lifetimes.refresh, Some(access.clone())));
-        self.sessions.insert(session.to_owned(), now + lifetimes.refresh);
+        self.tokens.insert(access.clone(), token(Kind::Access, deadline(now, access_ttl), None));
+        self.tokens
+            .insert(refresh.clone(), token(Kind::Refresh, deadline(now, lifetimes.refresh), Some(access.clone())));
+        self.sessions.insert(session.to_owned(), deadline(now, lifetimes.refresh));
         Issued { access, refresh, id_token, session: session.to_owned(), scope: grant.scope.clone() }
     }
 
@@ -252,7 +260,7 @@ impl State {
         }
         self.issued_since_sweep = 0;
         let now = Instant::now();
-        let alive = |expires_at: Instant| expires_at + KEEP_EXPIRED > now;
+        let alive = |expires_at: Instant| now.saturating_duration_since(expires_at) < KEEP_EXPIRED;
         self.codes.retain(|_, code| alive(code.expires_at));
         self.tokens.retain(|_, token| alive(token.expires_at));
         self.sessions.retain(|_, expires_at| alive(*expires_at));
@@ -278,7 +286,7 @@ impl Claims<'_> {
     fn jwt(&self, typ: &str, audience: &str, ttl: Duration) -> String {
         let header = json!({"alg": "RS256", "typ": "JWT", "kid": "sipgate-stand-in"});
         let mut payload = json!({
-            "exp": self.iat + ttl.as_secs(),
+            "exp": self.iat.saturating_add(ttl.as_secs()),
             "iat": self.iat,
             "jti": uuid::Uuid::new_v4().to_string(),
             "iss": self.issuer,
@@ -348,6 +356,15 @@ mod tests {
         let id_claims = URL_SAFE_NO_PAD.decode(id.split('.').nth(1).unwrap()).unwrap();
         assert!(String::from_utf8(id_claims).unwrap().contains("\"nonce\":\"n-1\""));
         assert!(state.issue(&grant("account:read"), "s-2", "i", &lifetimes()).id_token.is_none());
+    }
+
+    #[test]
+    fn huge_lifetimes_do_not_overflow() {
+        let mut state = State::default();
+        let forever = Lifetimes { access: Duration::MAX, refresh: Duration::MAX, access_dead: false };
+        let issued = state.issue(&grant("all"), "s-1", "i", &forever);
+        assert!(state.token(&issued.access).is_some_and(|t| t.expires_at > Instant::now()));
+        state.new_code(grant("all"), Duration::MAX);
     }
 
     #[test]
