@@ -151,6 +151,27 @@ mod tests {
     }
 
     #[test]
+    fn countdown_rewrites_one_line_on_a_terminal_and_says_it_once_elsewhere() {
+        let mut terminal = Vec::new();
+        let mut countdown = Countdown { interactive: true, shown: false };
+        countdown.show(&mut terminal, Wait::Left(Duration::from_millis(271_500)));
+        countdown.show(&mut terminal, Wait::Left(Duration::from_secs(271)));
+        countdown.end(&mut terminal);
+        let line = "\r\x1b[2Kwaiting for sign-in in the browser — 4:32 left, Ctrl-C to cancel";
+        assert_eq!(String::from_utf8(terminal).unwrap(), format!("{line}{}\n", line.replace("4:32", "4:31")));
+
+        let mut log = Vec::new();
+        let mut countdown = Countdown { interactive: false, shown: false };
+        countdown.show(&mut log, Wait::Left(Duration::from_secs(300)));
+        countdown.show(&mut log, Wait::Left(Duration::from_secs(299)));
+        countdown.end(&mut log);
+        assert_eq!(
+            String::from_utf8(log).unwrap(),
+            "waiting for sign-in in the browser (up to 300 s, Ctrl-C to cancel)…\n"
+        );
+    }
+
+    #[test]
     fn authorization_url_carries_pkce_and_state_but_no_secret() {
         let url = authorization_url(&config(), "http://localhost:8080/oauth", "st4te", "ch4llenge");
         assert_eq!(

@@ -218,3 +218,55 @@ fn the_flow_runs_against_mock_started_by_hand() {
     assert_eq!(done.code(), Some(0), "{}", done.stderr);
     assert_eq!(done.json_documents().len(), 2);
 }
+
+#[test]
+fn ctrl_c_ends_the_wait_and_closes_the_port() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["--no-browser"]);
+    let url = run.authorization_url();
+    let callback = query_of(&url)["redirect_uri"].clone();
+    assert_eq!(get(&format!("{callback}/elsewhere")).0, 404, "the callback server is up");
+
+    let interrupted = std::process::Command::new("kill").args(["-INT", &run.child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let done = run.finish();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&done.status), Some(2), "ended by SIGINT");
+    assert!(agent().get(&callback).call().is_err(), "the port is closed");
+    assert!(done.stdout.is_empty());
+    assert!(!sandbox.store().exists(), "nothing was kept");
+}
+
+/// A port below 1024 as an unprivileged user: as root, the test drops to `nobody` with `setpriv`,
+/// running a copy of the binary that `nobody` may execute.
+#[test]
+fn a_privileged_port_without_privileges_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = mock();
+    let env = with(env_for(&server), "REDIRECT_URI", "http://127.0.0.1:81/oauth");
+    let is_root = std::process::Command::new("id").arg("-u").output().unwrap().stdout.starts_with(b"0\n");
+    let sandbox = Sandbox::new();
+    let shared = std::env::temp_dir().join(format!("sipgate-oauth-nobody-{}", std::process::id()));
+    let mut command = if is_root {
+        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let binary = shared.join("sipgate-oauth");
+        std::fs::copy(env!("CARGO_BIN_EXE_sipgate-oauth"), &binary).unwrap();
+        let mut command = std::process::Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&binary).current_dir(&shared);
+        command
+    } else {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sipgate-oauth"));
+        command.current_dir(sandbox.dir.path());
+        command
+    };
+    command.env_clear().env("SIPGATE_OAUTH_STORE", "/nonexistent").arg("--no-browser");
+    for (key, value) in &env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    let _ = std::fs::remove_dir_all(&shared);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("permission denied to listen on port 81 — ports below 1024 need privileges"), "{stderr}");
+}
