@@ -339,6 +339,7 @@ fn auth_sign_in_page_shows_client_and_scopes_escaped_and_not_cached() {
     assert_eq!(answer.status, 200);
     assert!(answer.header("content-type").starts_with("text/html"));
     assert_eq!(answer.header("cache-control"), "no-store");
+    assert!(answer.header("content-security-policy").starts_with("default-src 'none'"));
     let page = &answer.body;
     assert!(page.contains("sipgate-oauth-demo") && page.contains("account:read") && page.contains("openid"));
     assert!(!page.contains("<script>"), "unescaped: {page}");
