@@ -1067,3 +1067,14 @@ fn an_absurd_content_length_does_not_take_the_server_down() {
     }
     drop(liar);
 }
+
+#[test]
+fn token_failed_exchange_still_consumes_the_code() {
+    let stand = start(auto());
+    let (verifier, challenge) = pkce_pair();
+    let code = stand.code(&[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
+    assert_eq!(stand.exchange(&code, &[("code_verifier", &"x".repeat(43))]).status, 400);
+    // As in Keycloak, the first attempt used the code up, even though it failed.
+    let answer = stand.exchange(&code, &[("code_verifier", &verifier)]);
+    assert_eq!(answer.oauth_error(), ("invalid_grant".into(), "Code not valid".into()));
+}
