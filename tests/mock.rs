@@ -339,6 +339,7 @@ fn auth_sign_in_page_shows_client_and_scopes_escaped_and_not_cached() {
     assert_eq!(answer.status, 200);
     assert!(answer.header("content-type").starts_with("text/html"));
     assert_eq!(answer.header("cache-control"), "no-store");
+    assert!(answer.header("content-security-policy").starts_with("default-src 'none'"));
     let page = &answer.body;
     assert!(page.contains("sipgate-oauth-demo") && page.contains("account:read") && page.contains("openid"));
     assert!(!page.contains("<script>"), "unescaped: {page}");
@@ -1065,4 +1066,15 @@ fn an_absurd_content_length_does_not_take_the_server_down() {
         assert_eq!(stand.tokens("account:read")["token_type"], "bearer");
     }
     drop(liar);
+}
+
+#[test]
+fn token_failed_exchange_still_consumes_the_code() {
+    let stand = start(auto());
+    let (verifier, challenge) = pkce_pair();
+    let code = stand.code(&[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
+    assert_eq!(stand.exchange(&code, &[("code_verifier", &"x".repeat(43))]).status, 400);
+    // As in Keycloak, the first attempt used the code up, even though it failed.
+    let answer = stand.exchange(&code, &[("code_verifier", &verifier)]);
+    assert_eq!(answer.oauth_error(), ("invalid_grant".into(), "Code not valid".into()));
 }
