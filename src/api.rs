@@ -61,16 +61,7 @@ mod tests {
     use super::*;
 
     fn config() -> Config {
-        let vars = [
-            ("AUTH_URL", "https://login.sipgate.com/auth"),
-            ("TOKEN_URL", "https://login.sipgate.com/token"),
-            ("TEST_API_ENDPOINT", "https://api.sipgate.com/v2/account"),
-            ("CLIENT_ID", "c"),
-            ("CLIENT_SECRET", "s"),
-            ("OAUTH_SCOPE", "account:read"),
-            ("REDIRECT_URI", "http://localhost:8080/oauth"),
-        ];
-        Config::from_lookup(|k| vars.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())).unwrap()
+        crate::config::example_config(&[]).unwrap()
     }
 
     #[test]

@@ -197,6 +197,12 @@ fn parent(url: &str) -> String {
     }
 }
 
+/// The Python example's `.env` with sipgate's URLs and made-up credentials, with `changes` applied.
+#[cfg(test)]
+pub(crate) fn example_config(changes: &[(&str, &str)]) -> Result<Config, Error> {
+    tests::config_with(changes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,7 +218,7 @@ mod tests {
         ("PORT", "8080"),
     ];
 
-    fn config_with(changes: &[(&str, &str)]) -> Result<Config, Error> {
+    pub(super) fn config_with(changes: &[(&str, &str)]) -> Result<Config, Error> {
         let mut vars: HashMap<String, String> = EXAMPLE.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         for (key, value) in changes {
             vars.insert(key.to_string(), value.to_string());

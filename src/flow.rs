@@ -138,16 +138,12 @@ mod tests {
     use super::*;
 
     fn config() -> Config {
-        let vars = [
-            ("AUTH_URL", "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/auth"),
-            ("TOKEN_URL", "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/token"),
-            ("TEST_API_ENDPOINT", "https://api.sipgate.com/v2/account"),
+        crate::config::example_config(&[
             ("CLIENT_ID", "my client"),
             ("CLIENT_SECRET", "TOPSECRET"),
             ("OAUTH_SCOPE", "account:read history:read"),
-            ("REDIRECT_URI", "http://localhost:8080/oauth"),
-        ];
-        Config::from_lookup(|k| vars.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())).unwrap()
+        ])
+        .unwrap()
     }
 
     #[test]

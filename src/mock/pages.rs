@@ -1,21 +1,8 @@
 //! The HTML the stand-in shows a browser: the sign-in (consent) page and Keycloak's error page.
 //! Both are self-contained (inline CSS, no external resource) and every echoed value is escaped.
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and quoted attribute values: the same rules as the CLI's pages.
+pub(super) use crate::callback::escape_html as escape;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}\
 main{max-width:28rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;\
