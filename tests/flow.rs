@@ -270,3 +270,19 @@ fn a_privileged_port_without_privileges_says_so() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("permission denied to listen on port 81 — ports below 1024 need privileges"), "{stderr}");
 }
+
+#[test]
+fn fault_flags_reach_the_user_as_documented() {
+    let cases = [
+        (mock_with(|config| config.faults.token_503 = 1), "the token exchange failed with HTTP 503"),
+        (mock_with(|config| config.faults.token_502 = 1), "the token exchange failed with HTTP 502: <"),
+    ];
+    for (server, expected) in cases {
+        let sandbox = Sandbox::new();
+        let mut run = sandbox.spawn(&env_for(&server), &["--no-browser"]);
+        browse(&run.authorization_url());
+        let done = run.finish();
+        assert_eq!(done.code(), Some(1));
+        assert!(done.stderr.contains(expected), "{}", done.stderr);
+    }
+}

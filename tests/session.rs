@@ -235,3 +235,46 @@ fn logout_without_the_server_still_deletes_and_warns() {
 fn token_file_exists(sandbox: &Sandbox) -> bool {
     std::fs::read_dir(sandbox.store()).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "json"))
 }
+
+/// SIGKILL lands at different points of a refresh (the stand-in's latency holds the answer back after it
+/// has rotated the tokens). The token file must always be a complete one; when the kill came after the
+/// server rotated, the kept refresh token is dead and the tool says to sign in again — nothing worse.
+#[test]
+fn killing_token_while_it_refreshes_never_breaks_the_store() {
+    let server = mock_with(|config| {
+        config.access_ttl = Duration::from_secs(10);
+        config.faults.latency = Duration::from_millis(30);
+    });
+    let sandbox = Sandbox::new();
+    let env = env_for(&server);
+    login(&sandbox, &server);
+    let (mut killed, mut lost) = (0, 0);
+    for round in 0..20u64 {
+        let before = server.requests();
+        let mut run = sandbox.spawn(&env, &["token"]);
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while server.requests() == before && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        // Not a wait for anything: it moves the kill to 0, 10, 20, 30 or 40 ms into the refresh.
+        std::thread::sleep(Duration::from_millis(round % 5 * 10));
+        let _ = run.child.kill();
+        if run.finish().code() != Some(0) {
+            killed += 1;
+        }
+
+        let status = sandbox.run(&env, &["status", "--json"]);
+        assert_eq!(status.code(), Some(0), "round {round}: {}", status.stderr);
+        let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        assert_eq!(status["signed_in"], true, "round {round}");
+
+        let token = sandbox.run(&env, &["token"]);
+        if token.code() != Some(0) {
+            assert!(token.stderr.contains("run `sipgate-oauth login`"), "round {round}: {}", token.stderr);
+            login(&sandbox, &server);
+            lost += 1;
+        }
+    }
+    eprintln!("20 rounds: {killed} killed mid-refresh, {lost} sign-ins lost to a kill after the server rotated");
+    assert!(killed > 0, "some kills landed during the refresh");
+}
