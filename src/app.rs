@@ -40,10 +40,22 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
     match cli.command {
         Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
         Command::Flow => {
-            let tokens = example_flow(&http, &config, sign_in_options(&cli, browser), out, err)?;
-            match session().and_then(|session| session.save(&tokens).map(|()| session)) {
-                Ok(session) => note(err, &format!("Tokens kept in {}.", session.store().path().display())),
-                Err(error) => note(err, &format!("warning: the tokens were not kept: {error}")),
+            let session =
+                session().inspect_err(|error| note(err, &format!("warning: tokens will not be kept: {error}")));
+            let kept = std::cell::Cell::new(false);
+            let keep = |tokens: &TokenSet| {
+                if let Ok(session) = &session {
+                    kept.set(session.save(tokens).is_ok());
+                }
+            };
+            example_flow(&http, &config, sign_in_options(&cli, browser), &keep, out, err)?;
+            match (&session, kept.get()) {
+                (Ok(session), true) => note(err, &format!("Tokens kept in {}.", session.store().path().display())),
+                (Ok(session), false) => note(
+                    err,
+                    &format!("warning: the tokens could not be written to {}", session.store().path().display()),
+                ),
+                (Err(_), _) => {}
             }
             Ok(())
         }
@@ -79,7 +91,7 @@ fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error
     };
     let sign_in =
         SignIn { browser: Browser::With(Box::new(follow_redirects)), ..sign_in_options(cli, Browser::PrintOnly) };
-    example_flow(&http, &config, sign_in, out, err)?;
+    example_flow(&http, &config, sign_in, &|_| {}, out, err)?;
     Ok(())
 }
 
@@ -222,35 +234,42 @@ fn sign_in_options(cli: &Cli, browser: Browser) -> SignIn {
 }
 
 /// The flow of sipgate's Python example: sign in, call TEST_API_ENDPOINT, refresh, call it again.
-/// Both API answers go to `out` as pretty JSON; returns the newest tokens.
+/// Both API answers go to `out` as pretty JSON. `keep` is handed every new token set before it is used
+/// (sipgate kills a refresh token once it is used, so the newest one must be kept at once).
 pub fn example_flow(
     http: &Http,
     config: &Config,
     sign_in: SignIn,
+    keep: &dyn Fn(&TokenSet),
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<TokenSet, Error> {
     let oauth = OAuthClient::new(http, config);
     let mut tokens = flow::sign_in(http, config, sign_in, err)?;
-    let _ = writeln!(err, "Got tokens{}.", tokens.scope.as_ref().map(|s| format!(" (scope: {s})")).unwrap_or_default());
+    keep(&tokens);
+    note(err, &format!("Got tokens{}.", tokens.scope.as_ref().map(|s| format!(" (scope: {s})")).unwrap_or_default()));
+    let refresh = |stale: &TokenSet| {
+        let fresh = refresh_tokens(&oauth, stale)?;
+        keep(&fresh);
+        Ok(fresh)
+    };
 
-    let _ = writeln!(err, "GET {}", config.api_endpoint);
-    let refresh = |tokens: &TokenSet| refresh(&oauth, tokens);
+    note(err, &format!("GET {}", config.api_endpoint));
     let response = api::call(http, "GET", &config.api_endpoint, None, &mut tokens, refresh)?;
     write_out(out, &format!("{}\n", api::pretty(&response.body)))?;
 
-    let _ = writeln!(err, "Refreshing the tokens…");
+    note(err, "Refreshing the tokens…");
     tokens = refresh(&tokens)?;
 
-    let _ = writeln!(err, "GET {} with the refreshed token", config.api_endpoint);
+    note(err, &format!("GET {} with the refreshed token", config.api_endpoint));
     let response = api::call(http, "GET", &config.api_endpoint, None, &mut tokens, refresh)?;
     write_out(out, &format!("{}\n", api::pretty(&response.body)))?;
-    let _ = writeln!(err, "Done.");
+    note(err, "Done.");
     Ok(tokens)
 }
 
 /// Refreshes `tokens`; without a refresh token the user must sign in again.
-fn refresh(oauth: &OAuthClient, tokens: &TokenSet) -> Result<TokenSet, Error> {
+fn refresh_tokens(oauth: &OAuthClient, tokens: &TokenSet) -> Result<TokenSet, Error> {
     match &tokens.refresh_token {
         Some(refresh_token) => oauth.refresh(refresh_token),
         None => Err(Error::BadTokenResponse {
