@@ -42,7 +42,8 @@ fn happy_path_prints_the_account_twice_and_no_secret() {
         assert!(!stream.contains("demo-secret"), "the client secret leaked:\n{stream}");
         assert!(!stream.contains(&code), "the code leaked:\n{stream}");
     }
-    assert!(sandbox.store().read_dir().unwrap().count() > 0, "the final tokens are kept");
+    let account = sandbox.run(&env_for(&server), &["account"]);
+    assert_eq!(account.code(), Some(0), "the newest tokens are kept: {}", account.stderr);
 }
 
 #[test]
