@@ -433,6 +433,22 @@ fn classify(head: &Head, expected: &Expected) -> Verdict {
     }
 }
 
+/// The status the server answers a raw request head with (the bytes before the empty line), for a
+/// callback on `path` expecting `state`; `None` if it is the genuine callback. For fuzzing and tests:
+/// the same parsing and decisions as a request over a socket.
+pub fn answer_status(head: &[u8], path: &str, state: &str) -> Option<u16> {
+    let expected = Expected { path: path.to_owned(), state: CsrfState::new(state), used: AtomicBool::new(false) };
+    match parse_head(head) {
+        Err(HeadError::TimedOut) => Some(408),
+        Err(HeadError::TooLarge) => Some(431),
+        Err(HeadError::Malformed) => Some(400),
+        Ok(head) => match classify(&head, &expected) {
+            Verdict::TurnAway(page) | Verdict::WrongState(page) => Some(page.status),
+            Verdict::Code(_) | Verdict::Denied(_) => None,
+        },
+    }
+}
+
 /// Writes `page` and closes the connection; the rest of what the client sent is read (briefly) and
 /// dropped, so that closing does not reset the connection before the client has read the answer.
 fn answer(stream: &mut TcpStream, page: &Page, head_only: bool) {
