@@ -279,6 +279,8 @@ mod tests {
             "access_token=[redacted]&token_type=bearer&refresh_token=[redacted]"
         );
         assert_eq!(response("<p>a=b code=C0DE</p>").excerpt(), "<p>a=b code=[redacted]</p>");
+        // Found by fuzzing: a multi-byte character right before `=`.
+        assert_eq!(response("x\u{feff}=1 é\u{feff}token=T").excerpt(), "x\u{feff}=1 é\u{feff}token=[redacted]");
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub fn config_url(data: &[u8]) {
     match Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())) {
         Ok(config) => {
             for url in [&config.auth_url, &config.token_url, &config.api_endpoint, &config.revoke_url] {
+                // Schemes are case-insensitive (RFC 3986 §3.1): `HTTPS://` is https.
+                let url = url.to_ascii_lowercase();
                 let secure = url.starts_with("https://");
                 let loopback = url.strip_prefix("http://").is_some_and(|rest| {
                     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
