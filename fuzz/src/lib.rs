@@ -55,7 +55,10 @@ fn secrets_in(body: &str) -> Vec<String> {
     if let Ok(pairs) = query::decode(body) {
         out.extend(pairs.into_iter().filter(|(k, _)| is_secret_name(k)).map(|(_, v)| v));
     }
-    out.retain(|s| s.chars().count() >= 8 && s.chars().all(|c| c.is_ascii_alphanumeric()));
+    // A value that also occurs elsewhere in the body (outside its secret field) may be shown there.
+    out.retain(|s| {
+        s.chars().count() >= 8 && s.chars().all(|c| c.is_ascii_alphanumeric()) && body.matches(s.as_str()).count() == 1
+    });
     out
 }
 
