@@ -122,6 +122,16 @@ pub enum Error {
         /// The start of the body, without secrets.
         excerpt: String,
     },
+    /// A server answered with a redirect (3xx). Token and API calls never follow one: the request carries
+    /// a secret, and the configured URL is what the user vouched for.
+    Redirect {
+        /// What the request was for.
+        what: String,
+        /// The HTTP status.
+        status: u16,
+        /// Where it pointed (`Location`), secret query values replaced.
+        location: Option<String>,
+    },
     /// A success answer of the token endpoint that is not a valid token response. The body is not kept:
     /// it may hold tokens.
     BadTokenResponse {
@@ -246,6 +256,17 @@ impl fmt::Display for Error {
                     write!(f, ": {excerpt}")?;
                 }
                 Ok(())
+            }
+            Error::Redirect { what, status, location } => {
+                write!(f, "{what} was answered with a redirect (HTTP {status}")?;
+                if let Some(location) = location {
+                    write!(f, " to {location}")?;
+                }
+                write!(
+                    f,
+                    "), which is not followed — requests that carry secrets go only where configured; \
+                     check the URL (https:// rather than http://, the path, a trailing slash)"
+                )
             }
             Error::BadTokenResponse { reason } => {
                 write!(f, "the token endpoint sent an invalid answer: {reason} (is TOKEN_URL right?)")

@@ -1,7 +1,7 @@
 //! The one HTTP client of a run: a `ureq::Agent` with the transport rules of the checklist, and the
 //! `-v` trace.
 //!
-//! Promises: redirects are never followed (a 3xx comes back as a response), TLS is verified with
+//! Promises: redirects are never followed (a 3xx is an [`Error::Redirect`]), TLS is verified with
 //! ureq's defaults, 4xx/5xx bodies are returned for the caller to read, bodies are read with a size cap,
 //! and proxy settings come from the environment (`HTTPS_PROXY`, `NO_PROXY`). The trace replaces every
 //! secret by `[redacted]` before printing.
@@ -48,9 +48,10 @@ impl Response {
         (200..300).contains(&self.status)
     }
 
-    /// The first line of the body, shortened: safe for error messages of non-secret answers.
+    /// The first line of the body, shortened, with the values of secret fields replaced: safe for
+    /// error messages even when a server puts a token into an error answer.
     pub fn excerpt(&self) -> String {
-        excerpt(&self.body)
+        excerpt(&redact_json(&self.body))
     }
 }
 
@@ -122,6 +123,16 @@ impl Http {
         let www_authenticate = header("www-authenticate");
         let content_type = header("content-type");
         let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            let location = header("location").map(|location| redact_url(&location));
+            if self.verbose {
+                trace_response(
+                    &Response { status, www_authenticate, content_type, body: String::new() },
+                    started.elapsed(),
+                );
+            }
+            return Err(Error::Redirect { what: what.to_owned(), status, location });
+        }
         let bytes = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(http_error)?;
         let response =
             Response { status, www_authenticate, content_type, body: String::from_utf8_lossy(&bytes).into_owned() };
@@ -204,8 +215,33 @@ pub fn redact_json(body: &str) -> String {
             scrub(&mut value);
             value.to_string()
         }
-        Err(_) => excerpt(body),
+        Err(_) => redact_text(&excerpt(body)),
     }
+}
+
+/// Text that is not JSON, with the values of `name=value` pairs whose name is a secret replaced (a
+/// form-encoded token answer, or a query string quoted in an error page).
+fn redact_text(text: &str) -> String {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let ends_value = |c: char| matches!(c, '&' | '"' | '\'' | '<' | '>' | ';' | ',') || c.is_whitespace();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('=') {
+        let (before, after) = (&rest[..at], &rest[at + 1..]);
+        // The name is the run of name characters right before `=` (all ASCII, so byte offsets are safe).
+        let name_len = before.chars().rev().take_while(|&c| is_name(c)).count();
+        let name = &before[before.len() - name_len..];
+        out.push_str(before);
+        out.push('=');
+        if is_secret_name(name) {
+            out.push_str("[redacted]");
+            rest = &after[after.find(ends_value).unwrap_or(after.len())..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The first line of `text`, at most 200 characters.
@@ -231,6 +267,20 @@ mod tests {
             redact_url("http://h/cb?code=abc&state=xyz&iss=i"),
             "http://h/cb?code=[redacted]&state=[redacted]&iss=i"
         );
+    }
+
+    #[test]
+    fn error_excerpts_hide_secrets() {
+        let response =
+            |body: &str| Response { status: 500, www_authenticate: None, content_type: None, body: body.to_owned() };
+        assert_eq!(response(r#"{"access_token":"AT","x":1}"#).excerpt(), r#"{"access_token":"[redacted]","x":1}"#);
+        assert_eq!(
+            response("access_token=AT&token_type=bearer&refresh_token=RT").excerpt(),
+            "access_token=[redacted]&token_type=bearer&refresh_token=[redacted]"
+        );
+        assert_eq!(response("<p>a=b code=C0DE</p>").excerpt(), "<p>a=b code=[redacted]</p>");
+        // Found by fuzzing: a multi-byte character right before `=`.
+        assert_eq!(response("x\u{feff}=1 é\u{feff}token=T").excerpt(), "x\u{feff}=1 é\u{feff}token=[redacted]");
     }
 
     #[test]

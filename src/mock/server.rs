@@ -156,6 +156,23 @@ impl MockServer {
         u64::try_from(peers.len()).unwrap_or(u64::MAX)
     }
 
+    /// Answers one request in this process, without a socket: the same routing, parsing and tables as
+    /// a request over HTTP (no injected latency, no log). For fuzzing and property tests. `target` is the
+    /// path with an optional `?query`; returns the status and the body.
+    pub fn answer(
+        &self,
+        method: &str,
+        target: &str,
+        authorization: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let incoming = Incoming { method, path, query, authorization, content_type, body };
+        let reply = handle(&self.shared, &incoming);
+        (reply.status, reply.body)
+    }
+
     /// How many requests were received.
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)

@@ -1,0 +1,248 @@
+//! Transport rules, through the real binary: redirects from the token endpoint or the API are not
+//! followed, response bodies are capped, plain `http://` is refused off loopback, and proxies come from
+//! the environment (`HTTPS_PROXY`, `NO_PROXY`).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
+
+use common::*;
+
+/// A tiny_http server in the test, answering every request with `answer`; counts the requests.
+struct Server {
+    addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    server: Arc<tiny_http::Server>,
+}
+
+impl Server {
+    fn start(answer: impl Fn() -> tiny_http::ResponseBox + Send + 'static) -> Server {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a test server"));
+        let addr = server.server_addr().to_ip().expect("an IP address");
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (for_thread, counted) = (Arc::clone(&server), Arc::clone(&hits));
+        std::thread::spawn(move || {
+            for request in for_thread.incoming_requests() {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let _ = request.respond(answer());
+            }
+        });
+        Server { addr, hits, server }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.server.unblock();
+    }
+}
+
+/// A server counting hits, and one that redirects everything to it.
+fn redirect_pair() -> (Server, Server) {
+    let target = Server::start(|| tiny_http::Response::from_string("{}").boxed());
+    let location = target.url("/elsewhere?code=SHOULD-NOT-SHOW");
+    let redirector = Server::start(move || {
+        let header = tiny_http::Header::from_bytes("Location", location.as_str()).unwrap();
+        tiny_http::Response::empty(302).with_header(header).boxed()
+    });
+    (target, redirector)
+}
+
+/// Signs in with `login` against `server`.
+fn login(sandbox: &Sandbox, env: &[(&'static str, String)]) {
+    let mut run = sandbox.spawn(env, &["login", "--no-browser"]);
+    assert_eq!(browse(&run.authorization_url()).0, 200);
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+}
+
+#[test]
+fn a_redirect_from_the_token_endpoint_is_not_followed() {
+    let server = mock();
+    let (target, redirector) = redirect_pair();
+    let env = with(env_for(&server), "TOKEN_URL", &redirector.url("/token"));
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env, &["--no-browser"]);
+    let (status, page) = browse(&run.authorization_url());
+    assert_eq!(status, 400, "{page}");
+    let done = run.finish();
+    assert_eq!(done.code(), Some(1));
+    assert!(
+        done.stderr.contains("the token exchange was answered with a redirect (HTTP 302 to http://"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("which is not followed"), "{}", done.stderr);
+    assert!(done.stderr.contains("code=[redacted]") && !done.stderr.contains("SHOULD-NOT-SHOW"), "{}", done.stderr);
+    assert_eq!(redirector.hits(), 1);
+    assert_eq!(target.hits(), 0, "the redirect was followed");
+}
+
+#[test]
+fn a_redirect_from_the_api_is_not_followed_and_the_token_stays_here() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &env_for(&server));
+    let (target, redirector) = redirect_pair();
+    let env = with(env_for(&server), "TEST_API_ENDPOINT", &redirector.url("/v2/account"));
+    let done = sandbox.run(&env, &["account"]);
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("/v2/account was answered with a redirect (HTTP 302"), "{}", done.stderr);
+    assert_eq!(redirector.hits(), 1);
+    assert_eq!(target.hits(), 0, "the redirect (and with it the bearer token) was followed");
+    assert!(done.stdout.is_empty());
+}
+
+#[test]
+fn a_huge_answer_is_cut_off_with_an_error() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &env_for(&server));
+    let huge = Server::start(|| tiny_http::Response::from_data(vec![b'x'; 5 * 1024 * 1024]).boxed());
+    for (var, args) in [("TEST_API_ENDPOINT", &["account"][..]), ("API_BASE_URL", &["api", "/anything"])] {
+        let env = with(env_for(&server), var, &huge.url("/v2/account"));
+        let done = sandbox.run(&env, args);
+        assert_eq!(done.code(), Some(1), "{args:?}: {}", done.stderr);
+        assert!(done.stderr.contains("larger than"), "{args:?}: {}", done.stderr);
+        assert!(done.stdout.is_empty(), "nothing of the body is printed");
+    }
+
+    let env = with(env_for(&server), "TOKEN_URL", &huge.url("/token"));
+    let mut run = sandbox.spawn(&env, &["--no-browser"]);
+    browse(&run.authorization_url());
+    let done = run.finish();
+    assert_eq!(done.code(), Some(1));
+    assert!(
+        done.stderr.contains("the token exchange failed") && done.stderr.contains("larger than"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn plain_http_off_loopback_is_refused_before_anything_is_sent() {
+    let server = mock();
+    for (var, url) in [
+        ("TOKEN_URL", "http://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/token"),
+        ("AUTH_URL", "http://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/auth"),
+        ("TEST_API_ENDPOINT", "http://api.sipgate.com/v2/account"),
+        ("REVOKE_URL", "http://10.0.0.1/revoke"),
+    ] {
+        let done = Sandbox::new().run(&with(env_for(&server), var, url), &["--no-browser"]);
+        assert_eq!(done.code(), Some(2), "{var}: {}", done.stderr);
+        assert!(
+            done.stderr
+                .contains(&format!("{var}: must use https:// (plain http:// is only allowed for loopback hosts)")),
+            "{}",
+            done.stderr
+        );
+    }
+    assert_eq!(server.requests(), 0);
+}
+
+/// A CONNECT proxy: records each CONNECT target, then tunnels the bytes both ways.
+struct Proxy {
+    addr: SocketAddr,
+    targets: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a proxy port");
+        let addr = listener.local_addr().unwrap();
+        let targets = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&targets);
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let recorded = Arc::clone(&recorded);
+                std::thread::spawn(move || tunnel(client, &recorded));
+            }
+        });
+        Proxy { addr, targets }
+    }
+
+    fn targets(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
+    }
+}
+
+fn tunnel(client: TcpStream, recorded: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let target = line.strip_prefix("CONNECT ").and_then(|rest| rest.split(' ').next()).unwrap_or("").to_owned();
+    recorded.lock().unwrap().push(line.trim().to_owned());
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+            break;
+        }
+    }
+    let mut client_out = client;
+    let Ok(upstream) = TcpStream::connect(&target) else {
+        let _ = client_out.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+        return;
+    };
+    client_out.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
+    let (mut upstream_in, mut upstream_out) = (upstream.try_clone().unwrap(), upstream);
+    let (done, finished) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut reader, &mut upstream_out);
+        let _ = upstream_out.shutdown(std::net::Shutdown::Write);
+        let _ = done.send(());
+    });
+    let _ = std::io::copy(&mut upstream_in, &mut client_out);
+    let _ = client_out.shutdown(std::net::Shutdown::Write);
+    let _ = finished.recv();
+}
+
+#[test]
+fn requests_go_through_the_proxy_of_the_environment_unless_no_proxy_says_otherwise() {
+    let server = mock();
+    let proxy = Proxy::start();
+    let proxy_url = format!("http://{}", proxy.addr);
+    let target = format!("CONNECT {} HTTP/1.1", server.addr());
+
+    // The stand-in is on loopback, and ureq exempts nothing by itself: without NO_PROXY it goes through.
+    let sandbox = Sandbox::new();
+    let mut env = env_for(&server);
+    env.push(("HTTPS_PROXY", proxy_url.clone()));
+    let mut run = sandbox.spawn(&env, &["--no-browser"]);
+    assert_eq!(browse(&run.authorization_url()).0, 200);
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    let through = proxy.targets();
+    assert!(!through.is_empty() && through.iter().all(|line| *line == target), "{through:?}");
+
+    // NO_PROXY naming the host: straight to the stand-in.
+    for no_proxy in ["127.0.0.1", "localhost,127.0.0.1,::1", "*"] {
+        let before = proxy.targets().len();
+        let mut env = env_for(&server);
+        env.extend([("HTTPS_PROXY", proxy_url.clone()), ("NO_PROXY", no_proxy.to_owned())]);
+        let done = sandbox.run(&env, &["account"]);
+        assert_eq!(done.code(), Some(0), "NO_PROXY={no_proxy}: {}", done.stderr);
+        assert_eq!(proxy.targets().len(), before, "NO_PROXY={no_proxy} was not honoured");
+    }
+
+    // HTTP_PROXY and ALL_PROXY are read too.
+    for var in ["HTTP_PROXY", "ALL_PROXY"] {
+        let before = proxy.targets().len();
+        let mut env = env_for(&server);
+        env.push((var, proxy_url.clone()));
+        let done = sandbox.run(&env, &["account"]);
+        assert_eq!(done.code(), Some(0), "{var}: {}", done.stderr);
+        assert!(proxy.targets().len() > before, "{var} was not used");
+    }
+}
