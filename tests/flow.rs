@@ -287,3 +287,17 @@ fn fault_flags_reach_the_user_as_documented() {
         assert!(done.stderr.contains(expected), "{}", done.stderr);
     }
 }
+
+#[test]
+fn a_token_without_the_scope_is_told_apart_from_a_bad_token() {
+    let server = mock();
+    let env = with(env_for(&server), "OAUTH_SCOPE", "history:read");
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env, &["--no-browser"]);
+    browse(&run.authorization_url());
+    let done = run.finish();
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("refused the call (HTTP 403): the token lacks the scope it needs"), "{}", done.stderr);
+    assert!(done.stderr.contains("(granted: history:read)"), "{}", done.stderr);
+    assert!(done.stdout.is_empty());
+}
