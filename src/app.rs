@@ -29,8 +29,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
         Command::Mock(args) => {
             let options = mock::Options::parse(args).map_err(Error::Usage)?;
-            return mock::run(options, &mut &mut *err)
-                .map_err(|source| Error::Listen { addr: "the stand-in's port".into(), source });
+            let addr = format!("127.0.0.1:{} (the stand-in; --port picks another)", options.port);
+            return mock::run(options, &mut &mut *err).map_err(|source| Error::Listen { addr, source });
         }
         _ => {}
     }
@@ -40,24 +40,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
     match cli.command {
         Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
         Command::Flow => {
-            let session =
-                session().inspect_err(|error| note(err, &format!("warning: tokens will not be kept: {error}")));
-            let kept = std::cell::Cell::new(false);
-            let keep = |tokens: &TokenSet| {
-                if let Ok(session) = &session {
-                    kept.set(session.save(tokens).is_ok());
-                }
-            };
-            example_flow(&http, &config, sign_in_options(&cli, browser), &keep, out, err)?;
-            match (&session, kept.get()) {
-                (Ok(session), true) => note(err, &format!("Tokens kept in {}.", session.store().path().display())),
-                (Ok(session), false) => note(
-                    err,
-                    &format!("warning: the tokens could not be written to {}", session.store().path().display()),
-                ),
-                (Err(_), _) => {}
-            }
-            Ok(())
+            let session = session();
+            kept_example_flow(&http, &config, session, sign_in_options(&cli, browser), out, err)
         }
         Command::Login => login(&http, &config, &session()?, sign_in_options(&cli, browser), err),
         Command::Token { json } => token(&session()?, json, out),
@@ -70,6 +54,36 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Logout => logout(&session()?, err),
         Command::Status { json } => status(&session()?, json, out),
     }
+}
+
+/// The plain command: the example's flow, keeping every new token set as it comes. Without a usable
+/// store the flow still runs, with a warning.
+fn kept_example_flow(
+    http: &Http,
+    config: &Config,
+    session: Result<Session, Error>,
+    sign_in: SignIn,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    if let Err(error) = &session {
+        note(err, &format!("warning: tokens will not be kept: {error}"));
+    }
+    let kept = std::cell::Cell::new(false);
+    let keep = |tokens: &TokenSet| {
+        if let Ok(session) = &session {
+            kept.set(session.save(tokens).is_ok());
+        }
+    };
+    example_flow(http, config, sign_in, &keep, out, err)?;
+    if let Ok(session) = &session {
+        let path = session.store().path().display();
+        match kept.get() {
+            true => note(err, &format!("Tokens kept in {path}.")),
+            false => note(err, &format!("warning: the tokens could not be written to {path}")),
+        }
+    }
+    Ok(())
 }
 
 /// `demo`: the example's flow against a stand-in on an ephemeral loopback port, the browser played by a
