@@ -3,6 +3,7 @@
 //!
 //! Run it with `cargo bench --bench flow` (about two minutes plus a clean release build), or
 //! `cargo bench --bench flow -- --quick` (a few iterations, no clean build: checks that it still works).
+//! `-- --no-build` runs the full measurements without the clean build (to compare two versions).
 //! It prints numbers and the targets next to them; it asserts no timing. It panics only when something
 //! is broken (a flow that fails, an answer that is wrong), because then the numbers would mean nothing.
 //!
@@ -51,7 +52,8 @@ struct Plan {
 impl Plan {
     fn from_args() -> Plan {
         // `cargo bench` adds `--bench`; anything else after `--` is ours.
-        let quick = std::env::args().skip(1).any(|arg| arg == "--quick");
+        let flag = |name: &str| std::env::args().skip(1).any(|arg| arg == name);
+        let quick = flag("--quick");
         if quick {
             Plan {
                 quick,
@@ -68,7 +70,7 @@ impl Plan {
                 token_runs: 30,
                 rss_runs: 5,
                 throughput: Duration::from_secs(5),
-                clean_build: true,
+                clean_build: !flag("--no-build"),
             }
         }
     }
@@ -93,9 +95,22 @@ fn main() {
         "",
         true,
     );
-    table.row("floor: curl, same 4 exchanges, one process (median)".into(), flows.floor.summary(), "", true);
+    table.row(
+        "floor: curl, same 4 exchanges, one process, spawn → exit (median)".into(),
+        flows.floor.summary(),
+        "",
+        true,
+    );
+    table.row(
+        "  of which curl's 4 transfers (sum of its time_total, median)".into(),
+        flows.floor_transfers.summary(),
+        "",
+        true,
+    );
     let ratio = flows.callback_to_exit.median().as_secs_f64() / flows.floor.median().as_secs_f64();
     table.row("callback → exit ÷ floor".into(), format!("{ratio:.2} ×"), "≤ 1.2 ×", ratio <= 1.2);
+    let transfers = flows.callback_to_exit.median().as_secs_f64() / flows.floor_transfers.median().as_secs_f64();
+    table.row("callback → exit ÷ curl's transfers alone".into(), format!("{transfers:.2} ×"), "", true);
     table.row(
         "TCP connections to the stand-in per flow (max over flows)".into(),
         format!("{} (curl: {})", flows.connections_max, flows.floor_connections_max),
@@ -146,7 +161,7 @@ fn main() {
             took <= Duration::from_secs(40),
         );
     } else {
-        table.row("clean release build".into(), "skipped (--quick)".into(), "≤ 40 s", true);
+        table.row("clean release build".into(), "skipped".into(), "≤ 40 s", true);
     }
 
     eprintln!("stand-in throughput…");
@@ -224,6 +239,7 @@ struct Flows {
     to_url: Samples,
     callback_to_exit: Samples,
     floor: Samples,
+    floor_transfers: Samples,
     connections_max: u64,
     floor_connections_max: u64,
 }
@@ -233,6 +249,7 @@ fn measure_flows(plan: &Plan) -> Flows {
         to_url: Samples::default(),
         callback_to_exit: Samples::default(),
         floor: Samples::default(),
+        floor_transfers: Samples::default(),
         connections_max: 0,
         floor_connections_max: 0,
     };
@@ -247,8 +264,9 @@ fn measure_flows(plan: &Plan) -> Flows {
         flows.connections_max = flows.connections_max.max(run.connections);
 
         let server = stand_in(None);
-        let (took, connections) = floor_once(&server);
+        let (took, connections, transfers) = floor_once(&server);
         flows.floor.push(took);
+        flows.floor_transfers.push(transfers);
         flows.floor_connections_max = flows.floor_connections_max.max(connections);
     }
     flows
@@ -439,17 +457,26 @@ fn sign_in(server: &MockServer) -> (String, String) {
 }
 
 /// The floor: `curl` makes the binary's four exchanges (code exchange, account, refresh, account) in one
-/// process; returns its spawn → exit time and the connections it opened.
+/// process; returns its spawn → exit time, the connections it opened and the sum of curl's own
+/// `time_total` of the four transfers (the exchanges alone, without curl's start and exit).
 ///
 /// curl cannot carry a token from one answer into the next request, so the account calls and the
 /// refresh use tokens of two earlier sign-ins (the refresh kills only its own session's access token).
-fn floor_once(server: &MockServer) -> (Duration, u64) {
+fn floor_once(server: &MockServer) -> (Duration, u64, Duration) {
     let (access, _) = sign_in(server);
     let (_, refresh) = sign_in(server);
     let (code, pkce) = authorize(server, &agent());
     let (token_url, account_url) = (env_value(server, "TOKEN_URL"), env_value(server, "TEST_API_ENDPOINT"));
     let bearer = format!("Authorization: Bearer {access}");
-    let common = ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n", "-H", "Accept: application/json"];
+    let common = [
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{num_connects} %{time_total}\\n",
+        "-H",
+        "Accept: application/json",
+    ];
     let post = |form: String| {
         let mut args: Vec<String> = common.iter().map(|s| s.to_string()).collect();
         args.extend(["-H".into(), "Expect:".into(), "--data-raw".into(), form, token_url.clone()]);
@@ -475,8 +502,10 @@ fn floor_once(server: &MockServer) -> (Duration, u64) {
         "curl's exchanges failed: {report} {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let connections = lines.iter().filter_map(|line| line.split(' ').nth(1)?.parse::<u64>().ok()).sum();
-    (took, connections)
+    let field = |n: usize| lines.iter().filter_map(move |line| line.split(' ').nth(n));
+    let connections = field(1).filter_map(|n| n.parse::<u64>().ok()).sum();
+    let transfers = field(2).filter_map(|s| s.parse::<f64>().ok()).map(Duration::from_secs_f64).sum();
+    (took, connections, transfers)
 }
 
 // ---------------------------------------------------------------------------------------------------
