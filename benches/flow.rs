@@ -39,7 +39,7 @@ const GNU_TIME: &str = "/usr/bin/time";
 /// The redirect URI the benchmark's own authorization requests use (any port matches for 127.0.0.1).
 const BENCH_REDIRECT: &str = "http://127.0.0.1:9/oauth";
 
-/// How much to do.
+/// How much to do: `--quick` or the full run.
 struct Plan {
     quick: bool,
     flows: usize,
@@ -235,6 +235,7 @@ impl Samples {
     }
 }
 
+/// What the flows of the binary and the floor runs measured.
 struct Flows {
     to_url: Samples,
     callback_to_exit: Samples,
@@ -244,6 +245,7 @@ struct Flows {
     floor_connections_max: u64,
 }
 
+/// Runs the binary's flow and the curl floor alternately, each against a fresh stand-in.
 fn measure_flows(plan: &Plan) -> Flows {
     let mut flows = Flows {
         to_url: Samples::default(),
@@ -323,6 +325,7 @@ impl Sandbox {
     }
 }
 
+/// One flow of the binary.
 struct FlowRun {
     to_url: Duration,
     callback_to_exit: Duration,
@@ -511,11 +514,13 @@ fn floor_once(server: &MockServer) -> (Duration, u64, Duration) {
 // ---------------------------------------------------------------------------------------------------
 // `token`
 
+/// Timings of `sipgate-oauth token`.
 struct Tokens {
     valid: Samples,
     refreshing: Samples,
 }
 
+/// `token` with a kept, valid token; then with one that must be refreshed on every run.
 fn measure_tokens(plan: &Plan) -> Tokens {
     let server = stand_in(None);
     let signed_in = flow_once(&server, None).sandbox;
@@ -625,6 +630,7 @@ enum Endpoint {
     Refresh,
 }
 
+/// Answers counted by a throughput run.
 struct Throughput {
     ok: u64,
     bad: u64,
@@ -643,6 +649,7 @@ impl std::fmt::Display for Throughput {
     }
 }
 
+/// Loads a fresh stand-in's `endpoint` for `duration` with [`CLIENT_THREADS`] clients, checking every answer.
 fn throughput(duration: Duration, endpoint: Endpoint) -> Throughput {
     let server = stand_in(None);
     let addr = server.addr();
@@ -788,6 +795,7 @@ fn wrk_account(duration: Duration) -> Option<Throughput> {
 // ---------------------------------------------------------------------------------------------------
 // Output
 
+/// The Markdown table printed at the end.
 #[derive(Default)]
 struct Table {
     rows: Vec<[String; 4]>,
