@@ -1,11 +1,13 @@
 //! The benchmark: the release binary against the in-repo sipgate stand-in on 127.0.0.1, next to the floor
 //! (`curl` making the same HTTP exchanges in one process), printed as a Markdown table.
 //!
-//! Run it with `cargo bench --bench flow` (about two minutes plus a clean release build), or
+//! Run it with `cargo bench --bench flow` (about a minute plus a clean release build), or
 //! `cargo bench --bench flow -- --quick` (a few iterations, no clean build: checks that it still works).
 //! `-- --no-build` runs the full measurements without the clean build (to compare two versions).
 //! It prints numbers and the targets next to them; it asserts no timing. It panics only when something
 //! is broken (a flow that fails, an answer that is wrong), because then the numbers would mean nothing.
+//! Without `curl` there is no floor, without `/usr/bin/time` no RSS, without `wrk` no cross-check: those
+//! lines say so or are left out.
 //!
 //! What is measured (docs/performance.md explains each line):
 //! - start → authorization URL: spawn of the binary until its stderr line with the URL is read;
@@ -82,7 +84,8 @@ fn main() {
     let mut table = Table::default();
 
     eprintln!("flows: the binary and the curl floor, alternating, {} each…", plan.flows);
-    let flows = measure_flows(&plan);
+    let curl = Command::new("curl").arg("--version").output().is_ok_and(|output| output.status.success());
+    let flows = measure_flows(&plan, curl);
     table.row(
         format!("start → authorization URL printed (median of {})", plan.flows),
         flows.to_url.summary(),
@@ -95,25 +98,30 @@ fn main() {
         "",
         None,
     );
-    table.row(
-        "floor: curl, same 4 exchanges, one process, spawn → exit (median)".into(),
-        flows.floor.summary(),
-        "",
-        None,
-    );
-    table.row(
-        "  of which curl's 4 transfers (sum of its time_total, median)".into(),
-        flows.floor_transfers.summary(),
-        "",
-        None,
-    );
-    let ratio = flows.callback_to_exit.median().as_secs_f64() / flows.floor.median().as_secs_f64();
-    table.row("callback → exit ÷ floor".into(), format!("{ratio:.2} ×"), "≤ 1.2 ×", Some(ratio <= 1.2));
-    let transfers = flows.callback_to_exit.median().as_secs_f64() / flows.floor_transfers.median().as_secs_f64();
-    table.row("callback → exit ÷ curl's transfers alone".into(), format!("{transfers:.2} ×"), "", None);
+    if curl {
+        table.row(
+            "floor: curl, same 4 exchanges, one process, spawn → exit (median)".into(),
+            flows.floor.summary(),
+            "",
+            None,
+        );
+        table.row(
+            "  of which curl's 4 transfers (sum of its time_total, median)".into(),
+            flows.floor_transfers.summary(),
+            "",
+            None,
+        );
+        let ratio = flows.callback_to_exit.median().as_secs_f64() / flows.floor.median().as_secs_f64();
+        table.row("callback → exit ÷ floor".into(), format!("{ratio:.2} ×"), "≤ 1.2 ×", Some(ratio <= 1.2));
+        let transfers = flows.callback_to_exit.median().as_secs_f64() / flows.floor_transfers.median().as_secs_f64();
+        table.row("callback → exit ÷ curl's transfers alone".into(), format!("{transfers:.2} ×"), "", None);
+    } else {
+        table.row("floor".into(), "n/a: `curl` is not installed".into(), "", None);
+    }
+    let curl_connections = if curl { flows.floor_connections_max.to_string() } else { "n/a".into() };
     table.row(
         "TCP connections to the stand-in per flow (max over flows)".into(),
-        format!("{} (curl: {})", flows.connections_max, flows.floor_connections_max),
+        format!("{} (curl: {curl_connections})", flows.connections_max),
         "1",
         Some(flows.connections_max == 1),
     );
@@ -245,8 +253,9 @@ struct Flows {
     floor_connections_max: u64,
 }
 
-/// Runs the binary's flow and the curl floor alternately, each against a fresh stand-in.
-fn measure_flows(plan: &Plan) -> Flows {
+/// Runs the binary's flow and (if `curl` is there) the curl floor alternately, each against a fresh
+/// stand-in.
+fn measure_flows(plan: &Plan, curl: bool) -> Flows {
     let mut flows = Flows {
         to_url: Samples::default(),
         callback_to_exit: Samples::default(),
@@ -257,13 +266,18 @@ fn measure_flows(plan: &Plan) -> Flows {
     };
     // One unmeasured round first: page cache, lazily mapped libraries, curl's first start.
     let _ = flow_once(&stand_in(None), None);
-    let _ = floor_once(&stand_in(None));
+    if curl {
+        let _ = floor_once(&stand_in(None));
+    }
     for _ in 0..plan.flows {
         let server = stand_in(None);
         let run = flow_once(&server, None);
         flows.to_url.push(run.to_url);
         flows.callback_to_exit.push(run.callback_to_exit);
         flows.connections_max = flows.connections_max.max(run.connections);
+        if !curl {
+            continue;
+        }
 
         let server = stand_in(None);
         let (took, connections, transfers) = floor_once(&server);
