@@ -7,7 +7,11 @@
 //! secret by `[redacted]` before printing.
 
 use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
+
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::error::Error;
 use crate::secret::AccessToken;
@@ -65,14 +69,14 @@ pub struct Http {
 impl Http {
     /// A client whose every request ends within `timeout`; `verbose` traces exchanges on stderr.
     pub fn new(timeout: Duration, verbose: bool) -> Http {
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .user_agent(concat!("sipgate-oauth/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), LiteralFirst::default());
         Http { agent, verbose }
     }
 
@@ -141,6 +145,45 @@ impl Http {
         }
         Ok(response)
     }
+}
+
+/// ureq's resolver, except that a URL whose host is an IP address is answered on the calling thread.
+///
+/// With a timeout set, ureq's resolver looks every name up on a thread of its own, so that the timeout can
+/// cut a hanging DNS query short: a thread spawned and joined for each request, even one that reuses a
+/// pooled connection, and even for `127.0.0.1`, where there is nothing to look up. Names still go that way.
+#[derive(Debug, Default)]
+struct LiteralFirst(DefaultResolver);
+
+impl Resolver for LiteralFirst {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        match literal_addr(uri) {
+            Some(addr) => {
+                let mut addrs = self.empty();
+                addrs.push(addr);
+                Ok(addrs)
+            }
+            None => self.0.resolve(uri, config, timeout),
+        }
+    }
+}
+
+/// The socket address of an `http`/`https` URL whose host is an IPv4 or IPv6 address.
+fn literal_addr(uri: &http::Uri) -> Option<SocketAddr> {
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let ip = host.parse::<IpAddr>().ok()?;
+    let port = match (uri.port_u16(), uri.scheme_str()) {
+        (Some(port), _) => port,
+        (None, Some("http")) => 80,
+        (None, Some("https")) => 443,
+        (None, _) => return None,
+    };
+    Some(SocketAddr::new(ip, port))
 }
 
 fn trace_request(request: &http::Request<Vec<u8>>, body: &str) {
@@ -281,6 +324,16 @@ mod tests {
         assert_eq!(response("<p>a=b code=C0DE</p>").excerpt(), "<p>a=b code=[redacted]</p>");
         // Found by fuzzing: a multi-byte character right before `=`.
         assert_eq!(response("x\u{feff}=1 é\u{feff}token=T").excerpt(), "x\u{feff}=1 é\u{feff}token=[redacted]");
+    }
+
+    #[test]
+    fn ip_literals_resolve_without_a_lookup_and_names_do_not() {
+        let addr = |url: &str| literal_addr(&url.parse().unwrap());
+        assert_eq!(addr("http://127.0.0.1:8089/v2/account"), Some("127.0.0.1:8089".parse().unwrap()));
+        assert_eq!(addr("https://[::1]/token"), Some("[::1]:443".parse().unwrap()));
+        assert_eq!(addr("http://10.0.0.1/x"), Some("10.0.0.1:80".parse().unwrap()));
+        assert_eq!(addr("https://api.sipgate.com/v2/account"), None);
+        assert_eq!(addr("http://localhost:8080/oauth"), None);
     }
 
     #[test]

@@ -1,0 +1,868 @@
+//! The benchmark: the release binary against the in-repo sipgate stand-in on 127.0.0.1, next to the floor
+//! (`curl` making the same HTTP exchanges in one process), printed as a Markdown table.
+//!
+//! Run it with `cargo bench --bench flow` (about a minute plus a clean release build), or
+//! `cargo bench --bench flow -- --quick` (a few iterations, no clean build: checks that it still works).
+//! `-- --no-build` runs the full measurements without the clean build (to compare two versions).
+//! It prints numbers and the targets next to them; it asserts no timing. It panics only when something
+//! is broken (a flow that fails, an answer that is wrong), because then the numbers would mean nothing.
+//! Without `curl` there is no floor, without `/usr/bin/time` no RSS, without `wrk` no cross-check: those
+//! lines say so or are left out.
+//!
+//! What is measured (docs/performance.md explains each line):
+//! - start → authorization URL: spawn of the binary until its stderr line with the URL is read;
+//! - callback → exit: the test-browser sends the callback GET; until the process has exited. The floor is
+//!   `curl` doing token exchange, account, refresh, account with `--next` (one process, one connection);
+//! - TCP connections the binary opened to the stand-in per flow (a fresh stand-in per flow);
+//! - `token` with a valid stored token and `token` that must refresh (spawn → exit);
+//! - peak RSS through `/usr/bin/time -f %M` (Debian package `time`), if present;
+//! - the release binary's size, stripped, and a clean release build into a fresh target directory;
+//! - the stand-in's throughput on `/v2/account` and on the token endpoint, every answer checked.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sipgate_oauth::mock::{MockClient, MockConfig, MockServer};
+use sipgate_oauth::pkce::Pkce;
+use sipgate_oauth::query;
+
+/// The binary under test: `cargo bench` builds it with the `bench` profile, which is `release`.
+const BIN: &str = env!("CARGO_BIN_EXE_sipgate-oauth");
+
+/// `getrusage`-style peak RSS of a child, from the `time` package.
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// The redirect URI the benchmark's own authorization requests use (any port matches for 127.0.0.1).
+const BENCH_REDIRECT: &str = "http://127.0.0.1:9/oauth";
+
+/// How much to do: `--quick` or the full run.
+struct Plan {
+    quick: bool,
+    flows: usize,
+    token_runs: usize,
+    rss_runs: usize,
+    throughput: Duration,
+    clean_build: bool,
+}
+
+impl Plan {
+    fn from_args() -> Plan {
+        // `cargo bench` adds `--bench`; anything else after `--` is ours.
+        let flag = |name: &str| std::env::args().skip(1).any(|arg| arg == name);
+        let quick = flag("--quick");
+        if quick {
+            Plan {
+                quick,
+                flows: 3,
+                token_runs: 3,
+                rss_runs: 1,
+                throughput: Duration::from_millis(500),
+                clean_build: false,
+            }
+        } else {
+            Plan {
+                quick,
+                flows: 30,
+                token_runs: 30,
+                rss_runs: 5,
+                throughput: Duration::from_secs(5),
+                clean_build: !flag("--no-build"),
+            }
+        }
+    }
+}
+
+fn main() {
+    let plan = Plan::from_args();
+    let load_before = load_average();
+    let mut table = Table::default();
+
+    eprintln!("flows: the binary and the curl floor, alternating, {} each…", plan.flows);
+    let curl = Command::new("curl").arg("--version").output().is_ok_and(|output| output.status.success());
+    let flows = measure_flows(&plan, curl);
+    table.row(
+        format!("start → authorization URL printed (median of {})", plan.flows),
+        flows.to_url.summary(),
+        "≤ 3 ms",
+        Some(flows.to_url.median() <= Duration::from_millis(3)),
+    );
+    table.row(
+        format!("callback → exit, full flow (median of {})", plan.flows),
+        flows.callback_to_exit.summary(),
+        "",
+        None,
+    );
+    if curl {
+        table.row(
+            "floor: curl, same 4 exchanges, one process, spawn → exit (median)".into(),
+            flows.floor.summary(),
+            "",
+            None,
+        );
+        table.row(
+            "  of which curl's 4 transfers (sum of its time_total, median)".into(),
+            flows.floor_transfers.summary(),
+            "",
+            None,
+        );
+        let ratio = flows.callback_to_exit.median().as_secs_f64() / flows.floor.median().as_secs_f64();
+        table.row("callback → exit ÷ floor".into(), format!("{ratio:.2} ×"), "≤ 1.2 ×", Some(ratio <= 1.2));
+        let transfers = flows.callback_to_exit.median().as_secs_f64() / flows.floor_transfers.median().as_secs_f64();
+        table.row("callback → exit ÷ curl's transfers alone".into(), format!("{transfers:.2} ×"), "", None);
+    } else {
+        table.row("floor".into(), "n/a: `curl` is not installed".into(), "", None);
+    }
+    let curl_connections = if curl { flows.floor_connections_max.to_string() } else { "n/a".into() };
+    table.row(
+        "TCP connections to the stand-in per flow (max over flows)".into(),
+        format!("{} (curl: {curl_connections})", flows.connections_max),
+        "1",
+        Some(flows.connections_max == 1),
+    );
+
+    eprintln!("token runs…");
+    let tokens = measure_tokens(&plan);
+    table.row(
+        format!("`token`, valid stored token (median of {})", plan.token_runs),
+        tokens.valid.summary(),
+        "≤ 2 ms",
+        Some(tokens.valid.median() <= Duration::from_millis(2)),
+    );
+    table.row(
+        format!("`token` that must refresh (median of {})", plan.token_runs),
+        tokens.refreshing.summary(),
+        "",
+        None,
+    );
+
+    eprintln!("peak RSS…");
+    match measure_rss(&plan) {
+        Some((flow, token)) => {
+            table.row("peak RSS, full flow (max of runs)".into(), kib(flow), "≤ 6 MiB", Some(flow <= 6 * 1024));
+            table.row("peak RSS, `token` with a valid token".into(), kib(token), "≤ 6 MiB", Some(token <= 6 * 1024));
+        }
+        None => table.row("peak RSS".into(), format!("n/a: {GNU_TIME} missing (package `time`)"), "≤ 6 MiB", None),
+    }
+
+    let (size, stripped) = binary_size();
+    let stripped_text = stripped.map_or_else(|| "n/a (no `strip`)".to_owned(), |s| format!("{:.2} MB", mb(s)));
+    table.row(
+        "release binary, stripped (as built)".into(),
+        format!("{stripped_text} ({:.2} MB)", mb(size)),
+        "≤ 2.5 MB",
+        Some(stripped.unwrap_or(size) <= 2_500_000),
+    );
+
+    if plan.clean_build {
+        eprintln!("clean release build…");
+        let took = clean_build();
+        table.row(
+            "clean release build, fresh target dir".into(),
+            format!("{:.1} s", took.as_secs_f64()),
+            "≤ 40 s",
+            Some(took <= Duration::from_secs(40)),
+        );
+    } else {
+        table.row("clean release build".into(), "skipped".into(), "≤ 40 s", None);
+    }
+
+    eprintln!("stand-in throughput…");
+    let account = throughput(plan.throughput, Endpoint::Account);
+    table.row(
+        format!("stand-in GET /v2/account, {CLIENT_THREADS} keep-alive clients"),
+        account.to_string(),
+        "≥ 10,000/s",
+        Some(account.per_second() >= 10_000.0 && account.bad == 0),
+    );
+    if let Some(wrk) = wrk_account(plan.throughput) {
+        table.row(
+            "stand-in GET /v2/account, wrk -t2 -c8".into(),
+            wrk.to_string(),
+            "≥ 10,000/s",
+            Some(wrk.per_second() >= 10_000.0 && wrk.bad == 0),
+        );
+    }
+    let token = throughput(plan.throughput, Endpoint::Refresh);
+    table.row(
+        format!("stand-in POST token (refresh grant), {CLIENT_THREADS} keep-alive clients"),
+        token.to_string(),
+        "",
+        None,
+    );
+
+    println!(
+        "sipgate-oauth benchmark{} — {}, {} cores, {}, load average {} → {}\n",
+        if plan.quick { " (--quick)" } else { "" },
+        utc_now(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model(),
+        load_before,
+        load_average()
+    );
+    table.print();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Flows
+
+/// Timings of many runs.
+#[derive(Default)]
+struct Samples(Vec<Duration>);
+
+impl Samples {
+    fn push(&mut self, sample: Duration) {
+        self.0.push(sample);
+    }
+
+    fn sorted(&self) -> Vec<Duration> {
+        let mut sorted = self.0.clone();
+        sorted.sort();
+        sorted
+    }
+
+    fn median(&self) -> Duration {
+        let sorted = self.sorted();
+        match sorted.len() {
+            0 => Duration::ZERO,
+            n if n % 2 == 1 => sorted[n / 2],
+            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+        }
+    }
+
+    /// `1.23 ms (1.10–2.34)`: median, then min–max.
+    fn summary(&self) -> String {
+        let sorted = self.sorted();
+        let (Some(min), Some(max)) = (sorted.first(), sorted.last()) else { return "no samples".into() };
+        format!("{} ({}–{})", ms(self.median()), ms_bare(*min), ms_bare(*max))
+    }
+}
+
+/// What the flows of the binary and the floor runs measured.
+struct Flows {
+    to_url: Samples,
+    callback_to_exit: Samples,
+    floor: Samples,
+    floor_transfers: Samples,
+    connections_max: u64,
+    floor_connections_max: u64,
+}
+
+/// Runs the binary's flow and (if `curl` is there) the curl floor alternately, each against a fresh
+/// stand-in.
+fn measure_flows(plan: &Plan, curl: bool) -> Flows {
+    let mut flows = Flows {
+        to_url: Samples::default(),
+        callback_to_exit: Samples::default(),
+        floor: Samples::default(),
+        floor_transfers: Samples::default(),
+        connections_max: 0,
+        floor_connections_max: 0,
+    };
+    // One unmeasured round first: page cache, lazily mapped libraries, curl's first start.
+    let _ = flow_once(&stand_in(None), None);
+    if curl {
+        let _ = floor_once(&stand_in(None));
+    }
+    for _ in 0..plan.flows {
+        let server = stand_in(None);
+        let run = flow_once(&server, None);
+        flows.to_url.push(run.to_url);
+        flows.callback_to_exit.push(run.callback_to_exit);
+        flows.connections_max = flows.connections_max.max(run.connections);
+        if !curl {
+            continue;
+        }
+
+        let server = stand_in(None);
+        let (took, connections, transfers) = floor_once(&server);
+        flows.floor.push(took);
+        flows.floor_transfers.push(transfers);
+        flows.floor_connections_max = flows.floor_connections_max.max(connections);
+    }
+    flows
+}
+
+/// A stand-in with the demo client that approves at once; `access_ttl` if given.
+fn stand_in(access_ttl: Option<Duration>) -> MockServer {
+    let mut config = MockConfig { auto_approve: true, log: false, ..MockConfig::default() };
+    if let Some(ttl) = access_ttl {
+        config.access_ttl = ttl;
+    }
+    MockServer::start(config, "127.0.0.1:0".parse().expect("a literal address")).expect("the stand-in starts")
+}
+
+/// A temp directory for one run: working directory (no stray `.env`) and token store.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Sandbox {
+    fn new(server: &MockServer) -> Sandbox {
+        let mut env = server.env("third-party", &MockClient::demo());
+        for (key, value) in env.iter_mut() {
+            if *key == "REDIRECT_URI" {
+                *value = "http://127.0.0.1:0/oauth".into();
+            }
+        }
+        Sandbox { dir: tempfile::tempdir().expect("a temp dir"), env }
+    }
+
+    /// The binary with `args` and only this sandbox's configuration; wrapped in `/usr/bin/time` when
+    /// `rss_file` is given.
+    fn command(&self, args: &[&str], rss_file: Option<&Path>) -> Command {
+        let mut command = match rss_file {
+            Some(file) => {
+                let mut command = Command::new(GNU_TIME);
+                command.args(["-f", "%M", "-o"]).arg(file).arg(BIN);
+                command
+            }
+            None => Command::new(BIN),
+        };
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SIPGATE_OAUTH_STORE", self.dir.path().join("store"))
+            .envs(self.env.iter().map(|(key, value)| (key, value)))
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+}
+
+/// One flow of the binary.
+struct FlowRun {
+    to_url: Duration,
+    callback_to_exit: Duration,
+    /// TCP connections the binary opened to the stand-in.
+    connections: u64,
+    sandbox: Sandbox,
+}
+
+/// One full flow of the binary (no command): sign in, account, refresh, account, keep the tokens.
+fn flow_once(server: &MockServer, rss_file: Option<&Path>) -> FlowRun {
+    let sandbox = Sandbox::new(server);
+    let started = Instant::now();
+    let mut child = sandbox.command(&["--no-browser"], rss_file).spawn().expect("the binary starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let url = read_url(&mut stderr, &mut child);
+    let to_url = started.elapsed();
+
+    // The browser: the stand-in answers the authorization request with a redirect to the callback.
+    let browser = agent();
+    let location = redirect_of(&browser, &url);
+    let callback_sent = Instant::now();
+    let mut page = browser.get(&location).call().expect("the callback server answers");
+    let _ = page.body_mut().read_to_string();
+    let status = child.wait().expect("the binary exits");
+    let callback_to_exit = callback_sent.elapsed();
+
+    let mut stdout = String::new();
+    child.stdout.take().expect("stdout is piped").read_to_string(&mut stdout).expect("stdout is readable");
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    assert!(status.success() && page.status() == 200, "the flow failed ({status}):\n{rest}");
+    let documents = serde_json::Deserializer::from_str(&stdout).into_iter::<Value>().count();
+    assert_eq!(documents, 2, "the flow prints the account twice:\n{stdout}");
+    // The browser's own request to /auth came on a connection of its own.
+    let connections = server.connections().saturating_sub(1);
+    FlowRun { to_url, callback_to_exit, connections, sandbox }
+}
+
+/// Reads stderr until the authorization URL; panics with what was said if the binary exits first.
+fn read_url(stderr: &mut impl BufRead, child: &mut Child) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            panic!("the binary printed no authorization URL:\n{seen}");
+        }
+        if line.starts_with("http://") || line.starts_with("https://") {
+            return line.trim_end().to_owned();
+        }
+        seen.push_str(&line);
+    }
+}
+
+/// An HTTP client that does not follow redirects and reads error bodies, like the tests' browser.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent()
+}
+
+/// GETs `url` and returns its `Location` (the stand-in redirects at once with auto-approve).
+fn redirect_of(agent: &ureq::Agent, url: &str) -> String {
+    let mut response = agent.get(url).call().expect("the stand-in answers");
+    let _ = response.body_mut().read_to_vec();
+    assert_eq!(response.status(), 302, "the stand-in redirects with a code");
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok());
+    location.expect("a Location header").to_owned()
+}
+
+/// Values of the stand-in's `.env` for the demo client.
+fn env_value(server: &MockServer, key: &str) -> String {
+    let env = server.env("third-party", &MockClient::demo());
+    env.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v).expect("the stand-in names it")
+}
+
+/// A code for the benchmark's own client side, with the PKCE pair it was bound to.
+fn authorize(server: &MockServer, agent: &ureq::Agent) -> (String, Pkce) {
+    let pkce = Pkce::generate();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", "sipgate-oauth-demo"),
+        ("redirect_uri", BENCH_REDIRECT),
+        ("scope", "account:read"),
+        ("state", "bench"),
+        ("code_challenge", pkce.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let url = format!("{}?{}", env_value(server, "AUTH_URL"), query::encode(params));
+    let location = redirect_of(agent, &url);
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    let pairs = query::decode(query).expect("a well-formed callback");
+    let code = pairs.into_iter().find(|(k, _)| k == "code").map(|(_, v)| v).expect("a code in the callback");
+    (code, pkce)
+}
+
+/// The form of an authorization-code exchange (client_secret_post, as the binary sends it).
+fn code_form(code: &str, pkce: &Pkce) -> String {
+    let secret = MockClient::demo().secret;
+    query::encode([
+        ("client_id", "sipgate-oauth-demo"),
+        ("client_secret", secret.as_str()),
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", BENCH_REDIRECT),
+        ("code_verifier", pkce.verifier.secret()),
+    ])
+}
+
+/// The form of a refresh.
+fn refresh_form(refresh_token: &str) -> String {
+    let secret = MockClient::demo().secret;
+    query::encode([
+        ("client_id", "sipgate-oauth-demo"),
+        ("client_secret", secret.as_str()),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ])
+}
+
+/// Access and refresh token of a fresh sign-in at `server`.
+fn sign_in(server: &MockServer) -> (String, String) {
+    let agent = agent();
+    let (code, pkce) = authorize(server, &agent);
+    let mut response = agent
+        .post(&env_value(server, "TOKEN_URL"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(code_form(&code, &pkce))
+        .expect("the token endpoint answers");
+    let text = response.body_mut().read_to_string().expect("a token answer");
+    let body: Value = serde_json::from_str(&text).expect("a JSON token answer");
+    let field = |name: &str| body[name].as_str().expect("a token in the answer").to_owned();
+    (field("access_token"), field("refresh_token"))
+}
+
+/// The floor: `curl` makes the binary's four exchanges (code exchange, account, refresh, account) in one
+/// process; returns its spawn → exit time, the connections it opened and the sum of curl's own
+/// `time_total` of the four transfers (the exchanges alone, without curl's start and exit).
+///
+/// curl cannot carry a token from one answer into the next request, so the account calls and the
+/// refresh use tokens of two earlier sign-ins (the refresh kills only its own session's access token).
+fn floor_once(server: &MockServer) -> (Duration, u64, Duration) {
+    let (access, _) = sign_in(server);
+    let (_, refresh) = sign_in(server);
+    let (code, pkce) = authorize(server, &agent());
+    let (token_url, account_url) = (env_value(server, "TOKEN_URL"), env_value(server, "TEST_API_ENDPOINT"));
+    let bearer = format!("Authorization: Bearer {access}");
+    let common = [
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{num_connects} %{time_total}\\n",
+        "-H",
+        "Accept: application/json",
+    ];
+    let post = |form: String| {
+        let mut args: Vec<String> = common.iter().map(|s| s.to_string()).collect();
+        args.extend(["-H".into(), "Expect:".into(), "--data-raw".into(), form, token_url.clone()]);
+        args
+    };
+    let get = || {
+        let mut args: Vec<String> = common.iter().map(|s| s.to_string()).collect();
+        args.extend(["-H".into(), bearer.clone(), account_url.clone()]);
+        args
+    };
+    let next = vec!["--next".to_owned()];
+    let args =
+        [post(code_form(&code, &pkce)), next.clone(), get(), next.clone(), post(refresh_form(&refresh)), next, get()]
+            .concat();
+
+    let started = Instant::now();
+    let output = Command::new("curl").args(&args).stdin(Stdio::null()).output().expect("curl runs");
+    let took = started.elapsed();
+    let report = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = report.lines().collect();
+    assert!(
+        output.status.success() && lines.len() == 4 && lines.iter().all(|line| line.starts_with("200 ")),
+        "curl's exchanges failed: {report} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let field = |n: usize| lines.iter().filter_map(move |line| line.split(' ').nth(n));
+    let connections = field(1).filter_map(|n| n.parse::<u64>().ok()).sum();
+    let transfers = field(2).filter_map(|s| s.parse::<f64>().ok()).map(Duration::from_secs_f64).sum();
+    (took, connections, transfers)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// `token`
+
+/// Timings of `sipgate-oauth token`.
+struct Tokens {
+    valid: Samples,
+    refreshing: Samples,
+}
+
+/// `token` with a kept, valid token; then with one that must be refreshed on every run.
+fn measure_tokens(plan: &Plan) -> Tokens {
+    let server = stand_in(None);
+    let signed_in = flow_once(&server, None).sandbox;
+    let _ = token_once(&signed_in, None);
+    let mut valid = Samples::default();
+    for _ in 0..plan.token_runs {
+        valid.push(token_once(&signed_in, None));
+    }
+
+    // Access tokens for 10 s, less than the 30 s refresh margin: every `token` refreshes (and keeps).
+    let server = stand_in(Some(Duration::from_secs(10)));
+    let signed_in = flow_once(&server, None).sandbox;
+    let before = server.requests();
+    let mut refreshing = Samples::default();
+    for _ in 0..plan.token_runs {
+        refreshing.push(token_once(&signed_in, None));
+    }
+    let refreshes = server.requests() - before;
+    assert_eq!(refreshes, plan.token_runs as u64, "every `token` refreshed, with one request");
+    Tokens { valid, refreshing }
+}
+
+/// `sipgate-oauth token`, spawn → exit; checks it printed a token.
+fn token_once(sandbox: &Sandbox, rss_file: Option<&Path>) -> Duration {
+    let started = Instant::now();
+    let output = sandbox.command(&["token"], rss_file).output().expect("the binary runs");
+    let took = started.elapsed();
+    assert!(
+        output.status.success() && output.stdout.len() > 20,
+        "`token` failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    took
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Peak RSS, size, build
+
+/// Peak RSS in KiB of a full flow (max over runs) and of `token` with a valid token.
+fn measure_rss(plan: &Plan) -> Option<(u64, u64)> {
+    if !Path::new(GNU_TIME).exists() {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("rss");
+    let read = |file: &Path| -> u64 {
+        let text = std::fs::read_to_string(file).expect("time wrote its report");
+        text.lines().last().and_then(|line| line.trim().parse().ok()).expect("a number of KiB")
+    };
+    let mut flow = 0;
+    let mut token = 0;
+    for _ in 0..plan.rss_runs {
+        let server = stand_in(None);
+        let run = flow_once(&server, Some(&file));
+        flow = read(&file).max(flow);
+        token_once(&run.sandbox, Some(&file));
+        token = read(&file).max(token);
+    }
+    Some((flow, token))
+}
+
+/// The binary's size as built and stripped (`strip` on a copy), in bytes.
+fn binary_size() -> (u64, Option<u64>) {
+    let size = std::fs::metadata(BIN).expect("the binary exists").len();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let copy = dir.path().join("stripped");
+    let stripped = Command::new("strip")
+        .arg("-o")
+        .arg(&copy)
+        .arg(BIN)
+        .status()
+        .ok()
+        .filter(|status| status.success())
+        .and_then(|_| std::fs::metadata(&copy).ok())
+        .map(|meta| meta.len());
+    (size, stripped)
+}
+
+/// `cargo build --release` of this package and all its dependencies into a fresh target directory.
+fn clean_build() -> Duration {
+    let target = tempfile::tempdir().expect("a temp dir");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let started = Instant::now();
+    let output = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "--target-dir"])
+        .arg(target.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CARGO_TARGET_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cargo runs");
+    let took = started.elapsed();
+    assert!(output.status.success(), "the clean build failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    took
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Stand-in throughput
+
+/// Client threads, one keep-alive connection each.
+const CLIENT_THREADS: usize = 4;
+
+#[derive(Clone, Copy)]
+enum Endpoint {
+    Account,
+    /// The refresh grant: each client rotates its own refresh token, so every answer must be 200.
+    Refresh,
+}
+
+/// Answers counted by a throughput run.
+struct Throughput {
+    ok: u64,
+    bad: u64,
+    took: Duration,
+}
+
+impl Throughput {
+    fn per_second(&self) -> f64 {
+        self.ok as f64 / self.took.as_secs_f64()
+    }
+}
+
+impl std::fmt::Display for Throughput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.0} requests/s ({} answers, {} wrong)", self.per_second(), self.ok + self.bad, self.bad)
+    }
+}
+
+/// Loads a fresh stand-in's `endpoint` for `duration` with [`CLIENT_THREADS`] clients, checking every answer.
+fn throughput(duration: Duration, endpoint: Endpoint) -> Throughput {
+    let server = stand_in(None);
+    let addr = server.addr();
+    let account_path = "/v2/account";
+    let token_path = env_value(&server, "TOKEN_URL").replace(&server.base_url(), "");
+    let expected_account = MockConfig::default().account.to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Arc::new(Barrier::new(CLIENT_THREADS + 1));
+    let clients: Vec<_> = (0..CLIENT_THREADS)
+        .map(|_| {
+            let (access, mut refresh) = sign_in(&server);
+            let (stop, start, token_path, expected) =
+                (Arc::clone(&stop), Arc::clone(&start), token_path.clone(), expected_account.clone());
+            std::thread::spawn(move || {
+                let mut connection = Connection::open(addr);
+                let (mut ok, mut bad) = (0u64, 0u64);
+                start.wait();
+                while !stop.load(Ordering::Relaxed) {
+                    let good = match endpoint {
+                        Endpoint::Account => {
+                            let (status, body) = connection.get(account_path, &access);
+                            status == 200 && body == expected.as_bytes()
+                        }
+                        Endpoint::Refresh => {
+                            let (status, body) = connection.post_form(&token_path, &refresh_form(&refresh));
+                            let answer: Option<Value> = serde_json::from_slice(&body).ok();
+                            match answer.as_ref().and_then(|a| a["refresh_token"].as_str()) {
+                                Some(next) if status == 200 => {
+                                    refresh = next.to_owned();
+                                    true
+                                }
+                                _ => false,
+                            }
+                        }
+                    };
+                    if good { ok += 1 } else { bad += 1 }
+                }
+                (ok, bad)
+            })
+        })
+        .collect();
+    start.wait();
+    let started = Instant::now();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    let mut result = Throughput { ok: 0, bad: 0, took: Duration::ZERO };
+    for client in clients {
+        let (ok, bad) = client.join().expect("a client thread never panics on an answer");
+        result.ok += ok;
+        result.bad += bad;
+    }
+    result.took = started.elapsed();
+    result
+}
+
+/// A keep-alive HTTP/1.1 connection with just enough of a client to check answers.
+struct Connection {
+    stream: BufReader<TcpStream>,
+    host: String,
+}
+
+impl Connection {
+    fn open(addr: std::net::SocketAddr) -> Connection {
+        let stream = TcpStream::connect(addr).expect("the stand-in accepts");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        Connection { stream: BufReader::new(stream), host: addr.to_string() }
+    }
+
+    fn get(&mut self, path: &str, token: &str) -> (u16, Vec<u8>) {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nAccept: application/json\r\n\r\n",
+            self.host
+        );
+        self.exchange(request.as_bytes()).expect("the stand-in answers")
+    }
+
+    fn post_form(&mut self, path: &str, form: &str) -> (u16, Vec<u8>) {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Accept: application/json\r\nContent-Length: {}\r\n\r\n{form}",
+            self.host,
+            form.len()
+        );
+        self.exchange(request.as_bytes()).expect("the stand-in answers")
+    }
+
+    /// Sends `request`; reads the status line, the headers and a `Content-Length` body.
+    fn exchange(&mut self, request: &[u8]) -> io::Result<(u16, Vec<u8>)> {
+        self.stream.get_mut().write_all(request)?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line)?;
+        let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line)? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body)?;
+        Ok((status, body))
+    }
+}
+
+/// `wrk` on `/v2/account`, if it is installed: its requests/s and its count of non-2xx answers.
+fn wrk_account(duration: Duration) -> Option<Throughput> {
+    let server = stand_in(None);
+    let (access, _) = sign_in(&server);
+    let seconds = duration.as_secs().max(1);
+    let output = Command::new("wrk")
+        .args(["-t2", "-c8", &format!("-d{seconds}s"), "-H"])
+        .arg(format!("Authorization: Bearer {access}"))
+        .arg(format!("{}/v2/account", server.base_url()))
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let report = String::from_utf8_lossy(&output.stdout);
+    let number = |prefix: &str| -> Option<f64> {
+        let line = report.lines().find(|line| line.trim_start().starts_with(prefix))?;
+        line.trim_start()[prefix.len()..].split_whitespace().next()?.parse().ok()
+    };
+    let per_second = number("Requests/sec:")?;
+    // "  123456 requests in 5.00s, 24.84MB read"
+    let total: u64 =
+        report.lines().find(|line| line.contains(" requests in "))?.split_whitespace().next()?.parse().ok()?;
+    let bad = number("Non-2xx or 3xx responses:").unwrap_or(0.0) as u64;
+    let errors = report.lines().any(|line| line.contains("Socket errors"));
+    // wrk's own clock: its requests/s over its count.
+    let took = Duration::from_secs_f64(total as f64 / per_second);
+    Some(Throughput { ok: total.saturating_sub(bad), bad: bad + u64::from(errors), took })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Output
+
+/// The Markdown table printed at the end.
+#[derive(Default)]
+struct Table {
+    rows: Vec<[String; 4]>,
+}
+
+impl Table {
+    /// A row; `met` is `None` where there is no target or nothing was measured.
+    fn row(&mut self, what: String, value: String, target: &str, met: Option<bool>) {
+        let met = match met {
+            None => String::new(),
+            Some(true) => "yes".into(),
+            Some(false) => "**no**".into(),
+        };
+        self.rows.push([what, value, target.to_owned(), met]);
+    }
+
+    fn print(&self) {
+        println!("| measurement | value | target | met |");
+        println!("|---|---|---|---|");
+        for [what, value, target, met] in &self.rows {
+            println!("| {what} | {value} | {target} | {met} |");
+        }
+    }
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{} ms", ms_bare(duration))
+}
+
+fn ms_bare(duration: Duration) -> String {
+    format!("{:.2}", duration.as_secs_f64() * 1000.0)
+}
+
+fn kib(kib: u64) -> String {
+    format!("{:.2} MiB ({kib} KiB)", kib as f64 / 1024.0)
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_000_000.0
+}
+
+fn cpu_model() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info.lines().find(|line| line.starts_with("model name")).and_then(|line| line.split_once(':'));
+    model.map_or_else(|| "unknown CPU".into(), |(_, name)| name.trim().to_owned())
+}
+
+fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace().next().unwrap_or("?").to_owned()
+}
+
+fn utc_now() -> String {
+    let output = Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]).output();
+    output.ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
+}
