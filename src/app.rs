@@ -272,10 +272,18 @@ pub fn example_flow(
     let response = api::call(http, "GET", &config.api_endpoint, None, &mut tokens, refresh)?;
     write_out(out, &format!("{}\n", api::pretty(&response.body)))?;
 
-    note(err, "Refreshing the tokens…");
-    tokens = refresh(&tokens)?;
-
-    note(err, &format!("GET {} with the refreshed token", config.api_endpoint));
+    if tokens.refresh_token.is_some() {
+        note(err, "Refreshing the tokens…");
+        tokens = refresh(&tokens)?;
+        note(err, &format!("GET {} with the refreshed token", config.api_endpoint));
+    } else {
+        note(
+            err,
+            "warning: the server issued no refresh token, so there is nothing to refresh (OpenID Connect servers \
+             may want offline_access in OAUTH_SCOPE); calling the API once more with the same token",
+        );
+        note(err, &format!("GET {}", config.api_endpoint));
+    }
     let response = api::call(http, "GET", &config.api_endpoint, None, &mut tokens, refresh)?;
     write_out(out, &format!("{}\n", api::pretty(&response.body)))?;
     note(err, "Done.");

@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use crate::error::Error;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, ClientSecret};
 
 /// The largest response body read; anything beyond is cut off.
 pub const MAX_BODY: u64 = 1024 * 1024;
@@ -81,11 +84,24 @@ impl Http {
     }
 
     /// POSTs `fields` as `application/x-www-form-urlencoded`; `what` names the call in errors.
-    pub fn post_form(&self, what: &str, url: &str, fields: &[(&str, &str)]) -> Result<Response, Error> {
+    /// With `basic`, the client authenticates with HTTP Basic (RFC 6749 §2.3.1: id and secret
+    /// form-encoded, then joined by `:` and base64-encoded).
+    pub fn post_form(
+        &self,
+        what: &str,
+        url: &str,
+        fields: &[(&str, &str)],
+        basic: Option<(&str, &ClientSecret)>,
+    ) -> Result<Response, Error> {
         let body = crate::query::encode(fields.iter().copied());
-        let request = http::Request::post(url)
+        let mut request = http::Request::post(url)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Accept", "application/json");
+        if let Some((id, secret)) = basic {
+            let credentials =
+                format!("{}:{}", crate::query::encode_component(id), crate::query::encode_component(secret.secret()));
+            request = request.header("Authorization", format!("Basic {}", STANDARD.encode(credentials)));
+        }
         self.send(what, request, body.into_bytes(), || redact_pairs(fields))
     }
 
@@ -190,7 +206,12 @@ fn trace_request(request: &http::Request<Vec<u8>>, body: &str) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "> {} {}", request.method(), redact_url(&request.uri().to_string()));
     for (name, value) in request.headers() {
-        let shown = if name == "authorization" { "Bearer [redacted]" } else { value.to_str().unwrap_or("…") };
+        let value = value.to_str().unwrap_or("…");
+        let shown = match value.split_once(' ') {
+            Some((scheme, _)) if name == "authorization" => format!("{scheme} [redacted]"),
+            _ if name == "authorization" => "[redacted]".to_owned(),
+            _ => value.to_owned(),
+        };
         let _ = writeln!(err, "> {name}: {shown}");
     }
     if !body.is_empty() {

@@ -139,12 +139,22 @@ impl<'a> OAuthClient<'a> {
         TokenSet::from_response(grant, &response, SystemTime::now())
     }
 
-    /// POSTs `fields` with the client's credentials in the body (client_secret_post, RFC 6749 §2.3.1).
+    /// POSTs `fields` with the client's credentials in the body, as sipgate's example does
+    /// (`client_secret_post`). A server that refuses them there as `invalid_client` gets them once more by
+    /// HTTP Basic (`client_secret_basic`), which RFC 6749 §2.3.1 requires every server to support: some
+    /// accept nothing else. Client authentication comes before the grant, so the retry finds the code
+    /// unused.
     fn post(&self, grant: Grant, url: &str, fields: &[(&str, &str)]) -> Result<Response, Error> {
-        let mut form =
-            vec![("client_id", self.config.client_id.as_str()), ("client_secret", self.config.client_secret.secret())];
+        let (id, secret) = (self.config.client_id.as_str(), &self.config.client_secret);
+        let mut form = vec![("client_id", id), ("client_secret", secret.secret())];
         form.extend_from_slice(fields);
-        self.http.post_form(&grant.to_string(), url, &form)
+        let response = self.http.post_form(&grant.to_string(), url, &form, None)?;
+        let refused_client = matches!(response.status, 400 | 401)
+            && OAuthError::from_json(&response.body).is_some_and(|e| e.error == "invalid_client");
+        if !refused_client {
+            return Ok(response);
+        }
+        self.http.post_form(&grant.to_string(), url, fields, Some((id, secret)))
     }
 }
 

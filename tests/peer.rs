@@ -231,6 +231,44 @@ fn wrong_client_secret_is_invalid_client() {
     eprintln!("peer wrong secret: CLI {:?}, test {:?}", run.elapsed, started.elapsed());
 }
 
+/// A server that takes client credentials only by HTTP Basic (oidc-provider's default): the body's
+/// credentials are refused as `invalid_client`, and the exchange, refresh and revocation go through with
+/// Basic.
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn basic_only_client_authentication_works() {
+    let dir = TempDir::new("peer-basic");
+    let peer = start_peer_with(&dir, &[("PEER_AUTH_METHOD", "client_secret_basic")]);
+    let env = env_file(&dir, &peer, &[]);
+    let run = run_with_browser(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
+        Duration::from_secs(120),
+        &dir,
+        "browser-login",
+    );
+    assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
+    assert_two_peer_documents(&run);
+    assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &issued_tokens(&dir));
+}
+
+/// A server that issues no refresh token: the flow says so, skips the refresh and still calls the API twice.
+#[test]
+#[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]
+fn no_refresh_token_skips_the_refresh_with_a_warning() {
+    let dir = TempDir::new("peer-norefresh");
+    let peer = start_peer_with(&dir, &[("PEER_NO_REFRESH_TOKEN", "1")]);
+    let env = env_file(&dir, &peer, &[]);
+    let run = run_with_browser(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
+        Duration::from_secs(120),
+        &dir,
+        "browser-login",
+    );
+    assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
+    assert_two_peer_documents(&run);
+    assert!(run.stderr.contains("the server issued no refresh token"), "{}", run.describe());
+}
+
 /// `--no-browser`: the URL printed on stderr, opened by "someone else", completes the flow.
 #[test]
 #[ignore = "needs the oidc-provider peer: run .ci/peer-setup first"]

@@ -9,6 +9,8 @@
 //   PEER_ACCESS_TTL                     access token lifetime in seconds (default 3600)
 //   PEER_TOKEN_TYPE                     rewrite token_type in token responses (e.g. "bearer"; RFC 6749
 //                                       §5.1 makes it case-insensitive)
+//   PEER_AUTH_METHOD                    the client's token_endpoint_auth_method (default client_secret_post)
+//   PEER_NO_REFRESH_TOKEN               if set, no refresh token is issued
 //   PEER_TOKEN_LOG                      file to append every issued token value, authorization code
 //                                       and PKCE code_verifier to, one a line, so a test can check none of them leaks
 //
@@ -65,12 +67,16 @@ const provider = new Provider(issuer, {
     redirect_uris: ['http://127.0.0.1/oauth'],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_post',
+    token_endpoint_auth_method: process.env.PEER_AUTH_METHOD || 'client_secret_post',
   }],
   scopes: ['openid', 'offline_access', 'account:read'],
+  // With PEER_AUTH_METHOD, the server accepts that client authentication method and no other.
+  ...(process.env.PEER_AUTH_METHOD ? { clientAuthMethods: [process.env.PEER_AUTH_METHOD] } : {}),
   pkce: { required: () => true },
   // Keycloak issues a refresh token with every code exchange; so does this peer.
-  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  // PEER_NO_REFRESH_TOKEN=1: none at all, as some servers do without offline_access.
+  issueRefreshToken: async (_ctx, client) =>
+    !process.env.PEER_NO_REFRESH_TOKEN && client.grantTypeAllowed('refresh_token'),
   rotateRefreshToken: true,
   ttl: { AccessToken: ACCESS_TTL },
   features: {
