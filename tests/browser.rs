@@ -55,6 +55,18 @@ fn peer_env_file(dir: &TempDir, peer: &Announced) -> PathBuf {
     path
 }
 
+/// The plain flow with `env`, `$BROWSER` being the Chromium script: the run, the script's exit, its log.
+fn flow_in_chromium(dir: &TempDir, env: &std::path::Path, browser: &std::path::Path) -> (Run, Option<i32>, String) {
+    let run = run_with_browser(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], browser, &dir.path("store")),
+        LIMIT,
+        dir,
+        "chromium",
+    );
+    let browser_exit = browser_status(dir, "chromium", Duration::from_secs(60));
+    (run, browser_exit, browser_log(dir, "chromium"))
+}
+
 fn assert_two_documents(run: &Run, company: Option<&str>) {
     let docs = json_documents(&run.stdout);
     assert_eq!(docs.len(), 2, "two API responses on stdout:\n{}", run.describe());
@@ -76,14 +88,7 @@ fn chromium_signs_in_at_oidc_provider() {
     let env = peer_env_file(&dir, &peer);
     let shot = screenshot("peer-allow");
     let browser = chromium(&dir, "chromium", false, &shot);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")),
-        LIMIT,
-        &dir,
-        "chromium",
-    );
-    let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
-    let log = browser_log(&dir, "chromium");
+    let (run, browser_exit, log) = flow_in_chromium(&dir, &env, &browser);
     assert_eq!(run.code(), Some(0), "{}\n--- chromium ---\n{log}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_documents(&run, Some("Peer"));
     assert_eq!(browser_exit, Some(0), "chromium-allow.js:\n{log}");
@@ -106,14 +111,7 @@ fn chromium_cancels_at_oidc_provider() {
     let env = peer_env_file(&dir, &peer);
     let shot = screenshot("peer-cancel");
     let browser = chromium(&dir, "chromium", true, &shot);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")),
-        LIMIT,
-        &dir,
-        "chromium",
-    );
-    let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
-    let log = browser_log(&dir, "chromium");
+    let (run, browser_exit, log) = flow_in_chromium(&dir, &env, &browser);
     assert_eq!(run.code(), Some(1), "{}\n--- chromium ---\n{log}", run.describe());
     assert!(run.stderr.contains("access_denied"), "stderr names access_denied:\n{}", run.describe());
     assert!(json_documents(&run.stdout).is_empty(), "{}", run.describe());
@@ -156,14 +154,7 @@ fn chromium_allows_at_the_mock() {
     let env = mock_env_file(&dir, &mock);
     let shot = screenshot("mock-allow");
     let browser = chromium(&dir, "chromium", false, &shot);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")),
-        LIMIT,
-        &dir,
-        "chromium",
-    );
-    let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
-    let log = browser_log(&dir, "chromium");
+    let (run, browser_exit, log) = flow_in_chromium(&dir, &env, &browser);
     assert_eq!(run.code(), Some(0), "{}\n--- chromium ---\n{log}\n--- mock ---\n{}", run.describe(), mock.log());
     assert_two_documents(&run, None);
     assert_eq!(browser_exit, Some(0), "chromium-allow.js:\n{log}");
@@ -188,14 +179,7 @@ fn chromium_denies_at_the_mock() {
     let env = mock_env_file(&dir, &mock);
     let shot = screenshot("mock-deny");
     let browser = chromium(&dir, "chromium", true, &shot);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "90"], &browser, &dir.path("store")),
-        LIMIT,
-        &dir,
-        "chromium",
-    );
-    let browser_exit = browser_status(&dir, "chromium", Duration::from_secs(60));
-    let log = browser_log(&dir, "chromium");
+    let (run, browser_exit, log) = flow_in_chromium(&dir, &env, &browser);
     assert_eq!(run.code(), Some(1), "{}\n--- chromium ---\n{log}\n--- mock ---\n{}", run.describe(), mock.log());
     assert!(run.stderr.contains("access_denied"), "stderr names access_denied:\n{}", run.describe());
     assert!(json_documents(&run.stdout).is_empty(), "{}", run.describe());

@@ -62,6 +62,16 @@ fn login_browser(dir: &TempDir) -> std::path::PathBuf {
 
 /// Every token value the peer issued (access, refresh, id tokens), every authorization code it
 /// issued and every PKCE code_verifier it was sent.
+/// The plain flow with `env`, `$BROWSER` signing in by HTTP.
+fn flow_with_login_browser(dir: &TempDir, env: &std::path::Path) -> Run {
+    run_with_browser(
+        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(dir), &dir.path("store")),
+        Duration::from_secs(120),
+        dir,
+        "browser-login",
+    )
+}
+
 fn issued_tokens(dir: &TempDir) -> Vec<String> {
     std::fs::read_to_string(dir.path("tokens.log"))
         .unwrap_or_default()
@@ -182,12 +192,7 @@ fn fixed_loopback_port_against_oidc_provider() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let redirect = format!("http://127.0.0.1:{port}/oauth");
     let env = env_file(&dir, &peer, &[("REDIRECT_URI", &redirect), ("PORT", &port)]);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
-        Duration::from_secs(120),
-        &dir,
-        "browser-login",
-    );
+    let run = flow_with_login_browser(&dir, &env);
     assert_eq!(
         run.code(),
         Some(0),
@@ -212,12 +217,7 @@ fn wrong_client_secret_is_invalid_client() {
     let peer = start_peer(&dir);
     let wrong = "not-the-peer-secret-0a1b2c3d";
     let env = env_file(&dir, &peer, &[("CLIENT_SECRET", wrong)]);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
-        Duration::from_secs(120),
-        &dir,
-        "browser-login",
-    );
+    let run = flow_with_login_browser(&dir, &env);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     assert!(
         run.stderr.contains("invalid_client") || run.stderr.contains("CLIENT_SECRET"),
@@ -240,12 +240,7 @@ fn basic_only_client_authentication_works() {
     let dir = TempDir::new("peer-basic");
     let peer = start_peer_with(&dir, &[("PEER_AUTH_METHOD", "client_secret_basic")]);
     let env = env_file(&dir, &peer, &[]);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
-        Duration::from_secs(120),
-        &dir,
-        "browser-login",
-    );
+    let run = flow_with_login_browser(&dir, &env);
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);
     assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &issued_tokens(&dir));
@@ -258,12 +253,7 @@ fn no_refresh_token_skips_the_refresh_with_a_warning() {
     let dir = TempDir::new("peer-norefresh");
     let peer = start_peer_with(&dir, &[("PEER_NO_REFRESH_TOKEN", "1")]);
     let env = env_file(&dir, &peer, &[]);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
-        Duration::from_secs(120),
-        &dir,
-        "browser-login",
-    );
+    let run = flow_with_login_browser(&dir, &env);
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);
     assert!(run.stderr.contains("the server issued no refresh token"), "{}", run.describe());
@@ -310,16 +300,8 @@ fn no_browser_printed_url_completes_the_flow() {
         }
     };
     let login = Command::new("node").arg(peer_dir().join("browser-login.js")).arg(&url).output().unwrap();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("the CLI did not finish");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
+    // The CLI's own --timeout bounds the wait.
+    let status = child.wait().unwrap();
     let run = Run { status, stdout: out_t.join().unwrap(), stderr: err_t.join().unwrap(), elapsed: started.elapsed() };
     assert!(login.status.success(), "browser-login.js: {}", String::from_utf8_lossy(&login.stderr));
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
@@ -458,12 +440,7 @@ fn lowercase_token_type_is_accepted() {
     let dir = TempDir::new("peer-bearer");
     let peer = start_peer_with(&dir, &[("PEER_TOKEN_TYPE", "bearer")]);
     let env = env_file(&dir, &peer, &[]);
-    let run = run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
-        Duration::from_secs(120),
-        &dir,
-        "browser-login",
-    );
+    let run = flow_with_login_browser(&dir, &env);
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);
     assert_peer_saw_full_flow(&peer);
