@@ -238,9 +238,17 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES.contains(&name)
 }
 
+/// A form body for the trace: encoded as sent, but a secret's value is a plain `[redacted]`.
 fn redact_pairs(fields: &[(&str, &str)]) -> String {
-    let shown = fields.iter().map(|&(name, value)| (name, if is_secret_name(name) { "[redacted]" } else { value }));
-    crate::query::encode(shown)
+    let shown: Vec<String> = fields
+        .iter()
+        .map(|&(name, value)| {
+            let value =
+                if is_secret_name(name) { "[redacted]".to_owned() } else { crate::query::encode_component(value) };
+            format!("{}={value}", crate::query::encode_component(name))
+        })
+        .collect();
+    shown.join("&")
 }
 
 /// A URL with the values of secret query parameters replaced.
@@ -324,7 +332,7 @@ mod tests {
     #[test]
     fn traces_hide_secrets() {
         let form = redact_pairs(&[("grant_type", "authorization_code"), ("code", "c0de"), ("client_secret", "s")]);
-        assert_eq!(form, "grant_type=authorization_code&code=%5Bredacted%5D&client_secret=%5Bredacted%5D");
+        assert_eq!(form, "grant_type=authorization_code&code=[redacted]&client_secret=[redacted]");
         let json = redact_json(r#"{"access_token":"at","expires_in":300,"nested":{"refresh_token":"rt"}}"#);
         assert_eq!(json, r#"{"access_token":"[redacted]","expires_in":300,"nested":{"refresh_token":"[redacted]"}}"#);
         assert_eq!(

@@ -165,7 +165,7 @@ fn verbose_mode_shows_the_exchanges_and_no_secret() {
     let flow = run.finish();
     assert_eq!(flow.code(), Some(0), "{}", flow.stderr);
     assert!(flow.stderr.contains("> POST ") && flow.stderr.contains("< 200"), "it traces:\n{}", flow.stderr);
-    assert!(flow.stderr.contains("code=%5Bredacted%5D"), "{}", flow.stderr);
+    assert!(flow.stderr.contains("code=[redacted]"), "{}", flow.stderr);
     assert!(flow.stderr.contains("Bearer [redacted]"), "{}", flow.stderr);
     secrets.add_relay(&relay);
     secrets.add_store(&sandbox);
