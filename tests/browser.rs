@@ -36,14 +36,7 @@ fn chromium(dir: &TempDir, name: &str, deny: bool, shot: &std::path::Path) -> Pa
 
 fn start_peer(dir: &TempDir) -> Announced {
     require_setup(true);
-    let mut cmd = Command::new("node");
-    cmd.arg(peer_dir().join("server.js"))
-        .arg("0")
-        .current_dir(peer_dir())
-        .env("PEER_TOKEN_LOG", dir.path("tokens.log"));
-    start_announcing("oidc-provider peer", cmd, dir.path("peer.log"), Duration::from_secs(30), |lines| {
-        lines.last().is_some_and(|l| l.starts_with("# peer ready"))
-    })
+    start_oidc_provider(dir, &[])
 }
 
 fn peer_env_file(dir: &TempDir, peer: &Announced) -> PathBuf {

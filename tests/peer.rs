@@ -26,15 +26,7 @@ fn start_peer(dir: &TempDir) -> Announced {
 
 fn start_peer_with(dir: &TempDir, env: &[(&str, &str)]) -> Announced {
     require_setup(false);
-    let mut cmd = Command::new("node");
-    cmd.envs(env.iter().copied());
-    cmd.arg(peer_dir().join("server.js"))
-        .arg("0")
-        .current_dir(peer_dir())
-        .env("PEER_TOKEN_LOG", dir.path("tokens.log"));
-    start_announcing("oidc-provider peer", cmd, dir.path("peer.log"), Duration::from_secs(30), |lines| {
-        lines.last().is_some_and(|l| l.starts_with("# peer ready"))
-    })
+    start_oidc_provider(dir, env)
 }
 
 /// The peer's .env lines as an env file for the CLI, with `overrides` replacing values.
@@ -62,10 +54,12 @@ fn login_browser(dir: &TempDir) -> std::path::PathBuf {
 
 /// Every token value the peer issued (access, refresh, id tokens), every authorization code it
 /// issued and every PKCE code_verifier it was sent.
-/// The plain flow with `env`, `$BROWSER` signing in by HTTP.
-fn flow_with_login_browser(dir: &TempDir, env: &std::path::Path) -> Run {
+/// The plain flow with `env` (and `options`), `$BROWSER` signing in by HTTP.
+fn flow_with_login_browser(dir: &TempDir, env: &std::path::Path, options: &[&str]) -> Run {
+    let mut args = vec!["--env-file", env.to_str().unwrap(), "--timeout", "60"];
+    args.extend_from_slice(options);
     run_with_browser(
-        cli(&["--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(dir), &dir.path("store")),
+        cli(&args, &login_browser(dir), &dir.path("store")),
         Duration::from_secs(120),
         dir,
         "browser-login",
@@ -167,12 +161,7 @@ fn verbose_trace_shows_no_secrets() {
     let dir = TempDir::new("peer-verbose");
     let peer = start_peer(&dir);
     let env = env_file(&dir, &peer, &[]);
-    let run = run_with_browser(
-        cli(&["-v", "--env-file", env.to_str().unwrap(), "--timeout", "60"], &login_browser(&dir), &dir.path("store")),
-        Duration::from_secs(120),
-        &dir,
-        "browser-login",
-    );
+    let run = flow_with_login_browser(&dir, &env, &["-v"]);
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);
     assert!(run.stderr.contains("/token"), "-v traces the token requests:\n{}", run.describe());
@@ -192,7 +181,7 @@ fn fixed_loopback_port_against_oidc_provider() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let redirect = format!("http://127.0.0.1:{port}/oauth");
     let env = env_file(&dir, &peer, &[("REDIRECT_URI", &redirect), ("PORT", &port)]);
-    let run = flow_with_login_browser(&dir, &env);
+    let run = flow_with_login_browser(&dir, &env, &[]);
     assert_eq!(
         run.code(),
         Some(0),
@@ -217,7 +206,7 @@ fn wrong_client_secret_is_invalid_client() {
     let peer = start_peer(&dir);
     let wrong = "not-the-peer-secret-0a1b2c3d";
     let env = env_file(&dir, &peer, &[("CLIENT_SECRET", wrong)]);
-    let run = flow_with_login_browser(&dir, &env);
+    let run = flow_with_login_browser(&dir, &env, &[]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     assert!(
         run.stderr.contains("invalid_client") || run.stderr.contains("CLIENT_SECRET"),
@@ -240,7 +229,7 @@ fn basic_only_client_authentication_works() {
     let dir = TempDir::new("peer-basic");
     let peer = start_peer_with(&dir, &[("PEER_AUTH_METHOD", "client_secret_basic")]);
     let env = env_file(&dir, &peer, &[]);
-    let run = flow_with_login_browser(&dir, &env);
+    let run = flow_with_login_browser(&dir, &env, &[]);
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);
     assert_no_leaks(&run, peer.var("CLIENT_SECRET"), &issued_tokens(&dir));
@@ -253,7 +242,7 @@ fn no_refresh_token_skips_the_refresh_with_a_warning() {
     let dir = TempDir::new("peer-norefresh");
     let peer = start_peer_with(&dir, &[("PEER_NO_REFRESH_TOKEN", "1")]);
     let env = env_file(&dir, &peer, &[]);
-    let run = flow_with_login_browser(&dir, &env);
+    let run = flow_with_login_browser(&dir, &env, &[]);
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);
     assert!(run.stderr.contains("the server issued no refresh token"), "{}", run.describe());
@@ -440,7 +429,7 @@ fn lowercase_token_type_is_accepted() {
     let dir = TempDir::new("peer-bearer");
     let peer = start_peer_with(&dir, &[("PEER_TOKEN_TYPE", "bearer")]);
     let env = env_file(&dir, &peer, &[]);
-    let run = flow_with_login_browser(&dir, &env);
+    let run = flow_with_login_browser(&dir, &env, &[]);
     assert_eq!(run.code(), Some(0), "{}\n--- peer ---\n{}", run.describe(), peer.log());
     assert_two_peer_documents(&run);
     assert_peer_saw_full_flow(&peer);

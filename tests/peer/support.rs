@@ -114,6 +114,20 @@ pub fn parse_env_line(line: &str) -> Option<(String, String)> {
 
 /// Starts `cmd` with stdout piped and stderr into `stderr_log`, and waits (no sleeps; at most
 /// `within`) until `ready` accepts the stdout lines seen so far. Stdout keeps being drained afterwards.
+/// Starts `tests/peer/server.js` on a free port with `env` (PEER_* settings), its issued tokens logged to
+/// `tokens.log` in `dir`, and waits for its ready line.
+pub fn start_oidc_provider(dir: &TempDir, env: &[(&str, &str)]) -> Announced {
+    let mut cmd = Command::new("node");
+    cmd.envs(env.iter().copied())
+        .arg(peer_dir().join("server.js"))
+        .arg("0")
+        .current_dir(peer_dir())
+        .env("PEER_TOKEN_LOG", dir.path("tokens.log"));
+    start_announcing("oidc-provider peer", cmd, dir.path("peer.log"), Duration::from_secs(30), |lines| {
+        lines.last().is_some_and(|l| l.starts_with("# peer ready"))
+    })
+}
+
 pub fn start_announcing(
     name: &'static str,
     mut cmd: Command,
