@@ -20,8 +20,7 @@ fn happy_path_prints_the_account_twice_and_no_secret() {
     assert_eq!(params["state"].len(), 32);
     assert!(!url.contains("demo-secret") && !url.contains("client_secret"));
 
-    let (_, _, headers) = get(&url);
-    let callback = headers["location"].to_str().unwrap().to_owned();
+    let callback = approve(&url);
     let code = query_of(&callback)["code"].clone();
     let (status, page, headers) = get(&callback);
     assert_eq!(status, 200, "{page}");
@@ -60,7 +59,7 @@ fn a_wrong_state_is_turned_away_and_the_right_callback_still_completes() {
     let sandbox = Sandbox::new();
     let mut run = sandbox.spawn(&env_for(&server), &["--no-browser"]);
     let url = run.authorization_url();
-    let callback = get(&url).2["location"].to_str().unwrap().to_owned();
+    let callback = approve(&url);
     let state = query_of(&callback)["state"].clone();
 
     let forged = callback.replace(&format!("state={state}"), "state=0123456789abcdef0123456789abcdef");
@@ -83,7 +82,7 @@ fn favicon_and_other_paths_get_404_and_the_wait_goes_on() {
     let sandbox = Sandbox::new();
     let mut run = sandbox.spawn(&env_for(&server), &["--no-browser"]);
     let url = run.authorization_url();
-    let callback = get(&url).2["location"].to_str().unwrap().to_owned();
+    let callback = approve(&url);
     let origin = callback.split("/oauth").next().unwrap().to_owned();
 
     assert_eq!(get(&format!("{origin}/favicon.ico")).0, 404);

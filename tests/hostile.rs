@@ -247,9 +247,7 @@ fn a_battery_of_hostile_requests_does_not_stop_the_genuine_callback() {
     let mut run = sandbox.spawn(&env_for(&server), &["--no-browser", "--timeout", "120"]);
     let url = run.authorization_url();
     let state = query_of(&url)["state"].clone();
-    let (status, _, headers) = get(&url);
-    assert_eq!(status, 302);
-    let callback = headers["location"].to_str().unwrap().to_owned();
+    let callback = approve(&url);
     let addr: SocketAddr = callback
         .strip_prefix("http://")
         .and_then(|rest| rest.split('/').next())

@@ -140,9 +140,7 @@ fn assert_state_only_in_the_url(command: &str, done: &Finished, state: &str) {
 fn sign_in(run: &mut Running) -> (String, String) {
     let url = run.authorization_url();
     let state = query_of(&url)["state"].clone();
-    let (status, _, headers) = get(&url);
-    assert_eq!(status, 302);
-    let callback = headers["location"].to_str().unwrap().to_owned();
+    let callback = approve(&url);
     let code = query_of(&callback)["code"].clone();
     let (status, page, _) = get(&callback);
     assert_eq!(status, 200, "{page}");

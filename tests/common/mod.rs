@@ -156,11 +156,16 @@ pub fn get(url: &str) -> (u16, String, ureq::http::HeaderMap) {
 /// Plays the browser: follows the authorization URL through the stand-in's redirect to the callback and
 /// returns the callback page's status and body.
 pub fn browse(url: &str) -> (u16, String) {
+    let (status, body, _) = get(&approve(url));
+    (status, body)
+}
+
+/// The first half of [`browse`]: opens the authorization URL at an auto-approving stand-in and returns
+/// the callback URL it redirects to (with `code` and `state`), without following it.
+pub fn approve(url: &str) -> String {
     let (status, _, headers) = get(url);
     assert_eq!(status, 302, "the stand-in redirects at once with --auto-approve");
-    let location = headers.get("location").and_then(|v| v.to_str().ok()).expect("a Location header").to_owned();
-    let (status, body, _) = get(&location);
-    (status, body)
+    headers.get("location").and_then(|v| v.to_str().ok()).expect("a Location header").to_owned()
 }
 
 /// A stand-in with the demo client, approving at once.
