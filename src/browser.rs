@@ -8,8 +8,12 @@ use std::process::{Command, Stdio};
 
 /// How the authorization URL reaches a browser.
 pub enum Browser {
-    /// `$BROWSER` if set (the URL is its only argument), else the platform's opener.
-    System,
+    /// The user's browser: `program` (`$BROWSER`: the URL is its only argument) if given, else the
+    /// platform's opener.
+    System {
+        /// `BROWSER` from the configuration.
+        program: Option<String>,
+    },
     /// Only print the URL (`--no-browser`).
     PrintOnly,
     /// Hand the URL to a function on its own thread (the demo's built-in client; tests).
@@ -19,7 +23,7 @@ pub enum Browser {
 impl std::fmt::Debug for Browser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Browser::System => "System",
+            Browser::System { .. } => "System",
             Browser::PrintOnly => "PrintOnly",
             Browser::With(_) => "With(..)",
         })
@@ -27,8 +31,8 @@ impl std::fmt::Debug for Browser {
 }
 
 impl Browser {
-    /// Opens `url`. `browser_var` is `$BROWSER`. Returns what was started, for the progress message.
-    pub fn open(self, url: &str, browser_var: Option<String>) -> io::Result<Option<String>> {
+    /// Opens `url`. Returns what was started, for the progress message.
+    pub(crate) fn open(self, url: &str) -> io::Result<Option<String>> {
         match self {
             Browser::PrintOnly => Ok(None),
             Browser::With(open) => {
@@ -36,9 +40,9 @@ impl Browser {
                 std::thread::spawn(move || open(url));
                 Ok(Some("the built-in browser".to_owned()))
             }
-            Browser::System => {
+            Browser::System { program } => {
                 let program =
-                    browser_var.filter(|b| !b.trim().is_empty()).unwrap_or_else(|| platform_opener().to_owned());
+                    program.filter(|b| !b.trim().is_empty()).unwrap_or_else(|| platform_opener().to_owned());
                 let mut command = if cfg!(windows) && program == "start" {
                     let mut command = Command::new("cmd");
                     command.args(["/C", "start", ""]);

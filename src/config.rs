@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use http::Uri;
 
@@ -40,6 +40,11 @@ pub struct Config {
     pub scope: String,
     /// `REDIRECT_URI`, split into its parts.
     pub redirect: RedirectUri,
+    /// `SIPGATE_OAUTH_STORE`: where tokens are kept; by default `$XDG_CONFIG_HOME/sipgate-oauth`, else
+    /// `~/.config/sipgate-oauth`; `None` (with the reason) when none of these is set.
+    pub store_dir: Result<PathBuf, String>,
+    /// `BROWSER`: the program that opens the sign-in URL; by default the platform's opener.
+    pub browser: Option<String>,
 }
 
 /// A loopback redirect URI (RFC 8252 §7.3): `http://HOST:PORT/PATH` with HOST a loopback name.
@@ -107,7 +112,10 @@ impl Config {
             None => parent(&api_endpoint),
         };
 
+        let store_dir = crate::store::Store::dir_from_env(&|var| get(var));
         Ok(Config {
+            store_dir,
+            browser: get("BROWSER"),
             auth_url,
             token_url,
             api_endpoint,
@@ -119,6 +127,26 @@ impl Config {
             scope,
             redirect,
         })
+    }
+
+    /// The URL of an API path: `/account` or `account` → `{API_BASE_URL}/account`. A full URL is accepted
+    /// only below the API base, so the token is never sent elsewhere.
+    pub fn api_url(&self, path: &str) -> Result<String, Error> {
+        if path == self.api_endpoint {
+            return Ok(path.to_owned());
+        }
+        if path.contains("://") {
+            let below_base =
+                path.strip_prefix(&self.api_base).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+            return match below_base {
+                true => Ok(path.to_owned()),
+                false => Err(Error::Usage(format!(
+                    "{path} is not below the API base {} — pass a path like /account (or set API_BASE_URL)",
+                    self.api_base
+                ))),
+            };
+        }
+        Ok(format!("{}/{}", self.api_base, path.trim_start_matches('/')))
     }
 
     /// Loads the configuration: the process environment first, then `env_file` (or `./.env` if it
@@ -216,6 +244,7 @@ mod tests {
         ("OAUTH_SCOPE", "account:read"),
         ("REDIRECT_URI", "http://localhost:8080/oauth"),
         ("PORT", "8080"),
+        ("HOME", "/home/test"),
     ];
 
     pub(super) fn config_with(changes: &[(&str, &str)]) -> Result<Config, Error> {
@@ -282,6 +311,24 @@ mod tests {
         assert_eq!(default_port.redirect.port, 80);
         let any_port = config_with(&[("REDIRECT_URI", "http://[::1]:0/cb"), ("PORT", "")]).unwrap();
         assert_eq!(any_port.redirect.with_port(4242), "http://[::1]:4242/cb");
+    }
+
+    #[test]
+    fn api_paths_resolve_below_the_api_base_only() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!(config.api_url("/account").unwrap(), "https://api.sipgate.com/v2/account");
+        assert_eq!(config.api_url("history?limit=5").unwrap(), "https://api.sipgate.com/v2/history?limit=5");
+        assert_eq!(config.api_url("https://api.sipgate.com/v2/devices").unwrap(), "https://api.sipgate.com/v2/devices");
+        assert!(config.api_url("https://evil.example/v2").is_err());
+        assert!(config.api_url("https://api.sipgate.com/v2evil").is_err());
+    }
+
+    #[test]
+    fn store_and_browser_come_from_the_configuration_like_every_setting() {
+        let config = config_with(&[("SIPGATE_OAUTH_STORE", "/kept"), ("BROWSER", "firefox")]).unwrap();
+        assert_eq!((config.store_dir, config.browser.as_deref()), (Ok(PathBuf::from("/kept")), Some("firefox")));
+        let config = config_with(&[("HOME", "/home/me")]).unwrap();
+        assert_eq!(config.store_dir, Ok(PathBuf::from("/home/me/.config/sipgate-oauth")));
     }
 
     #[test]

@@ -19,11 +19,18 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    /// Reads an RFC 6749 §5.2 JSON body; `None` if it is not one.
+    /// Reads an RFC 6749 §5.2 JSON body; `None` if it is not one. Control characters in the values
+    /// (terminal escape sequences a server could send) are replaced.
     pub fn from_json(body: &str) -> Option<OAuthError> {
-        let value: serde_json::Value = serde_json::from_str(body).ok()?;
+        let value: serde_json::Value = serde_json::from_str(crate::redact::strip_bom(body)).ok()?;
         let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-        Some(OAuthError { error: field("error")?, description: field("error_description"), uri: field("error_uri") })
+        Some(OAuthError::new(field("error")?, field("error_description"), field("error_uri")))
+    }
+
+    /// An error from a server's `error`, `error_description` and `error_uri`, made safe to print.
+    pub fn new(error: String, description: Option<String>, uri: Option<String>) -> OAuthError {
+        let safe = |text: String| crate::redact::terminal_safe(&text);
+        OAuthError { error: safe(error), description: description.map(safe), uri: uri.map(safe) }
     }
 }
 
@@ -62,7 +69,11 @@ impl fmt::Display for Grant {
 }
 
 /// Everything that can go wrong, one variant per thing the user can do something about.
+///
+/// `Display` says what happened and what to do; where an underlying error is the cause, it is returned by
+/// [`source()`](std::error::Error::source) and not repeated in `Display`.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
     /// The command line is wrong.
     Usage(String),
@@ -164,6 +175,8 @@ pub enum Error {
     },
     /// No tokens are stored for this client.
     NotSignedIn,
+    /// The tokens need renewing, but the server issued no refresh token with them.
+    NoRefreshToken,
     /// The stored refresh token is dead (used, expired or revoked).
     SessionExpired(OAuthError),
     /// The token store could not be read or written.
@@ -180,16 +193,6 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-}
-
-impl Error {
-    /// The process exit code: 2 for usage and configuration errors, 1 for everything else.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Usage(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,
-            _ => 1,
-        }
-    }
 }
 
 /// A hint for an OAuth error code, per SIPGATE.md's troubleshooting list.
@@ -223,7 +226,7 @@ impl fmt::Display for Error {
                 "permission denied to listen on port {port} — ports below 1024 need privileges; \
                  use a port above 1024 in REDIRECT_URI (and PORT) and register that URI for your client"
             ),
-            Error::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            Error::Listen { addr, .. } => write!(f, "cannot listen on {addr}"),
             Error::Timeout { seconds, saw_wrong_state } => {
                 write!(f, "no sign-in arrived within {seconds} s. ")?;
                 if *saw_wrong_state {
@@ -281,13 +284,17 @@ impl fmt::Display for Error {
                 }
                 write!(f, " — add the scope to OAUTH_SCOPE and your client, then sign in again")
             }
-            Error::Http { what, source } => write!(f, "{what} failed: {source}"),
-            Error::Output { source } => write!(f, "cannot write the output: {source}"),
+            Error::Http { what, .. } => write!(f, "{what} failed"),
+            Error::Output { .. } => f.write_str("cannot write the output"),
             Error::NotSignedIn => f.write_str("not signed in — run `sipgate-oauth login`"),
+            Error::NoRefreshToken => f.write_str(
+                "the access token has expired and the server issued no refresh token to renew it — \
+                 run `sipgate-oauth login` (OpenID Connect servers may want offline_access in OAUTH_SCOPE)",
+            ),
             Error::SessionExpired(error) => {
                 write!(f, "the stored sign-in has expired or was revoked ({error}) — run `sipgate-oauth login`")
             }
-            Error::Store { path, source } => write!(f, "token store {}: {source}", path.display()),
+            Error::Store { path, .. } => write!(f, "token store {}", path.display()),
             Error::StoreCorrupt { path, reason } => write!(
                 f,
                 "token file {} is not valid ({reason}); it was left as it is — \
@@ -298,7 +305,15 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Listen { source, .. } | Error::Output { source } | Error::Store { source, .. } => Some(source),
+            Error::Http { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -316,11 +331,16 @@ mod tests {
         );
         assert_eq!(OAuthError::from_json("<html>Bad Gateway</html>"), None);
         assert_eq!(OAuthError::from_json(r#"{"message":"x"}"#), None);
+        let hostile = OAuthError::from_json("\u{feff}{\"error\":\"e\",\"error_description\":\"\\u001b]0;pwned\\u0007\"}");
+        assert_eq!(hostile.unwrap().description.as_deref(), Some("?]0;pwned?"));
     }
 
     #[test]
-    fn configuration_errors_exit_with_2() {
-        assert_eq!(Error::Config { var: "CLIENT_ID", message: "missing".into() }.exit_code(), 2);
-        assert_eq!(Error::NotSignedIn.exit_code(), 1);
+    fn causes_are_sources_and_not_repeated_in_the_message() {
+        use std::error::Error as _;
+        let error = Error::Store { path: "/s/t.json".into(), source: std::io::Error::other("disk full") };
+        assert_eq!(error.to_string(), "token store /s/t.json");
+        assert_eq!(error.source().map(ToString::to_string).as_deref(), Some("disk full"));
+        assert!(Error::NotSignedIn.source().is_none());
     }
 }

@@ -1,53 +1,86 @@
-//! sipgate-oauth: sign in to sipgate with OAuth 2.0 from the command line, keep the tokens, call the
-//! API — and a local sipgate stand-in to test all of it offline.
+//! Sign in to sipgate with OAuth 2.0 from a synchronous Rust program, keep the tokens, call the sipgate
+//! REST API — and a local sipgate stand-in to test all of it offline.
 //!
-//! The binary is a thin layer over this library, which another synchronous Rust program can use the
-//! same way: build a [`Config`](config::Config) from a lookup function, run the browser sign-in with
-//! [`flow::sign_in`], call the API with [`api::call`] (which refreshes once on 401), refresh with
-//! [`OAuthClient::refresh`](oauth::OAuthClient::refresh), keep tokens with [`session::Session`].
+//! The tasks, in the order a program meets them:
+//! - **Configure**: [`Config::load`] reads the keys of sipgate's Python example (`CLIENT_ID`,
+//!   `CLIENT_SECRET`, `REDIRECT_URI`, …) from the environment and `.env`; [`Config::from_lookup`] takes
+//!   them from any function, e.g. a map in a test.
+//! - **Sign in**: [`sign_in`] opens the user's browser ([`Browser`]) — or reads the address the user
+//!   pastes — receives the redirect on a loopback port and exchanges the code (with PKCE) for a
+//!   [`TokenSet`]. Progress arrives as [`SignInEvent`]s; the library prints nothing.
+//! - **Keep and use**: a [`Session`] keeps the tokens in a private file, hands out a valid access token
+//!   (refreshing under a lock shared by all processes), and [`Session::call`]s the API, refreshing once on 401.
+//! - **Test**: [`mock::MockServer`] is a sipgate stand-in (login and API) on `127.0.0.1:0`.
+//!
+//! Every failure is one [`Error`], whose message says what to do. Secrets are types of their own
+//! ([`AccessToken`], [`RefreshToken`], [`ClientSecret`], …) whose `Debug` prints `[redacted]`.
 //!
 //! ```
 //! use std::time::Duration;
-//! use sipgate_oauth::{api, browser::Browser, config::Config, flow, http::Http, oauth::OAuthClient};
 //! use sipgate_oauth::mock::{MockClient, MockConfig, MockServer};
+//! use sipgate_oauth::{Browser, Config, Http, Session, SignIn};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // A stand-in that approves at once; against sipgate, use `Config::load(None)` instead.
 //! let server = MockServer::start(MockConfig { auto_approve: true, ..MockConfig::default() }, "127.0.0.1:0".parse()?)?;
+//! let store = std::env::temp_dir().join(format!("sipgate-oauth-doctest-{}", std::process::id()));
 //! let mut env = server.env("third-party", &MockClient::demo());
 //! env.push(("REDIRECT_URI", "http://127.0.0.1:0/oauth".into()));
+//! env.push(("SIPGATE_OAUTH_STORE", store.display().to_string()));
 //! let config = Config::from_lookup(|var| env.iter().rev().find(|(k, _)| *k == var).map(|(_, v)| v.clone()))?;
 //!
-//! let http = Http::new(Duration::from_secs(30), false);
-//! // The "browser": an HTTP client that follows the stand-in's redirect to the callback.
+//! let http = Http::new(Duration::from_secs(30));
+//! // The "browser": an HTTP client that follows the stand-in's redirects to the callback.
 //! let browser = Browser::With(Box::new(|url: String| drop(ureq::get(&url).call())));
-//! let sign_in = flow::SignIn { browser, browser_var: None, timeout: Duration::from_secs(30), interactive: false };
-//! let mut tokens = flow::sign_in(&http, &config, sign_in, &mut std::io::sink())?;
+//! let sign_in = SignIn { browser, timeout: Duration::from_secs(30), paste: None };
+//! let tokens = sipgate_oauth::sign_in(&http, &config, sign_in, &mut |_event| {})?;
 //!
-//! let oauth = OAuthClient::new(&http, &config);
-//! let refresh = |stale: &sipgate_oauth::oauth::TokenSet| oauth.refresh(stale.refresh_token.as_ref().expect("issued"));
-//! let account = api::call(&http, "GET", &config.api_endpoint, None, &mut tokens, refresh)?;
+//! let session = Session::new(&http, &config)?;
+//! session.save(&tokens)?;
+//! let account = session.call("GET", "/account", None)?;
 //! assert!(account.body.contains("mainProductType"));
+//! session.logout()?;
+//! # std::fs::remove_dir_all(store)?;
 //! # Ok(())
 //! # }
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod api;
-pub mod app;
-pub mod browser;
-pub mod callback;
-pub mod cli;
-pub mod config;
-pub mod error;
-pub mod flow;
-pub mod http;
+mod api;
+mod browser;
+mod callback;
+mod config;
+mod error;
+mod flow;
+mod html;
+mod http;
 pub mod mock;
-pub mod oauth;
-pub mod pkce;
-pub mod query;
-pub mod secret;
-pub mod session;
-pub mod store;
+mod oauth;
+mod pkce;
+mod query;
+mod redact;
+mod secret;
+mod session;
+mod store;
 
-pub use error::{Error, OAuthError};
+pub use browser::Browser;
+pub use config::{Config, RedirectUri};
+pub use error::{Error, Grant, OAuthError};
+pub use flow::{SignIn, SignInEvent, sign_in};
+pub use http::{Http, Response};
+pub use oauth::{OAuthClient, TokenSet};
+pub use secret::{AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, CsrfState, IdToken, RefreshToken};
+pub use session::Session;
+
+/// The crate's inner parts, for its own integration tests, benchmark and fuzz targets: not part of the
+/// API, no stability promise. Switched on by the `internals` feature.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::callback::verdict::answer_status;
+    pub use crate::config::is_loopback_host;
+    pub use crate::pkce::{Pkce, s256};
+    pub use crate::query;
+    pub use crate::redact;
+    pub use crate::store::{Store, StoredTokens, unix_seconds};
+}

@@ -8,17 +8,32 @@ use std::time::{Duration, SystemTime};
 use crate::config::Config;
 use crate::error::{Error, Grant, OAuthError};
 use crate::http::{Http, Response};
+use crate::redact::terminal_safe;
 use crate::secret::{AccessToken, AuthorizationCode, CodeVerifier, IdToken, RefreshToken};
 
-/// A token response (RFC 6749 §5.1).
-#[derive(Debug, Clone)]
+/// The longest access-token lifetime believed; a server that says more is taken to mean this.
+pub(crate) const MAX_ACCESS_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// The longest refresh-token lifetime believed.
+pub(crate) const MAX_REFRESH_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+/// The access-token lifetime assumed when a server does not say (`expires_in` is optional): sipgate's.
+pub(crate) const DEFAULT_ACCESS_LIFETIME: Duration = Duration::from_secs(300);
+
+/// A set of tokens from the token endpoint (RFC 6749 §5.1): what a sign-in or a refresh returns and what
+/// the token store keeps. `Debug` shows no token.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSet {
     /// `access_token`.
     pub access_token: AccessToken,
     /// `token_type`: `bearer` in any case (RFC 6749 §7.1, RFC 6750).
     pub token_type: String,
-    /// When the access token expires, from `expires_in`.
-    pub expires_at: Option<SystemTime>,
+    /// When the answer arrived: the start of the access token's lifetime.
+    pub received_at: SystemTime,
+    /// When the access token expires, from `expires_in`: [`DEFAULT_ACCESS_LIFETIME`] after
+    /// `received_at` when absent, `received_at` itself (already expired) when unusable (negative, not a
+    /// number), at most [`MAX_ACCESS_LIFETIME`] after it.
+    pub expires_at: SystemTime,
     /// `refresh_token`.
     pub refresh_token: Option<RefreshToken>,
     /// When the refresh token expires, from Keycloak's `refresh_expires_in` (0 or absent: unknown).
@@ -29,9 +44,26 @@ pub struct TokenSet {
     pub id_token: Option<IdToken>,
 }
 
+/// What a token answer said about a lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lifetime {
+    /// No such field.
+    Absent,
+    /// Negative, fractional, or not a number.
+    Unusable,
+    /// Whole seconds.
+    Seconds(u64),
+}
+
 impl TokenSet {
-    /// Reads the token endpoint's answer for `grant`, received at `now`.
-    pub fn from_response(grant: Grant, response: &Response, now: SystemTime) -> Result<TokenSet, Error> {
+    /// Reads the token endpoint's answer for `grant`, received at `now`. Lifetimes longer than believable
+    /// are cut to the maximum and reported through `note`.
+    pub(crate) fn from_response(
+        grant: Grant,
+        response: &Response,
+        now: SystemTime,
+        note: &mut dyn FnMut(&str),
+    ) -> Result<TokenSet, Error> {
         if !response.is_success() {
             return Err(match OAuthError::from_json(&response.body) {
                 Some(error) => Error::OAuth { grant, error },
@@ -39,29 +71,71 @@ impl TokenSet {
             });
         }
         let bad = |reason: &str| Error::BadTokenResponse { reason: reason.to_owned() };
-        let json: serde_json::Value = serde_json::from_str(&response.body).map_err(|_| bad("the body is not JSON"))?;
+        let json: serde_json::Value = serde_json::from_str(crate::redact::strip_bom(&response.body))
+            .map_err(|_| bad("the body is not JSON"))?;
         let text = |name: &str| json.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
-        let seconds = |name: &str| {
-            let value = json.get(name)?;
-            value.as_u64().or_else(|| value.as_str()?.trim().parse().ok())
+        let lifetime = |name: &str| match json.get(name) {
+            None | Some(serde_json::Value::Null) => Lifetime::Absent,
+            Some(value) => value
+                .as_u64()
+                .or_else(|| value.as_str()?.trim().parse().ok())
+                .map_or(Lifetime::Unusable, Lifetime::Seconds),
         };
         let access_token = text("access_token").ok_or_else(|| bad("access_token is missing"))?;
         let token_type = text("token_type").ok_or_else(|| bad("token_type is missing"))?;
         if !token_type.eq_ignore_ascii_case("bearer") {
-            return Err(bad(&format!("token_type {token_type:?} is not supported (only bearer)")));
+            return Err(bad(&format!("token_type {:?} is not supported (only bearer)", terminal_safe(token_type))));
         }
-        let after = |secs: u64| now + Duration::from_secs(secs);
+        let mut capped = |name: &str, secs: u64, max: Duration| {
+            if secs > max.as_secs() {
+                note(&format!("{name} of {secs} s is not believable; taken as {} s", max.as_secs()));
+            }
+            after(now, Duration::from_secs(secs).min(max))
+        };
+        let expires_at = match lifetime("expires_in") {
+            Lifetime::Absent => after(now, DEFAULT_ACCESS_LIFETIME),
+            Lifetime::Unusable => now,
+            Lifetime::Seconds(secs) => capped("expires_in", secs, MAX_ACCESS_LIFETIME),
+        };
+        let refresh_expires_at = match lifetime("refresh_expires_in") {
+            // Keycloak says 0 for refresh tokens that do not expire (offline tokens).
+            Lifetime::Absent | Lifetime::Seconds(0) => None,
+            Lifetime::Unusable => Some(now),
+            Lifetime::Seconds(secs) => Some(capped("refresh_expires_in", secs, MAX_REFRESH_LIFETIME)),
+        };
         Ok(TokenSet {
             access_token: AccessToken::new(access_token),
             token_type: token_type.to_owned(),
-            expires_at: seconds("expires_in").map(after),
+            received_at: now,
+            expires_at,
             refresh_token: text("refresh_token").map(RefreshToken::new),
-            // Keycloak says 0 for refresh tokens that do not expire (offline tokens).
-            refresh_expires_at: seconds("refresh_expires_in").filter(|&s| s > 0).map(after),
-            scope: text("scope").map(str::to_owned),
+            refresh_expires_at,
+            scope: text("scope").map(|scope| terminal_safe(scope)),
             id_token: text("id_token").map(IdToken::new),
         })
     }
+
+    /// Whether the access token is still valid `margin` from now.
+    pub fn access_valid_for(&self, margin: Duration) -> bool {
+        SystemTime::now().checked_add(margin).is_some_and(|then| then < self.expires_at)
+    }
+
+    /// Whether the refresh token can still be used: there is one, and it is not known to have expired.
+    pub fn can_refresh(&self) -> bool {
+        self.refresh_token.is_some() && self.refresh_expires_at.is_none_or(|at| SystemTime::now() < at)
+    }
+
+    /// How long before expiry the access token is renewed: a quarter of its lifetime, at most 30 s, so that a
+    /// server issuing 20-second tokens does not see a refresh for every use.
+    pub fn refresh_margin(&self) -> Duration {
+        let lifetime = self.expires_at.duration_since(self.received_at).unwrap_or_default();
+        (lifetime / 4).min(Duration::from_secs(30))
+    }
+}
+
+/// `base + span`; where the platform cannot hold that time, something earlier, never a panic.
+pub(crate) fn after(base: SystemTime, span: Duration) -> SystemTime {
+    base.checked_add(span).or_else(|| base.checked_add(span.min(MAX_ACCESS_LIFETIME))).unwrap_or(base)
 }
 
 /// A client of the authorization server's token, revocation and logout endpoints.
@@ -136,7 +210,7 @@ impl<'a> OAuthClient<'a> {
 
     fn token_request(&self, grant: Grant, fields: &[(&str, &str)]) -> Result<TokenSet, Error> {
         let response = self.post(grant, &self.config.token_url, fields)?;
-        TokenSet::from_response(grant, &response, SystemTime::now())
+        TokenSet::from_response(grant, &response, SystemTime::now(), &mut |note| self.http.note(note))
     }
 
     /// POSTs `fields` with the client's credentials in the body, as sipgate's example does
@@ -167,7 +241,11 @@ mod tests {
     }
 
     fn parse(status: u16, body: &str) -> Result<TokenSet, Error> {
-        TokenSet::from_response(Grant::AuthorizationCode, &response(status, body), SystemTime::UNIX_EPOCH)
+        TokenSet::from_response(Grant::AuthorizationCode, &response(status, body), SystemTime::UNIX_EPOCH, &mut |_| {})
+    }
+
+    fn secs(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
     }
 
     #[test]
@@ -177,16 +255,52 @@ mod tests {
         let tokens = parse(200, body).unwrap();
         assert_eq!(tokens.access_token.secret(), "eyJa");
         assert_eq!(tokens.refresh_token.unwrap().secret(), "eyJr");
-        assert_eq!(tokens.expires_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(300)));
-        assert_eq!(tokens.refresh_expires_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(2592000)));
+        assert_eq!(tokens.expires_at, secs(300));
+        assert_eq!(tokens.refresh_expires_at, Some(secs(2592000)));
         assert_eq!(tokens.scope, None);
     }
 
     #[test]
     fn tolerates_string_expiry_any_case_bearer_and_missing_optionals() {
         let tokens = parse(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":"60","x":1}"#).unwrap();
-        assert_eq!(tokens.expires_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(60)));
+        assert_eq!(tokens.expires_at, secs(60));
         assert!(tokens.refresh_token.is_none() && tokens.id_token.is_none());
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_capped_unusable_ones_expired_and_absent_ones_assumed() {
+        let body = |expires_in: &str| format!(r#"{{"access_token":"a","token_type":"bearer","expires_in":{expires_in},"refresh_token":"r","refresh_expires_in":{expires_in}}}"#);
+        let mut notes = Vec::new();
+        let huge = TokenSet::from_response(
+            Grant::Refresh,
+            &response(200, &body("18446744073709551615")),
+            SystemTime::UNIX_EPOCH,
+            &mut |note| notes.push(note.to_owned()),
+        )
+        .unwrap();
+        assert_eq!(huge.expires_at, SystemTime::UNIX_EPOCH + MAX_ACCESS_LIFETIME);
+        assert_eq!(huge.refresh_expires_at, Some(SystemTime::UNIX_EPOCH + MAX_REFRESH_LIFETIME));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("expires_in of 18446744073709551615 s is not believable"), "{notes:?}");
+        assert_eq!(parse(200, &body("\"18446744073709551615\"")).unwrap().expires_at, SystemTime::UNIX_EPOCH + MAX_ACCESS_LIFETIME);
+        for unusable in ["-1", "1.5", "\"soon\"", "true"] {
+            let tokens = parse(200, &body(unusable)).unwrap();
+            assert_eq!(tokens.expires_at, SystemTime::UNIX_EPOCH, "{unusable}");
+            assert!(!tokens.access_valid_for(Duration::ZERO), "{unusable}");
+        }
+        let absent = parse(200, r#"{"access_token":"a","token_type":"bearer"}"#).unwrap();
+        assert_eq!(absent.expires_at, secs(300));
+        // Near the end of time, adding a lifetime does not panic either.
+        let late = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 2);
+        let _ = after(late, Duration::from_secs(u64::MAX));
+    }
+
+    #[test]
+    fn the_refresh_margin_is_a_quarter_of_the_lifetime_at_most_30_s() {
+        let with_lifetime = |lifetime: u64| TokenSet { expires_at: secs(lifetime), ..parse(200, r#"{"access_token":"a","token_type":"bearer"}"#).unwrap() };
+        assert_eq!(with_lifetime(300).refresh_margin(), Duration::from_secs(30));
+        assert_eq!(with_lifetime(20).refresh_margin(), Duration::from_secs(5));
+        assert_eq!(with_lifetime(0).refresh_margin(), Duration::ZERO);
     }
 
     #[test]

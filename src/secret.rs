@@ -2,13 +2,24 @@
 //!
 //! A secret's `Debug` prints `Name([redacted])` and it has no `Display`, so a secret cannot end up in a
 //! message or a log by accident. Reading the value is an explicit `.secret()` call: every place that
-//! reveals one is greppable.
+//! reveals one is greppable. Two secrets compare in constant time, so a comparison tells an observer
+//! nothing about how much of a value matched.
+
+use subtle::ConstantTimeEq;
 
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq)]
+        #[derive(Clone)]
         pub struct $name(String);
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+            }
+        }
+
+        impl Eq for $name {}
 
         impl $name {
             /// Wraps a secret value.
@@ -80,5 +91,8 @@ mod tests {
             assert!(!shown.contains("s3cr3t"), "{shown}");
         }
         assert_eq!(AccessToken::new("s3cr3t").secret(), "s3cr3t");
+        assert_eq!(AccessToken::new("s3cr3t"), AccessToken::new("s3cr3t"));
+        assert_ne!(AccessToken::new("s3cr3t"), AccessToken::new("s3cr3T"));
+        assert_ne!(AccessToken::new("s3cr3t"), AccessToken::new("s3cr3"));
     }
 }

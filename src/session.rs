@@ -1,54 +1,63 @@
-//! A kept sign-in: the stored tokens of one client, handed out valid and refreshed when needed.
+//! A kept sign-in: the stored tokens of one client, handed out valid and refreshed when needed, and API
+//! calls made with them.
 //!
 //! Promises: refreshing happens under the store's exclusive lock, and a process that waited for the
-//! lock first re-reads the store and uses what the other one got; the new refresh token is on disk
-//! before the new access token is handed out (sipgate kills the old one on refresh).
+//! lock first re-reads the store and uses what another process got meanwhile; the new refresh token is
+//! on disk before the new access token is handed out (sipgate kills the old one on refresh). An API call
+//! answered 401 is refreshed once and retried once.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::Path;
 
+use crate::api;
 use crate::config::Config;
 use crate::error::{Error, Grant};
-use crate::http::Http;
+use crate::http::{Http, Response};
 use crate::oauth::{OAuthClient, TokenSet};
 use crate::store::{Store, StoredTokens};
 
-/// An access token with less than this left is refreshed before it is handed out.
-pub const REFRESH_MARGIN: Duration = Duration::from_secs(30);
-
-/// The stored sign-in of the configured client.
+/// The kept sign-in of the configured client.
 #[derive(Debug)]
 pub struct Session<'a> {
+    http: &'a Http,
     oauth: OAuthClient<'a>,
     config: &'a Config,
     store: Store,
 }
 
 impl<'a> Session<'a> {
-    /// The session of `config`'s client in `store_dir`.
-    pub fn new(http: &'a Http, config: &'a Config, store_dir: std::path::PathBuf) -> Session<'a> {
-        let store = Store::new(store_dir, &config.token_url, &config.client_id);
-        Session { oauth: OAuthClient::new(http, config), config, store }
+    /// The kept sign-in of `config`'s client, in `config`'s token store. Touches no file; fails only when
+    /// there is no place for a token store (no `HOME`, `XDG_CONFIG_HOME` or `SIPGATE_OAUTH_STORE`).
+    pub fn new(http: &'a Http, config: &'a Config) -> Result<Session<'a>, Error> {
+        let dir = config.store_dir.clone().map_err(|message| Error::Config { var: "HOME", message })?;
+        let store = Store::new(dir, &config.token_url, &config.client_id);
+        Ok(Session { http, oauth: OAuthClient::new(http, config), config, store })
     }
 
-    /// The token store.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The token file.
+    pub fn path(&self) -> &Path {
+        self.store.path()
     }
 
     /// The stored tokens as they are, expired or not; `None` when not signed in.
     pub fn stored(&self) -> Result<Option<TokenSet>, Error> {
-        Ok(self.store.load()?.map(from_stored))
+        Ok(self.store.load()?.map(|stored| stored.tokens))
     }
 
-    /// Keeps `tokens` (atomically replacing what was stored).
+    /// Keeps `tokens`, atomically replacing what was stored.
     pub fn save(&self, tokens: &TokenSet) -> Result<(), Error> {
-        self.store.save(&to_stored(self.config, tokens))
+        let stored = StoredTokens {
+            token_url: self.config.token_url.clone(),
+            client_id: self.config.client_id.clone(),
+            tokens: tokens.clone(),
+        };
+        self.store.save(&stored)
     }
 
-    /// Tokens whose access token is valid for at least [`REFRESH_MARGIN`], refreshed if needed.
+    /// Tokens whose access token is valid for at least its [refresh margin](TokenSet::refresh_margin),
+    /// refreshed if needed.
     pub fn valid_tokens(&self) -> Result<TokenSet, Error> {
         let tokens = self.stored()?.ok_or(Error::NotSignedIn)?;
-        if lasts(&tokens, REFRESH_MARGIN) {
+        if tokens.access_valid_for(tokens.refresh_margin()) {
             return Ok(tokens);
         }
         self.refresh(&tokens)
@@ -60,10 +69,10 @@ impl<'a> Session<'a> {
     pub fn refresh(&self, stale: &TokenSet) -> Result<TokenSet, Error> {
         let _lock = self.store.lock()?;
         let current = self.stored()?.ok_or(Error::NotSignedIn)?;
-        if current.access_token != stale.access_token && lasts(&current, REFRESH_MARGIN) {
+        if current.access_token != stale.access_token && current.access_valid_for(current.refresh_margin()) {
             return Ok(current);
         }
-        let refresh_token = current.refresh_token.as_ref().ok_or(Error::NotSignedIn)?;
+        let refresh_token = current.refresh_token.as_ref().ok_or(Error::NoRefreshToken)?;
         let fresh = self.oauth.refresh(refresh_token).map_err(|error| match error {
             Error::OAuth { grant: Grant::Refresh, error } if error.error == "invalid_grant" => {
                 Error::SessionExpired(error)
@@ -72,6 +81,15 @@ impl<'a> Session<'a> {
         })?;
         self.save(&fresh)?;
         Ok(fresh)
+    }
+
+    /// Calls the API: `method` on `path` (below `API_BASE_URL`, or a full URL below it) with an optional
+    /// JSON body, refreshing the tokens first if they are about to expire, and once more if the API answers
+    /// 401. Non-2xx answers are errors.
+    pub fn call(&self, method: &str, path: &str, json: Option<&str>) -> Result<Response, Error> {
+        let url = self.config.api_url(path)?;
+        let mut tokens = self.valid_tokens()?;
+        api::call(self.http, method, &url, json, &mut tokens, |stale| self.refresh(stale))
     }
 
     /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if
@@ -85,41 +103,5 @@ impl<'a> Session<'a> {
         };
         self.store.delete()?;
         Ok(revoked)
-    }
-}
-
-/// Whether the access token is valid for at least `margin` (unknown expiry counts as valid).
-pub fn lasts(tokens: &TokenSet, margin: Duration) -> bool {
-    tokens.expires_at.is_none_or(|at| at > SystemTime::now() + margin)
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-fn to_stored(config: &Config, tokens: &TokenSet) -> StoredTokens {
-    StoredTokens {
-        token_url: config.token_url.clone(),
-        client_id: config.client_id.clone(),
-        access_token: tokens.access_token.clone(),
-        access_expires_at: tokens.expires_at.map(unix_seconds),
-        refresh_token: tokens.refresh_token.clone(),
-        refresh_expires_at: tokens.refresh_expires_at.map(unix_seconds),
-        scope: tokens.scope.clone(),
-        token_type: tokens.token_type.clone(),
-    }
-}
-
-fn from_stored(stored: StoredTokens) -> TokenSet {
-    let time = |secs: u64| UNIX_EPOCH + Duration::from_secs(secs);
-    TokenSet {
-        access_token: stored.access_token,
-        token_type: stored.token_type,
-        expires_at: stored.access_expires_at.map(time),
-        refresh_token: stored.refresh_token,
-        refresh_expires_at: stored.refresh_expires_at.map(time),
-        scope: stored.scope,
-        id_token: None,
     }
 }

@@ -1,24 +1,7 @@
 //! The HTML the stand-in shows a browser: the sign-in (consent) page and Keycloak's error page.
 //! Both are self-contained (inline CSS, no external resource) and every echoed value is escaped.
 
-/// Escapes text for HTML element content and quoted attribute values: the same rules as the CLI's pages.
-pub(super) use crate::callback::escape_html as escape;
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}\
-main{max-width:28rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;\
-box-shadow:0 1px 4px rgba(0,0,0,.15)}h1{font-size:1.3rem;margin-top:0}code{background:#eee;padding:0 .2rem}\
-.buttons{display:flex;gap:1rem;margin-top:1.5rem}button{flex:1;padding:.6rem;font-size:1rem;border-radius:4px;\
-border:1px solid #888;cursor:pointer}button.allow{background:#1c6dd0;color:#fff;border-color:#1c6dd0}\
-.note{color:#666;font-size:.85rem}";
-
-fn document(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>\n",
-        escape(title)
-    )
-}
+use crate::html::{escape, page as document};
 
 /// The sign-in page: who asks for which scopes, and Allow / Deny buttons that post `hidden` back to
 /// `action` with `decision=allow|deny`.
@@ -60,10 +43,6 @@ pub(super) fn error(message: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
-    }
 
     #[test]
     fn sign_in_page_escapes_every_echoed_value() {

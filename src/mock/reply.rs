@@ -50,14 +50,7 @@ impl Reply {
     /// An HTML page of the stand-in: nothing may load from elsewhere, nobody may frame it, and its URL
     /// (with `state` in it) is not sent on as a referrer.
     pub fn html(status: u16, page: String) -> Reply {
-        let headers = vec![
-            (
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".to_owned(),
-            ),
-            ("X-Frame-Options", "DENY".to_owned()),
-            ("Referrer-Policy", "no-referrer".to_owned()),
-        ];
+        let headers = crate::html::HEADERS.iter().map(|&(name, value)| (name, value.to_owned())).collect();
         Reply { status, content_type: Some("text/html; charset=utf-8"), body: page.into_bytes(), headers }
     }
 

@@ -1,0 +1,379 @@
+//! The commands: each one a function from the parsed command line to output on `out` (results) and
+//! `err` (everything said to the user). This is the only layer that writes to the terminal.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sipgate_oauth::mock::{self, MockClient, MockConfig, MockServer};
+use sipgate_oauth::{Browser, Config, Error, Http, Session, SignIn, SignInEvent};
+
+use super::{Cli, Command, HELP};
+
+/// How long one HTTP request may take in all.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs the command of `cli`.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
+    match &cli.command {
+        Command::Help => return write_out(out, HELP),
+        Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::Demo => return demo(&cli, out, err),
+        Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
+        Command::Mock(args) => {
+            let options = mock::Options::parse(args).map_err(Error::Usage)?;
+            let addr = format!("127.0.0.1:{} (the stand-in; --port picks another)", options.port);
+            return mock::run(options, &mut &mut *err).map_err(|source| Error::Listen { addr, source });
+        }
+        _ => {}
+    }
+    let config = Config::load(cli.env_file.as_deref())?;
+    let http = http(&cli);
+    let session = Session::new(&http, &config)?;
+    match cli.command {
+        Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
+        Command::Flow => {
+            example_flow(&http, &config, &session, sign_in_options(&cli, &config), out, err)?;
+            note(err, &format!("Tokens kept in {}.", session.path().display()));
+            Ok(())
+        }
+        Command::Login => login(&http, &config, &session, sign_in_options(&cli, &config), err),
+        Command::Token { json } => token(&session, json, out),
+        Command::Account => api_call(&session, "GET", &config.api_endpoint, None, out),
+        Command::Api { method, path, data } => {
+            let body = data.map(read_data).transpose()?;
+            api_call(&session, &method, &path, body.as_deref(), out)
+        }
+        Command::Logout => logout(&session, err),
+        Command::Status { json } => status(&session, json, out),
+    }
+}
+
+/// The HTTP client of the run; with `-v`, it traces to stderr.
+fn http(cli: &Cli) -> Http {
+    let http = Http::new(HTTP_TIMEOUT);
+    if cli.verbose { http.with_trace(std::io::stderr()) } else { http }
+}
+
+/// `demo`: the example's flow against a stand-in on an ephemeral loopback port, the browser played by a
+/// built-in HTTP client, the tokens kept in a temporary store that is removed afterwards. Needs no `.env`
+/// and no network.
+fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
+    let listen = "127.0.0.1:0".parse().expect("a literal socket address");
+    let mock_config = MockConfig { auto_approve: true, ..MockConfig::default() };
+    let server = MockServer::start(mock_config, listen)
+        .map_err(|source| Error::Listen { addr: "127.0.0.1:0 (the stand-in)".into(), source })?;
+    let store = TempStore::new()?;
+    let mut env = server.env("third-party", &MockClient::demo());
+    env.push(("REDIRECT_URI", "http://127.0.0.1:0/oauth".into()));
+    env.push(("SIPGATE_OAUTH_STORE", store.0.display().to_string()));
+    let config =
+        Config::from_lookup(|var| env.iter().rev().find(|(key, _)| *key == var).map(|(_, value)| value.clone()))?;
+    note(err, &format!("demo: a sipgate stand-in answers at {} — nothing leaves this machine.", server.base_url()));
+    let http = http(cli);
+    let session = Session::new(&http, &config)?;
+    let follow_redirects = |url: String| {
+        let agent = ureq::Agent::config_builder().max_redirects(5).http_status_as_error(false).build().new_agent();
+        let _ = agent.get(&url).call();
+    };
+    let sign_in = SignIn { browser: Browser::With(Box::new(follow_redirects)), timeout: cli.timeout, paste: None };
+    example_flow(&http, &config, &session, sign_in, out, err)
+}
+
+/// A fresh private directory for the demo's tokens, removed on drop.
+struct TempStore(PathBuf);
+
+impl TempStore {
+    fn new() -> Result<TempStore, Error> {
+        use std::os::unix::fs::DirBuilderExt;
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let dir = std::env::temp_dir().join(format!("sipgate-oauth-demo-{}-{nanos}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|source| Error::Store { path: dir.clone(), source })?;
+        Ok(TempStore(dir))
+    }
+}
+
+impl Drop for TempStore {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `login`: sign in, keep the tokens, say who signed in.
+fn login(http: &Http, config: &Config, session: &Session, sign_in: SignIn, err: &mut dyn Write) -> Result<(), Error> {
+    let tokens = sipgate_oauth::sign_in(http, config, sign_in, &mut progress(err))?;
+    session.save(&tokens)?;
+    // A greeting only: a client without account:read signs in all the same.
+    let account = session.call("GET", &config.api_endpoint, None).ok();
+    let who = account.and_then(|account| serde_json::from_str(&account.body).ok()).map(|account| describe_account(&account));
+    note(err, &format!("Signed in{}. Tokens kept in {}.", who.unwrap_or_default(), session.path().display()));
+    Ok(())
+}
+
+/// `(company "X", BASIC account)`: what `/v2/account` says about who signed in.
+fn describe_account(account: &serde_json::Value) -> String {
+    let field = |name| account.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+    let mut parts = Vec::new();
+    if let Some(company) = field("company") {
+        parts.push(format!("company {company:?}"));
+    }
+    if let Some(product) = field("mainProductType") {
+        parts.push(format!("{product} account"));
+    }
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
+}
+
+/// `token`: a valid access token on stdout, and nothing else.
+fn token(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let tokens = session.valid_tokens()?;
+    if !json {
+        return write_out(out, &format!("{}\n", tokens.access_token.secret()));
+    }
+    let shown = serde_json::json!({
+        "access_token": tokens.access_token.secret(),
+        "expires_at": unix_seconds(tokens.expires_at),
+        "scope": tokens.scope,
+    });
+    write_out(out, &format!("{shown}\n"))
+}
+
+/// `account` and `api`: one call with the kept tokens; the body on stdout.
+fn api_call(session: &Session, method: &str, path: &str, body: Option<&str>, out: &mut dyn Write) -> Result<(), Error> {
+    let response = session.call(method, path, body)?;
+    if response.body.is_empty() {
+        return Ok(());
+    }
+    write_out(out, &format!("{}\n", pretty(&response.body)))
+}
+
+/// A response body for stdout: JSON pretty-printed, anything else as it came.
+fn pretty(body: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(value) => serde_json::to_string_pretty(&value).unwrap_or_else(|_| body.to_owned()),
+        Err(_) => body.to_owned(),
+    }
+}
+
+/// `--data JSON` or `--data @FILE`.
+fn read_data(data: String) -> Result<String, Error> {
+    match data.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("--data @{path}: {e}"))),
+        None => Ok(data),
+    }
+}
+
+/// `logout`: revoke at the server, delete here.
+fn logout(session: &Session, err: &mut dyn Write) -> Result<(), Error> {
+    match session.logout() {
+        Ok(None) => note(err, "Signed out: the tokens were revoked at the server and deleted here."),
+        Ok(Some(error)) => note(
+            err,
+            &format!(
+                "Signed out here: the tokens were deleted. But revoking them at the server failed ({error}), \
+                 so the refresh token may stay valid until it expires."
+            ),
+        ),
+        Err(Error::NotSignedIn) => note(err, "Not signed in: nothing to do."),
+        Err(error) => return Err(error),
+    }
+    Ok(())
+}
+
+/// `status`: whether tokens are kept and when they expire; never a secret.
+fn status(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let tokens = session.stored()?;
+    let now = unix_seconds(SystemTime::now());
+    if json {
+        let shown = serde_json::json!({
+            "signed_in": tokens.is_some(),
+            "store": session.path(),
+            "scope": tokens.as_ref().and_then(|t| t.scope.clone()),
+            "access_expires_at": tokens.as_ref().map(|t| unix_seconds(t.expires_at)),
+            "refresh_expires_at": tokens.as_ref().and_then(|t| t.refresh_expires_at.map(unix_seconds)),
+            "has_refresh_token": tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
+        });
+        return write_out(out, &format!("{shown}\n"));
+    }
+    let Some(tokens) = tokens else {
+        return write_out(out, &format!("not signed in (store: {})\n", session.path().display()));
+    };
+    let expiry = |time: SystemTime| match unix_seconds(time).saturating_sub(now) {
+        0 => "expired".to_owned(),
+        secs => format!("in {}", human_duration(secs)),
+    };
+    let refresh = match (&tokens.refresh_token, tokens.refresh_expires_at) {
+        (None, _) => "no refresh token".to_owned(),
+        (Some(_), None) => "unknown".to_owned(),
+        (Some(_), Some(at)) => expiry(at),
+    };
+    let text = format!(
+        "signed in\nscope: {}\naccess token expires: {}\nrefresh token expires: {refresh}\nstore: {}\n",
+        tokens.scope.as_deref().unwrap_or("(not reported)"),
+        expiry(tokens.expires_at),
+        session.path().display()
+    );
+    write_out(out, &text)
+}
+
+/// Seconds since the Unix epoch (0 for earlier times).
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// `4 min 32 s`, `29 d 23 h`.
+fn human_duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        3600..86400 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+        _ => format!("{} d {} h", secs / 86400, secs % 86400 / 3600),
+    }
+}
+
+/// A line for the user on stderr; a closed stderr is no reason to fail.
+fn note(err: &mut dyn Write, text: &str) {
+    let _ = writeln!(err, "{text}");
+}
+
+fn sign_in_options(cli: &Cli, config: &Config) -> SignIn {
+    let browser = if cli.no_browser { Browser::PrintOnly } else { Browser::System { program: config.browser.clone() } };
+    SignIn { browser, timeout: cli.timeout, paste: None }
+}
+
+/// Renders the sign-in's progress on `err`; the countdown is rewritten in place on a terminal.
+fn progress(err: &mut dyn Write) -> impl FnMut(SignInEvent) + '_ {
+    let mut countdown = Countdown { interactive: std::io::stderr().is_terminal(), shown: false };
+    move |event| match event {
+        SignInEvent::Open { url } => {
+            note(err, "Sign in to sipgate in your browser. If it does not open, open this URL:");
+            note(err, &url);
+        }
+        SignInEvent::BrowserOpened { program } => note(err, &format!("(opened with {program})")),
+        SignInEvent::BrowserFailed { reason } => {
+            note(err, &format!("warning: could not open a browser ({reason}); open the URL above yourself"));
+        }
+        SignInEvent::Waiting { left } => countdown.show(err, left),
+        SignInEvent::WrongState => {
+            countdown.end(err);
+            note(
+                err,
+                "warning: a callback arrived whose state does not match this sign-in (an old URL from a restarted \
+                 sipgate-oauth, or a refreshed tab?) — it was rejected; still waiting for the right one",
+            );
+        }
+        SignInEvent::PasteRejected { reason } => {
+            countdown.end(err);
+            note(err, &format!("That did not work: {reason}. Paste the whole address the browser ended on."));
+        }
+        SignInEvent::Exchanging => {
+            countdown.end(err);
+            note(err, "Signed in at the authorization server; exchanging the code for tokens…");
+        }
+        _ => {}
+    }
+}
+
+/// The "waiting for sign-in" line: rewritten in place on a terminal, said once otherwise.
+struct Countdown {
+    interactive: bool,
+    shown: bool,
+}
+
+impl Countdown {
+    fn show(&mut self, err: &mut dyn Write, left: Duration) {
+        if self.interactive {
+            let secs = left.as_secs_f64().ceil() as u64;
+            let _ = write!(
+                err,
+                "\r\x1b[2Kwaiting for sign-in in the browser — {}:{:02} left, Ctrl-C to cancel",
+                secs / 60,
+                secs % 60
+            );
+            self.shown = true;
+        } else if !self.shown {
+            note(err, &format!("waiting for sign-in in the browser (up to {} s, Ctrl-C to cancel)…", left.as_secs_f64().round()));
+            self.shown = true;
+        }
+        let _ = err.flush();
+    }
+
+    fn end(&mut self, err: &mut dyn Write) {
+        if self.interactive && self.shown {
+            let _ = writeln!(err);
+            self.shown = false;
+        }
+    }
+}
+
+/// The flow of sipgate's Python example: sign in, call TEST_API_ENDPOINT, refresh, call it again. Both
+/// API answers go to `out` as pretty JSON. Every new token set is kept before it is used (sipgate kills a
+/// refresh token once it is used, so the newest one must be kept at once).
+fn example_flow(
+    http: &Http,
+    config: &Config,
+    session: &Session,
+    sign_in: SignIn,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let tokens = sipgate_oauth::sign_in(http, config, sign_in, &mut progress(err))?;
+    session.save(&tokens)?;
+    note(err, &format!("Got tokens{}.", tokens.scope.as_ref().map(|s| format!(" (scope: {s})")).unwrap_or_default()));
+
+    note(err, &format!("GET {}", config.api_endpoint));
+    let response = session.call("GET", &config.api_endpoint, None)?;
+    write_out(out, &format!("{}\n", pretty(&response.body)))?;
+
+    if tokens.refresh_token.is_some() {
+        note(err, "Refreshing the tokens…");
+        session.refresh(&tokens)?;
+        note(err, &format!("GET {} with the refreshed token", config.api_endpoint));
+    } else {
+        note(
+            err,
+            "warning: the server issued no refresh token, so there is nothing to refresh (OpenID Connect servers \
+             may want offline_access in OAUTH_SCOPE); calling the API once more with the same token",
+        );
+        note(err, &format!("GET {}", config.api_endpoint));
+    }
+    let response = session.call("GET", &config.api_endpoint, None)?;
+    write_out(out, &format!("{}\n", pretty(&response.body)))?;
+    note(err, "Done.");
+    Ok(())
+}
+
+fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|source| Error::Output { source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdown_rewrites_one_line_on_a_terminal_and_says_it_once_elsewhere() {
+        let mut terminal = Vec::new();
+        let mut countdown = Countdown { interactive: true, shown: false };
+        countdown.show(&mut terminal, Duration::from_millis(271_500));
+        countdown.show(&mut terminal, Duration::from_secs(271));
+        countdown.end(&mut terminal);
+        let line = "\r\x1b[2Kwaiting for sign-in in the browser — 4:32 left, Ctrl-C to cancel";
+        assert_eq!(String::from_utf8(terminal).unwrap(), format!("{line}{}\n", line.replace("4:32", "4:31")));
+
+        let mut log = Vec::new();
+        let mut countdown = Countdown { interactive: false, shown: false };
+        countdown.show(&mut log, Duration::from_secs(300));
+        countdown.show(&mut log, Duration::from_secs(299));
+        countdown.end(&mut log);
+        assert_eq!(String::from_utf8(log).unwrap(), "waiting for sign-in in the browser (up to 300 s, Ctrl-C to cancel)…\n");
+    }
+
+    #[test]
+    fn json_is_pretty_printed_and_other_text_kept() {
+        assert_eq!(pretty(r#"{"verified":true}"#), "{\n  \"verified\": true\n}");
+        assert_eq!(pretty("plain"), "plain");
+    }
+}

@@ -1,0 +1,222 @@
+//! Secrets out of text: what the `-v` trace, error excerpts and the stand-in's request log show instead
+//! of a secret value.
+//!
+//! Promises: the value of every field named in [`SECRET_NAMES`] becomes `[redacted]` — in a form body, a
+//! URL query, JSON at any depth, and in text that only looks like JSON or a form (an error page quoting a
+//! body, JSON with a byte-order mark or a stray brace). [`terminal_safe`] removes what a server could use
+//! to rewrite the user's terminal.
+
+/// Form fields, JSON keys and query parameters whose values are secrets.
+pub(crate) const SECRET_NAMES: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "device_code",
+    "state",
+    "token",
+    "session_state",
+    "password",
+];
+
+/// What stands in for a secret value.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// Whether a form field, JSON key or query parameter named `name` holds a secret.
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    SECRET_NAMES.contains(&name)
+}
+
+/// A form body: encoded as sent, but a secret's value is a plain `[redacted]`.
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
+    let shown: Vec<String> = fields
+        .iter()
+        .map(|&(name, value)| {
+            let value = if is_secret_name(name) { REDACTED.to_owned() } else { crate::query::encode_component(value) };
+            format!("{}={value}", crate::query::encode_component(name))
+        })
+        .collect();
+    shown.join("&")
+}
+
+/// A URL or request target with the values of secret query parameters replaced.
+pub(crate) fn url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else { return url.to_owned() };
+    let shown: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_secret_name(name) => format!("{name}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", shown.join("&"))
+}
+
+/// A body: JSON (a leading byte-order mark allowed) with the values of secret keys replaced at any depth,
+/// compact; anything else as [`text`] of its first line.
+pub(crate) fn body(body: &str) -> String {
+    fn scrub(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map.iter_mut() {
+                    if is_secret_name(key) {
+                        *inner = serde_json::Value::from(REDACTED);
+                    } else {
+                        scrub(inner);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(scrub),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(strip_bom(body)) {
+        Ok(mut value) => {
+            scrub(&mut value);
+            value.to_string()
+        }
+        Err(_) => text(&excerpt(body)),
+    }
+}
+
+/// `text` without a leading UTF-8 byte-order mark.
+pub(crate) fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Text that is not JSON, with the values of secrets replaced wherever they look like `name=value` (a
+/// form or a query quoted in an error page) or `"name": "value"` (broken JSON).
+pub(crate) fn text(text: &str) -> String {
+    json_pairs(&form_pairs(text))
+}
+
+/// Replaces the value of every `name=value` whose name is a secret.
+fn form_pairs(text: &str) -> String {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let ends_value = |c: char| matches!(c, '&' | '"' | '\'' | '<' | '>' | ';' | ',') || c.is_whitespace();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('=') {
+        let (before, after) = (&rest[..at], &rest[at + 1..]);
+        // The name is the run of name characters right before `=` (all ASCII, so byte offsets are safe).
+        let name_len = before.chars().rev().take_while(|&c| is_name(c)).count();
+        let name = &before[before.len() - name_len..];
+        out.push_str(before);
+        out.push('=');
+        if is_secret_name(name) {
+            out.push_str(REDACTED);
+            rest = &after[after.find(ends_value).unwrap_or(after.len())..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replaces the string value of every `"name": "value"` whose name is a secret.
+fn json_pairs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('"') else { break };
+        let name = &rest[..close];
+        out.push_str(&rest[..=close]);
+        rest = &rest[close + 1..];
+        if !is_secret_name(name) {
+            continue;
+        }
+        let after_colon = rest.trim_start().strip_prefix(':').map(str::trim_start);
+        let Some(value) = after_colon.and_then(|v| v.strip_prefix('"')) else { continue };
+        out.push_str(&rest[..rest.len() - value.len()]);
+        out.push_str(REDACTED);
+        rest = &value[string_end(value)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where a JSON string's content ends (the byte offset of its closing quote, or the end of `s`).
+fn string_end(s: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return i,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+/// The first line of `text`, at most 200 characters.
+pub(crate) fn excerpt(text: &str) -> String {
+    let line = strip_bom(text).trim().lines().next().unwrap_or("");
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+/// Text from a server made safe to print: control characters (escape sequences that set the terminal's
+/// title or rewrite the screen, bells, carriage returns) become `?`; line breaks and tabs stay.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_urls_and_json_hide_secrets() {
+        assert_eq!(
+            form(&[("grant_type", "authorization_code"), ("code", "c0de"), ("client_secret", "s")]),
+            "grant_type=authorization_code&code=[redacted]&client_secret=[redacted]"
+        );
+        assert_eq!(
+            body(r#"{"access_token":"at","expires_in":300,"nested":{"refresh_token":"rt"}}"#),
+            r#"{"access_token":"[redacted]","expires_in":300,"nested":{"refresh_token":"[redacted]"}}"#
+        );
+        assert_eq!(url("http://h/cb?code=abc&state=xyz&iss=i"), "http://h/cb?code=[redacted]&state=[redacted]&iss=i");
+    }
+
+    #[test]
+    fn almost_json_hides_secrets_too() {
+        // A byte-order mark before a token answer.
+        let shown = body("\u{feff}{\"access_token\":\"AT\",\"refresh_token\":\"RT\"}");
+        assert!(!shown.contains("AT\"") && !shown.contains("RT"), "{shown}");
+        // One brace too many: not JSON any more.
+        let shown = body(r#"{"access_token": "AT", "refresh_token" : "R\"T", "x": "y"}}"#);
+        assert_eq!(shown, r#"{"access_token": "[redacted]", "refresh_token" : "[redacted]", "x": "y"}}"#);
+        // A name that is not followed by a string value is left alone.
+        assert_eq!(text(r#""code": 5, "state""#), r#""code": 5, "state""#);
+    }
+
+    #[test]
+    fn error_excerpts_hide_secrets_in_forms_and_pages() {
+        assert_eq!(
+            body("access_token=AT&token_type=bearer&refresh_token=RT"),
+            "access_token=[redacted]&token_type=bearer&refresh_token=[redacted]"
+        );
+        assert_eq!(body("<p>a=b code=C0DE</p>"), "<p>a=b code=[redacted]</p>");
+        // Found by fuzzing: a multi-byte character right before `=`.
+        assert_eq!(body("x\u{feff}=1 é\u{feff}token=T"), "x\u{feff}=1 é\u{feff}token=[redacted]");
+    }
+
+    #[test]
+    fn excerpts_are_short_single_lines() {
+        assert_eq!(excerpt("\n<html>\n<body>Bad Gateway"), "<html>");
+        assert_eq!(excerpt(&"x".repeat(500)).chars().count(), 201);
+    }
+
+    #[test]
+    fn terminal_escapes_are_defused() {
+        assert_eq!(terminal_safe("bad\x1b]0;owned\x07 title\r\nnext\tline"), "bad?]0;owned? title?\nnext\tline");
+    }
+}
