@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sipgate_oauth::mock::{MockClient, MockConfig, MockServer};
-use sipgate_oauth::pkce::Pkce;
-use sipgate_oauth::query;
+use sipgate_oauth::internals::Pkce;
+use sipgate_oauth::internals::query;
 
 /// The binary under test: `cargo bench` builds it with the `bench` profile, which is `release`.
 const BIN: &str = env!("CARGO_BIN_EXE_sipgate-oauth");

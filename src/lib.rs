@@ -80,7 +80,13 @@ pub mod internals {
     pub use crate::callback::verdict::answer_status;
     pub use crate::config::is_loopback_host;
     pub use crate::pkce::{Pkce, s256};
-    pub use crate::query;
-    pub use crate::redact;
+    /// Form and query encoding.
+    pub mod query {
+        pub use crate::query::*;
+    }
+    /// Secrets out of text.
+    pub mod redact {
+        pub use crate::redact::*;
+    }
     pub use crate::store::{Store, StoredTokens, unix_seconds};
 }

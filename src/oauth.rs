@@ -58,7 +58,7 @@ enum Lifetime {
 impl TokenSet {
     /// Reads the token endpoint's answer for `grant`, received at `now`. Lifetimes longer than believable
     /// are cut to the maximum and reported through `note`.
-    pub(crate) fn from_response(
+    pub fn from_response(
         grant: Grant,
         response: &Response,
         now: SystemTime,

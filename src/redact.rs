@@ -7,7 +7,7 @@
 //! to rewrite the user's terminal.
 
 /// Form fields, JSON keys and query parameters whose values are secrets.
-pub(crate) const SECRET_NAMES: &[&str] = &[
+pub const SECRET_NAMES: &[&str] = &[
     "access_token",
     "refresh_token",
     "id_token",
@@ -22,15 +22,15 @@ pub(crate) const SECRET_NAMES: &[&str] = &[
 ];
 
 /// What stands in for a secret value.
-pub(crate) const REDACTED: &str = "[redacted]";
+pub const REDACTED: &str = "[redacted]";
 
 /// Whether a form field, JSON key or query parameter named `name` holds a secret.
-pub(crate) fn is_secret_name(name: &str) -> bool {
+pub fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES.contains(&name)
 }
 
 /// A form body: encoded as sent, but a secret's value is a plain `[redacted]`.
-pub(crate) fn form(fields: &[(&str, &str)]) -> String {
+pub fn form(fields: &[(&str, &str)]) -> String {
     let shown: Vec<String> = fields
         .iter()
         .map(|&(name, value)| {
@@ -42,7 +42,7 @@ pub(crate) fn form(fields: &[(&str, &str)]) -> String {
 }
 
 /// A URL or request target with the values of secret query parameters replaced.
-pub(crate) fn url(url: &str) -> String {
+pub fn url(url: &str) -> String {
     let Some((base, query)) = url.split_once('?') else { return url.to_owned() };
     let shown: Vec<String> = query
         .split('&')
@@ -56,7 +56,7 @@ pub(crate) fn url(url: &str) -> String {
 
 /// A body: JSON (a leading byte-order mark allowed) with the values of secret keys replaced at any depth,
 /// compact; anything else as [`text`] of its first line.
-pub(crate) fn body(body: &str) -> String {
+pub fn body(body: &str) -> String {
     fn scrub(value: &mut serde_json::Value) {
         match value {
             serde_json::Value::Object(map) => {
@@ -82,13 +82,13 @@ pub(crate) fn body(body: &str) -> String {
 }
 
 /// `text` without a leading UTF-8 byte-order mark.
-pub(crate) fn strip_bom(text: &str) -> &str {
+pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// Text that is not JSON, with the values of secrets replaced wherever they look like `name=value` (a
 /// form or a query quoted in an error page) or `"name": "value"` (broken JSON).
-pub(crate) fn text(text: &str) -> String {
+pub fn text(text: &str) -> String {
     json_pairs(&form_pairs(text))
 }
 
@@ -134,7 +134,10 @@ fn json_pairs(text: &str) -> String {
         let Some(value) = after_colon.and_then(|v| v.strip_prefix('"')) else { continue };
         out.push_str(&rest[..rest.len() - value.len()]);
         out.push_str(REDACTED);
-        rest = &value[string_end(value)..];
+        // Past the closing quote too, so that it is not taken for the opening one of a name.
+        let end = string_end(value);
+        out.push_str(&value[end..(end + 1).min(value.len())]);
+        rest = &value[(end + 1).min(value.len())..];
     }
     out.push_str(rest);
     out
@@ -155,7 +158,7 @@ fn string_end(s: &str) -> usize {
 }
 
 /// The first line of `text`, at most 200 characters.
-pub(crate) fn excerpt(text: &str) -> String {
+pub fn excerpt(text: &str) -> String {
     let line = strip_bom(text).trim().lines().next().unwrap_or("");
     match line.char_indices().nth(200) {
         Some((cut, _)) => format!("{}…", &line[..cut]),

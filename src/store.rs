@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::oauth::{TokenSet, after};
+use crate::oauth::TokenSet;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
 /// The version of the file format written by [`StoredTokens::to_json`].
@@ -27,7 +27,7 @@ const FORMAT_VERSION: u64 = 1;
 ///
 /// `Debug` shows no token: the secret types redact themselves.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StoredTokens {
+pub struct StoredTokens {
     /// The token endpoint the tokens came from.
     pub token_url: String,
     /// The OAuth client they were issued to (RFC 6749 §2.2).
@@ -87,7 +87,7 @@ impl StoredTokens {
             Some(Value::Null) | None => Ok(None),
             Some(v) => v
                 .as_u64()
-                .map(|secs| Some(after(UNIX_EPOCH, Duration::from_secs(secs))))
+                .map(|secs| Some(UNIX_EPOCH + Duration::from_secs(secs.min(LATEST))))
                 .ok_or_else(|| format!("\"{name}\" is not a non-negative integer")),
         };
         let tokens = TokenSet {
@@ -104,8 +104,12 @@ impl StoredTokens {
     }
 }
 
+/// The latest time read from a file, in unix seconds (the last second of the year 9999): any platform's
+/// clock holds it, so an absurd value in a file is no panic.
+const LATEST: u64 = 253_402_300_799;
+
 /// Seconds since the Unix epoch (0 for earlier times).
-pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
+pub fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 

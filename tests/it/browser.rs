@@ -8,14 +8,12 @@
 //! Screenshots of the sign-in page and of the callback page land in
 //! `target/tmp/browser-screenshots/` (`mock-allow-signin.png`, `mock-allow.png`, …).
 
-#[path = "peer/support.rs"]
-mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 const LIMIT: Duration = Duration::from_secs(150);
 

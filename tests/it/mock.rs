@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
 use sipgate_oauth::mock::{Faults, MockClient, MockConfig, MockServer};
-use sipgate_oauth::query;
+use sipgate_oauth::internals::query;
 
 const REALM: &str = "third-party";
 const REDIRECT: &str = "http://127.0.0.1:54321/oauth";

@@ -7,13 +7,12 @@
 //! `state` is printed once, on purpose: it is part of the authorization URL the user must open. It must
 //! appear nowhere else (the trace shows it as `[redacted]`).
 
-mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use sipgate_oauth::mock::MockServer;
 
 /// A TCP relay in front of the stand-in that records everything the stand-in sends back.

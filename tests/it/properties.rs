@@ -2,18 +2,12 @@
 //! through the redaction, the error messages or `Debug`. The stand-in's request parsing is driven over
 //! real sockets with arbitrary forms and bytes.
 
-mod common;
 
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
-use sipgate_oauth::config::Config;
-use sipgate_oauth::error::{Grant, OAuthError};
-use sipgate_oauth::http::{Response, redact_json, redact_url};
-use sipgate_oauth::oauth::TokenSet;
-use sipgate_oauth::query;
-use sipgate_oauth::secret::{AccessToken, RefreshToken};
-use sipgate_oauth::store::StoredTokens;
+use sipgate_oauth::internals::{StoredTokens, query, redact};
+use sipgate_oauth::{Config, Grant, OAuthError, Response, TokenSet};
 
 /// A value that cannot appear in a message by chance.
 fn secret_value() -> impl Strategy<Value = String> {
@@ -80,7 +74,7 @@ proptest! {
     #[test]
     fn token_responses_never_panic(status in 0u16..600, body in ".{0,300}") {
         let response = Response { status, www_authenticate: None, content_type: None, body };
-        let _ = TokenSet::from_response(Grant::AuthorizationCode, &response, SystemTime::now());
+        let _ = TokenSet::from_response(Grant::AuthorizationCode, &response, SystemTime::now(), &mut |_| {});
         let _ = OAuthError::from_json(&response.body);
     }
 
@@ -102,7 +96,7 @@ proptest! {
             json.to_string()
         };
         let response = Response { status, www_authenticate: None, content_type: None, body };
-        if let Err(error) = TokenSet::from_response(Grant::Refresh, &response, SystemTime::now()) {
+        if let Err(error) = TokenSet::from_response(Grant::Refresh, &response, SystemTime::now(), &mut |_| {}) {
             let (shown, debug) = (error.to_string(), format!("{error:?}"));
             for (_, secret) in &secrets {
                 prop_assert!(!shown.contains(secret.as_str()), "{} in {}", secret, shown);
@@ -147,7 +141,7 @@ proptest! {
         });
         match result {
             Ok(config) => {
-                prop_assert!(sipgate_oauth::config::is_loopback_host(&config.redirect.host));
+                prop_assert!(sipgate_oauth::internals::is_loopback_host(&config.redirect.host));
                 let shown = format!("{:?}", config);
                 prop_assert!(!shown.contains("PROP-CLIENT-SECRET"));
             }
@@ -157,7 +151,7 @@ proptest! {
 
     #[test]
     fn redacted_json_keeps_no_secret((json, secrets) in json_with_secrets()) {
-        let shown = redact_json(&json.to_string());
+        let shown = redact::body(&json.to_string());
         for (_, secret) in &secrets {
             prop_assert!(!shown.contains(secret.as_str()), "{} in {}", secret, shown);
         }
@@ -171,7 +165,7 @@ proptest! {
         let mut pairs: Vec<(String, String)> = others;
         pairs.extend(fields.iter().map(|(k, v)| (k.to_string(), v.clone())));
         let url = format!("https://login.example/auth?{}", query::encode(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
-        let shown = redact_url(&url);
+        let shown = redact::url(&url);
         for (_, secret) in &fields {
             prop_assert!(!shown.contains(secret.as_str()), "{} in {}", secret, shown);
         }
@@ -239,7 +233,7 @@ proptest! {
 
 fn stand_in() -> &'static sipgate_oauth::mock::MockServer {
     static SERVER: std::sync::OnceLock<sipgate_oauth::mock::MockServer> = std::sync::OnceLock::new();
-    SERVER.get_or_init(common::mock)
+    SERVER.get_or_init(crate::common::mock)
 }
 
 #[test]
@@ -247,17 +241,9 @@ fn debug_of_tokens_stored_tokens_and_config_shows_no_secret() {
     let body = r#"{"access_token":"AT-SECRET-1","token_type":"bearer","refresh_token":"RT-SECRET-2",
         "id_token":"ID-SECRET-3","expires_in":300,"scope":"account:read"}"#;
     let response = Response { status: 200, www_authenticate: None, content_type: None, body: body.into() };
-    let tokens = TokenSet::from_response(Grant::AuthorizationCode, &response, SystemTime::now()).unwrap();
-    let stored = StoredTokens {
-        token_url: "https://login.example/token".into(),
-        client_id: "c".into(),
-        access_token: AccessToken::new("AT-SECRET-1"),
-        access_expires_at: Some(1),
-        refresh_token: Some(RefreshToken::new("RT-SECRET-2")),
-        refresh_expires_at: None,
-        scope: None,
-        token_type: "bearer".into(),
-    };
+    let tokens = TokenSet::from_response(Grant::AuthorizationCode, &response, SystemTime::now(), &mut |_| {}).unwrap();
+    let stored =
+        StoredTokens { token_url: "https://login.example/token".into(), client_id: "c".into(), tokens: tokens.clone() };
     let vars = [
         ("AUTH_URL", "https://login.example/auth"),
         ("TOKEN_URL", "https://login.example/token"),

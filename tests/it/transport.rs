@@ -2,7 +2,6 @@
 //! followed, response bodies are capped, plain `http://` is refused off loopback, and proxies come from
 //! the environment (`HTTPS_PROXY`, `NO_PROXY`).
 
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -10,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use common::*;
+use crate::common::*;
 
 /// A tiny_http server in the test, answering every request with `answer`; counts the requests.
 struct Server {

@@ -1,11 +1,10 @@
 //! The example's flow, end to end: the real binary against the in-repo stand-in on 127.0.0.1:0, with
 //! the test playing the browser.
 
-mod common;
 
 use std::net::TcpListener;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn happy_path_prints_the_account_twice_and_no_secret() {

@@ -138,7 +138,7 @@ impl Running {
 /// The query parameters of a URL.
 pub fn query_of(url: &str) -> HashMap<String, String> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    sipgate_oauth::query::decode(query).expect("a well-formed query").into_iter().collect()
+    sipgate_oauth::internals::query::decode(query).expect("a well-formed query").into_iter().collect()
 }
 
 /// An HTTP client that does not follow redirects and reads error bodies.

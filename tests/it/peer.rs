@@ -9,8 +9,6 @@
 //! test's, and serves a sipgate-like GET /v2/account answering company "Peer". Its refresh
 //! tokens rotate on every use (a reused one revokes the grant), and it revokes at /revoke.
 
-#[path = "peer/support.rs"]
-mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -18,7 +16,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 fn start_peer(dir: &TempDir) -> Announced {
     start_peer_with(dir, &[])

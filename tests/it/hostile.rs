@@ -4,7 +4,6 @@
 //! clients). The genuine callback must still complete the flow, every HTML answer must be private and
 //! self-contained, and afterwards the port must be closed. Also: the callback listens on loopback only.
 
-mod common;
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -12,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, Tc
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 
 /// What a hostile request must get back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,11 @@
 //! Kept tokens: `login`, then `token`, `account`, `api`, `status`, `logout` without a browser, against
 //! the stand-in with short token lifetimes.
 
-mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use sipgate_oauth::mock::MockServer;
 
 /// Signs in with `login`, the test playing the browser.

@@ -1,0 +1,19 @@
+//! The integration tests, one binary: they drive the real `sipgate-oauth` binary and the library against
+//! the in-repo stand-in on 127.0.0.1:0. The peer and browser tests (`#[ignore]`d: they need Node.js
+//! packages and Chromium, which `.ci/peer-setup` installs) run with
+//! `cargo test --test it -- --ignored peer:: browser::`.
+
+mod common;
+#[path = "../peer/support.rs"]
+mod support;
+
+mod browser;
+mod flow;
+mod hostile;
+mod mock;
+mod peer;
+mod properties;
+mod session;
+mod store_crash;
+mod transport;
+mod verbose;
