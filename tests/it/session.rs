@@ -33,8 +33,11 @@ fn stored(sandbox: &Sandbox) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(token_file(sandbox)).unwrap()).unwrap()
 }
 
-fn short_lived() -> MockServer {
-    mock_with(|config| config.access_ttl = Duration::from_secs(10))
+/// Makes the kept access token expired, as if its time had passed: the next use refreshes it.
+fn expire(sandbox: &Sandbox) {
+    let mut file = stored(sandbox);
+    file["access_expires_at"] = 0.into();
+    std::fs::write(token_file(sandbox), file.to_string()).unwrap();
 }
 
 #[test]
@@ -85,9 +88,10 @@ fn account_and_api_use_the_kept_tokens() {
 
 #[test]
 fn an_expiring_token_is_refreshed_and_the_rotated_refresh_token_kept() {
-    let server = short_lived();
+    let server = mock();
     let sandbox = Sandbox::new();
     login(&sandbox, &server);
+    expire(&sandbox);
     let before = stored(&sandbox);
 
     let token = sandbox.run(&env_for(&server), &["token"]);
@@ -102,15 +106,21 @@ fn an_expiring_token_is_refreshed_and_the_rotated_refresh_token_kept() {
 }
 
 #[test]
-fn thirty_processes_asking_for_a_token_at_once_all_succeed() {
-    let server = short_lived();
+fn thirty_processes_asking_for_a_token_at_once_all_succeed_with_one_refresh() {
+    let server = mock();
     let sandbox = Sandbox::new();
     login(&sandbox, &server);
+    expire(&sandbox);
     let env = env_for(&server);
+    let before = server.requests();
     let children: Vec<_> = (0..30).map(|_| sandbox.spawn(&env, &["token"])).collect();
     let results: Vec<Finished> = children.into_iter().map(Running::finish).collect();
     let failures: Vec<&Finished> = results.iter().filter(|r| r.code() != Some(0)).collect();
     assert!(failures.is_empty(), "{} of 30 failed, first: {}", failures.len(), failures[0].stderr);
+    // `token` sends nothing but a refresh: one process refreshed, the 29 others used what it kept.
+    assert_eq!(server.requests() - before, 1, "the stand-in saw one refresh");
+    let printed: std::collections::HashSet<&str> = results.iter().map(|r| r.stdout.trim()).collect();
+    assert_eq!(printed.len(), 1, "all 30 printed the same fresh token");
 
     let account = sandbox.run(&env, &["account"]);
     assert_eq!(account.code(), Some(0), "the store ends valid: {}", account.stderr);
@@ -136,9 +146,9 @@ fn a_rejected_token_is_refreshed_once_and_the_call_retried() {
 fn a_second_401_is_a_clear_error() {
     let server = mock_with(|config| config.faults.expire_access_tokens = true);
     let sandbox = Sandbox::new();
-    let mut run = sandbox.spawn(&env_for(&server), &["login", "--no-browser"]);
-    browse(&run.authorization_url());
-    let done = run.finish();
+    let signed_in = login(&sandbox, &server);
+    assert!(signed_in.stderr.contains("Signed in. Tokens kept in"), "no greeting, no failure: {}", signed_in.stderr);
+    let done = sandbox.run(&env_for(&server), &["account"]);
     assert_eq!(done.code(), Some(1));
     assert!(done.stderr.contains("rejected the access token even after a refresh (HTTP 401)"), "{}", done.stderr);
     assert!(done.stderr.contains("sipgate-oauth login"), "{}", done.stderr);
@@ -160,12 +170,10 @@ fn without_tokens_the_commands_ask_for_login() {
 
 #[test]
 fn a_dead_refresh_token_asks_for_login() {
-    let server = mock_with(|config| {
-        config.access_ttl = Duration::from_secs(10);
-        config.faults.refresh_invalid_grant = true;
-    });
+    let server = mock_with(|config| config.faults.refresh_invalid_grant = true);
     let sandbox = Sandbox::new();
     login(&sandbox, &server);
+    expire(&sandbox);
     let done = sandbox.run(&env_for(&server), &["token"]);
     assert_eq!(done.code(), Some(1));
     assert!(done.stderr.contains("invalid_grant"), "{}", done.stderr);
@@ -240,15 +248,13 @@ fn token_file_exists(sandbox: &Sandbox) -> bool {
 /// server rotated, the kept refresh token is dead and the tool says to sign in again — nothing worse.
 #[test]
 fn killing_token_while_it_refreshes_never_breaks_the_store() {
-    let server = mock_with(|config| {
-        config.access_ttl = Duration::from_secs(10);
-        config.faults.latency = Duration::from_millis(30);
-    });
+    let server = mock_with(|config| config.faults.latency = Duration::from_millis(30));
     let sandbox = Sandbox::new();
     let env = env_for(&server);
     login(&sandbox, &server);
     let (mut killed, mut lost) = (0, 0);
     for round in 0..20u64 {
+        expire(&sandbox);
         let before = server.requests();
         let mut run = sandbox.spawn(&env, &["token"]);
         let deadline = std::time::Instant::now() + PATIENCE;
