@@ -44,6 +44,7 @@ pub mod flow;
 pub mod http;
 pub mod mock;
 pub mod oauth;
+pub mod operations;
 pub mod pkce;
 pub mod query;
 pub mod secret;
