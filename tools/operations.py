@@ -29,15 +29,16 @@ KEEP = ("type", "format", "enum", "items", "properties", "required", "example", 
 # Path parameters the spec gives no `x-example` for get one from the stand-in's fake account, so that
 # every operation can be called as it stands in the table. The stand-in knows these ids.
 PATH_EXAMPLES = {
+    "addressId": "123",
     "callId": "c0",
     "clientId": "sipgate-oauth-demo",
     "contactId": "b3d9af4a-78f9-11e6-8b77-86f30ca893d3",
     "extension": "e0",
-    "id": "abc123",
+    "id": "1",
     "nonce": "abc123",
     "numberId": "abc123",
     "phoneNumber": "+4921100000000",
-    "portingId": "abc123",
+    "portingId": "1",
 }
 
 
@@ -83,7 +84,11 @@ def parameter(param, refs, dropped):
     out.update(compact(param, refs, dropped))
     example = param.get("x-example")
     if param["in"] == "path":
-        example = str(example) if example is not None else PATH_EXAMPLES.get(param["name"])
+        integer = param.get("type") == "integer"
+        if example is None or (integer and not str(example).isdigit()):
+            example = PATH_EXAMPLES.get(param["name"])
+        if example is not None:
+            example = int(example) if integer else str(example)
     if example is not None and matches(example, param.get("type")):
         out["example"] = example
     return out

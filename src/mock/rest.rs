@@ -66,6 +66,9 @@ pub(super) fn answer(shared: &Shared, request: &Incoming<'_>) -> Reply {
         Ok(token) if !op.accepts(&token.scope) => return forbidden(op.narrow_scopes().next().unwrap_or("all")),
         Ok(_) => {}
     }
+    if let Err(reply) = path_params(op, &params) {
+        return reply;
+    }
     let query = match query(op, request.query) {
         Ok(query) => query,
         Err(reply) => return reply,
@@ -88,6 +91,17 @@ pub(super) fn answer(shared: &Shared, request: &Incoming<'_>) -> Reply {
         }
         _ => static_answer(op, &query),
     }
+}
+
+/// Checks the path parameters that must be numbers (`/addresses/{addressId}`).
+fn path_params(op: &'static Operation, params: &[(&'static str, &str)]) -> Result<(), Reply> {
+    for (name, value) in params {
+        let Some(param) = op.params.iter().find(|p| p.location == Location::Path && p.name == *name) else { continue };
+        let kind = param.schema.get("type").and_then(Value::as_str);
+        operations::validate(&typed_text(value, kind), &param.schema)
+            .map_err(|invalid| bad_request(&Invalid { field: (*name).to_owned(), problem: invalid.problem }))?;
+    }
+    Ok(())
 }
 
 /// The typed query parameters of an operation: integers as numbers, repeated parameters as lists.
