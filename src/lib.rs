@@ -56,6 +56,7 @@ mod html;
 mod http;
 pub mod mock;
 mod oauth;
+pub mod operations;
 mod pkce;
 mod query;
 mod redact;

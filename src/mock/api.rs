@@ -1,5 +1,6 @@
-//! The sipgate REST API the stand-in serves (`GET /v2/account`, `GET /v2/authorization/userinfo`) and
-//! the OpenID Connect userinfo endpoint, all behind bearer tokens (RFC 6750).
+//! The bearer-token gate of the stand-in's sipgate REST API (RFC 6750), the two fast paths
+//! `GET /v2/account` and `GET /v2/authorization/userinfo`, and the OpenID Connect userinfo endpoint.
+//! Every other operation of the API is answered by `rest`, behind the same gate.
 //!
 //! A missing, unknown, expired or revoked token gets 401 with `WWW-Authenticate`; a token without the
 //! needed scope gets 403. These are the hot paths of a benchmark: one short lock, no allocation of
@@ -14,9 +15,11 @@ use super::routes::{Incoming, Shared};
 use super::state::{Kind, SUBJECT, has_scope};
 
 /// What a valid access token carries that the API needs.
-struct Bearer {
-    realm: String,
-    scope: String,
+pub(super) struct Bearer {
+    /// The realm it was issued in.
+    pub realm: String,
+    /// Its scope, space-separated.
+    pub scope: String,
 }
 
 /// `GET /v2/account`: needs scope `account:read` or `all`.
@@ -54,7 +57,7 @@ pub(super) fn oidc_userinfo(shared: &Shared, realm: &str, request: &Incoming<'_>
 }
 
 /// The live access token of the `Authorization: Bearer` header, or the 401 answer.
-fn bearer(shared: &Shared, request: &Incoming<'_>) -> Result<Bearer, Reply> {
+pub(super) fn bearer(shared: &Shared, request: &Incoming<'_>) -> Result<Bearer, Reply> {
     let header = request.authorization.ok_or_else(|| unauthorized(None))?;
     let (scheme, token) = header.trim().split_once(' ').ok_or_else(|| unauthorized(None))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -80,7 +83,7 @@ fn unauthorized(description: Option<&str>) -> Reply {
 }
 
 /// 403 for a token without the scope (RFC 6750 §3.1 `insufficient_scope`).
-fn forbidden(scope: &str) -> Reply {
+pub(super) fn forbidden(scope: &str) -> Reply {
     Reply::text(403, "Forbidden").with_header(
         "WWW-Authenticate",
         format!("Bearer realm=\"sipgate\", error=\"insufficient_scope\", scope=\"{scope}\""),

@@ -15,6 +15,7 @@ mod authorize;
 mod options;
 mod pages;
 mod reply;
+mod rest;
 mod routes;
 mod server;
 mod state;

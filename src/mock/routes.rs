@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::reply::Reply;
 use super::state::{Lifetimes, State};
-use super::{MockClient, MockConfig, REALMS, api, authorize, token};
+use super::{MockClient, MockConfig, REALMS, api, authorize, rest, token};
 use crate::query;
 
 /// A request, as the handlers see it: everything is borrowed from the HTTP layer.
@@ -115,7 +115,7 @@ pub(super) fn handle(shared: &Shared, request: &Incoming<'_>) -> Reply {
     match request.path {
         "/v2/account" => only(request.method, "GET", || api::account(shared, request)),
         "/v2/authorization/userinfo" => only(request.method, "GET", || api::userinfo(shared, request)),
-        _ => Reply::not_found(),
+        _ => rest::answer(shared, request),
     }
 }
 

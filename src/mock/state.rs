@@ -172,6 +172,8 @@ pub(super) struct State {
     /// Token requests still to answer with 502.
     pub token_502_left: u32,
     issued_since_sweep: u32,
+    /// What the REST API remembers: sent SMS, contacts.
+    pub rest: super::rest::Records,
 }
 
 impl State {

@@ -17,3 +17,4 @@ mod session;
 mod store_crash;
 mod transport;
 mod verbose;
+mod whole_api;

@@ -1,0 +1,504 @@
+//! The whole sipgate REST API at the stand-in: every operation of the table in `operations`, answered
+//! under `/v2` for one fake account.
+//!
+//! Each request is routed through the table (unknown path 404, known path with another method 405),
+//! then checked: bearer token (401), the operation's scopes (403; `all` allows everything), query
+//! parameters and the JSON body against the operation's schemas (400 naming the field, never its
+//! value). Answers are built from the spec's examples and fit the operation's response schema. The
+//! account is the same everywhere: user `w0`, SMS extension `s0`, device `e0`, phone line `p0`, fax
+//! line `f0`, group `g0`, voicemail `v0`. State is kept only where a client needs it: sent SMS appear
+//! in the history, and contacts can be listed, created, changed and deleted. The message text of an
+//! SMS is never stored.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use super::api::{bearer, forbidden};
+use super::reply::Reply;
+use super::routes::{Incoming, Shared};
+use crate::operations::{self, Invalid, Location, Lookup, Operation};
+
+/// The SMS extension of the fake account, the only one `POST /sessions/sms` sends from.
+const SMS_EXTENSION: &str = "s0";
+
+/// The phone number of the fake account, the sender of its SMS.
+const ACCOUNT_NUMBER: &str = "+4921100000000";
+
+/// How many items a static list of the fake account has, so that paging has something to page.
+const STATIC_ITEMS: usize = 3;
+
+/// What the stand-in remembers of the REST API; lives in `State`, behind its one lock.
+#[derive(Debug, Default)]
+pub(super) struct Records {
+    /// History entries of the SMS sent through the API, newest first.
+    sent: Vec<Value>,
+    /// The contacts, once first used (until then: the three of the fake account).
+    contacts: Option<Vec<Value>>,
+    /// The last history entry number handed out.
+    last_entry: u64,
+}
+
+impl Records {
+    /// The contacts, seeded with the fake account's on first use.
+    fn contacts(&mut self) -> &mut Vec<Value> {
+        self.contacts.get_or_insert_with(seed_contacts)
+    }
+}
+
+/// Answers a request under `/v2` that no fast path took.
+pub(super) fn answer(shared: &Shared, request: &Incoming<'_>) -> Reply {
+    let path = match request.path.strip_prefix("/v2") {
+        Some("") => "/",
+        Some(path) if path.starts_with('/') => path,
+        _ => return Reply::not_found(),
+    };
+    let (op, params) = match operations::find(request.method, path) {
+        Lookup::Found { op, params } => (op, params),
+        Lookup::WrongMethod { allowed } => {
+            return Reply::oauth_error(405, "invalid_request", "HTTP method not allowed")
+                .with_header("Allow", allowed.join(", "));
+        }
+        Lookup::Unknown => return Reply::not_found(),
+    };
+    match bearer(shared, request) {
+        Err(reply) => return reply,
+        Ok(token) if !op.accepts(&token.scope) => return forbidden(op.narrow_scopes().next().unwrap_or("all")),
+        Ok(_) => {}
+    }
+    if let Err(reply) = path_params(op, &params) {
+        return reply;
+    }
+    let query = match query(op, request.query) {
+        Ok(query) => query,
+        Err(reply) => return reply,
+    };
+    let body = match body(op, request.body) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let param = |name: &str| params.iter().find(|(n, _)| *n == name).map(|(_, value)| *value).unwrap_or_default();
+    match op.id.as_str() {
+        "sendWebSms" => send_sms(shared, &body),
+        "getHistory" => history(shared, op, &query),
+        "getContacts" => contacts(shared, op, &query),
+        "createContact" => create_contact(shared, &body),
+        "updateContact" => update_contact(shared, param("contactId"), &body),
+        "deleteContact" => delete_contact(shared, param("contactId")),
+        "deleteAllContacts" => {
+            shared.state().rest.contacts().clear();
+            Reply::empty(204)
+        }
+        _ => static_answer(op, &query),
+    }
+}
+
+/// Checks the path parameters that must be numbers (`/addresses/{addressId}`).
+fn path_params(op: &'static Operation, params: &[(&'static str, &str)]) -> Result<(), Reply> {
+    for (name, value) in params {
+        let Some(param) = op.params.iter().find(|p| p.location == Location::Path && p.name == *name) else { continue };
+        let kind = param.schema.get("type").and_then(Value::as_str);
+        operations::validate(&typed_text(value, kind), &param.schema)
+            .map_err(|invalid| bad_request(&Invalid { field: (*name).to_owned(), problem: invalid.problem }))?;
+    }
+    Ok(())
+}
+
+/// The typed query parameters of an operation: integers as numbers, repeated parameters as lists.
+type Query = Vec<(&'static str, Value)>;
+
+/// Reads and checks the query parameters the operation declares; others are ignored.
+fn query(op: &'static Operation, raw: &str) -> Result<Query, Reply> {
+    let pairs = crate::query::decode(raw).map_err(|_| Reply::invalid_request("The query could not be decoded"))?;
+    let mut typed = Query::new();
+    for param in op.params.iter().filter(|p| p.location == Location::Query) {
+        let given: Vec<&str> = pairs.iter().filter(|(key, _)| *key == param.name).map(|(_, v)| v.as_str()).collect();
+        if given.is_empty() {
+            if param.required {
+                return Err(bad_request(&Invalid { field: param.name.clone(), problem: "is missing".into() }));
+            }
+            continue;
+        }
+        let kind = |schema: &Value| schema.get("type").and_then(Value::as_str).map(str::to_owned);
+        let value = match kind(&param.schema).as_deref() {
+            Some("array") => {
+                let items = param.schema.get("items").and_then(kind);
+                Value::Array(given.iter().map(|text| typed_text(text, items.as_deref())).collect())
+            }
+            other => typed_text(given[given.len() - 1], other),
+        };
+        operations::validate(&value, &param.schema).map_err(|invalid| {
+            bad_request(&Invalid { field: format!("{}{}", param.name, invalid.field), problem: invalid.problem })
+        })?;
+        typed.push((param.name.as_str(), value));
+    }
+    Ok(typed)
+}
+
+/// A query value as the JSON type its schema names (left a string when it is not one, so that the
+/// check says what is wrong).
+fn typed_text(text: &str, kind: Option<&str>) -> Value {
+    match kind {
+        Some("integer") => text.parse::<i64>().map_or_else(|_| Value::String(text.to_owned()), Value::from),
+        Some("boolean") => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(text.to_owned()),
+        },
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+/// The JSON body, checked against the operation's request schema; `Null` when it takes none or none
+/// was sent and none is needed.
+fn body(op: &'static Operation, raw: &[u8]) -> Result<Value, Reply> {
+    let Some(schema) = &op.body else { return Ok(Value::Null) };
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        if op.body_required {
+            return Err(bad_request(&Invalid { field: String::new(), problem: "is missing".into() }));
+        }
+        let needs_fields =
+            operations::resolve(schema).get("required").and_then(Value::as_array).is_some_and(|r| !r.is_empty());
+        return match needs_fields {
+            true => operations::validate(&json!({}), schema).map(|()| Value::Null).map_err(|e| bad_request(&e)),
+            false => Ok(Value::Null),
+        };
+    }
+    let value: Value = serde_json::from_slice(raw)
+        .map_err(|_| bad_request(&Invalid { field: String::new(), problem: "is not JSON".into() }))?;
+    operations::validate(&value, schema).map_err(|invalid| bad_request(&invalid))?;
+    Ok(value)
+}
+
+/// 400 naming the field (in `error_description` and `field`); the value never appears.
+fn bad_request(invalid: &Invalid) -> Reply {
+    Reply::json(
+        400,
+        &json!({"error": "invalid_request", "error_description": invalid.to_string(), "field": invalid.field}),
+    )
+}
+
+/// 404 for an id the fake account does not have.
+fn no_such(what: &str) -> Reply {
+    Reply::oauth_error(404, "not_found", &format!("No {what} with this id"))
+}
+
+/// The fake account's value of an id field, wherever it appears.
+fn account_ids(name: &str, schema: &Value) -> Option<Value> {
+    if schema.get("type").and_then(Value::as_str) != Some("string") || schema.get("enum").is_some() {
+        return None;
+    }
+    let id = match name {
+        "userId" => "w0",
+        "smsId" => SMS_EXTENSION,
+        "deviceId" => "e0",
+        "phonelineId" => "p0",
+        "faxlineId" => "f0",
+        "groupId" => "g0",
+        "voicemailId" => "v0",
+        _ => return None,
+    };
+    Some(Value::String(id.to_owned()))
+}
+
+/// A value of the fake account for `schema`.
+fn fake(schema: &Value) -> Value {
+    operations::example_with(schema, &account_ids)
+}
+
+/// An operation without state: its success status and a body built from its response schema; a paged
+/// list has a few items and pages them.
+fn static_answer(op: &'static Operation, query: &Query) -> Reply {
+    let (status, schema) = op.success();
+    let Some(schema) = schema else { return Reply::empty(status) };
+    let mut value = fake(schema);
+    if op.is_paged()
+        && let Some(first) = value.get("items").and_then(Value::as_array).and_then(|items| items.first()).cloned()
+    {
+        let items = vec![first; STATIC_ITEMS];
+        value = page(value, items, query);
+    }
+    Reply::json(status, &value)
+}
+
+/// `list` with `items` replaced by the page `offset`/`limit` asks for and `totalCount` by the length of
+/// all of them.
+fn page(mut list: Value, items: Vec<Value>, query: &Query) -> Value {
+    let number = |name: &str| {
+        query.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_u64()).and_then(|n| usize::try_from(n).ok())
+    };
+    let total = items.len();
+    let offset = number("offset").unwrap_or(0);
+    let limit = number("limit").unwrap_or(usize::MAX);
+    let shown: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    if let Value::Object(map) = &mut list {
+        map.insert("items".to_owned(), Value::Array(shown));
+        map.insert("totalCount".to_owned(), Value::from(total));
+    }
+    list
+}
+
+/// The strings of a list-valued query parameter.
+fn strings<'q>(query: &'q Query, name: &str) -> Option<Vec<&'q str>> {
+    query
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, v)| v.as_array())
+        .map(|values| values.iter().filter_map(Value::as_str).collect())
+}
+
+/// `POST /sessions/sms`: records the SMS as an outgoing history entry (without its text).
+fn send_sms(shared: &Shared, body: &Value) -> Reply {
+    if body["smsId"].as_str() != Some(SMS_EXTENSION) {
+        let invalid = Invalid { field: "smsId".into(), problem: "is not an SMS extension of this account".into() };
+        return bad_request(&invalid);
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let created = iso8601(body["sendAt"].as_i64().unwrap_or(i64::try_from(now).unwrap_or(i64::MAX)));
+    let mut state = shared.state();
+    let records = &mut state.rest;
+    records.last_entry += 1;
+    let entry = json!({
+        "id": (200_000_000 + records.last_entry).to_string(),
+        "source": ACCOUNT_NUMBER,
+        "target": body["recipient"],
+        "sourceAlias": "",
+        "targetAlias": "",
+        "type": "SMS",
+        "created": created,
+        "lastModified": created,
+        "direction": "OUTGOING",
+        "incoming": false,
+        "status": "PICKUP",
+        "connectionIds": [SMS_EXTENSION],
+        "read": true,
+        "archived": false,
+        "note": "",
+        "endpoints": [],
+        "starred": false,
+        "labels": [],
+    });
+    records.sent.insert(0, entry);
+    Reply::empty(204)
+}
+
+/// `GET /history`: the SMS sent, newest first, then the fake account's call, voicemail and fax;
+/// filtered by `types` and `directions`, paged.
+fn history(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
+    let mut entries = shared.state().rest.sent.clone();
+    let schema = operations::definition("HistoryEntryResponse").unwrap_or(&Value::Null);
+    for (n, (kind, direction)) in
+        [("CALL", "INCOMING"), ("VOICEMAIL", "MISSED_INCOMING"), ("FAX", "OUTGOING")].into_iter().enumerate()
+    {
+        let mut entry = fake(schema);
+        entry["id"] = Value::String((100_001_234 - n).to_string());
+        entry["type"] = Value::String(kind.to_owned());
+        entry["direction"] = Value::String(direction.to_owned());
+        entry["incoming"] = Value::Bool(direction != "OUTGOING");
+        entries.push(entry);
+    }
+    let wanted = |name: &str, entry: &Value, field: &str| {
+        strings(query, name).is_none_or(|allowed| entry[field].as_str().is_some_and(|v| allowed.contains(&v)))
+    };
+    entries.retain(|entry| wanted("types", entry, "type") && wanted("directions", entry, "direction"));
+    let list = op.success().1.map(fake).unwrap_or_else(|| json!({}));
+    Reply::json(200, &page(list, entries, query))
+}
+
+/// The three contacts of the fake account; the first has the id the table's examples use.
+fn seed_contacts() -> Vec<Value> {
+    let schema = operations::definition("ContactResponse").unwrap_or(&Value::Null);
+    [
+        ("b3d9af4a-78f9-11e6-8b77-86f30ca893d3", "Ada Lovelace", "+4915799912345"),
+        ("5c6e3f0e-1b0a-4d47-9a57-1e9e0c3e8a11", "Grace Hopper", "+4921100000001"),
+        ("9f1d2b7a-3c4e-4f5a-8b6c-7d8e9f0a1b2c", "Alan Turing", "+4921100000002"),
+    ]
+    .into_iter()
+    .map(|(id, name, number)| {
+        let mut contact = fake(schema);
+        contact["id"] = Value::String(id.to_owned());
+        contact["name"] = Value::String(name.to_owned());
+        contact["numbers"] = json!([{"number": number, "type": ["cell"]}]);
+        contact
+    })
+    .collect()
+}
+
+/// `GET /contacts`: filtered by `phonenumbers`, paged.
+fn contacts(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
+    let mut all = shared.state().rest.contacts().clone();
+    if let Some(numbers) = strings(query, "phonenumbers") {
+        all.retain(|contact| {
+            contact["numbers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|n| n["number"].as_str().is_some_and(|n| numbers.contains(&n)))
+        });
+    }
+    let list = op.success().1.map(fake).unwrap_or_else(|| json!({}));
+    Reply::json(200, &page(list, all, query))
+}
+
+/// A stored contact made from a create or update request: the fields a contact answer has.
+fn contact(id: &str, request: &Value) -> Value {
+    let schema = operations::definition("ContactResponse").unwrap_or(&Value::Null);
+    let mut contact = project(request, schema);
+    contact["id"] = Value::String(id.to_owned());
+    if contact.get("name").is_none() {
+        let part = |field: &str| request[field].as_str().unwrap_or_default().to_owned();
+        contact["name"] = Value::String(format!("{} {}", part("given"), part("family")).trim().to_owned());
+    }
+    for list in ["emails", "numbers", "addresses", "organization"] {
+        if contact.get(list).is_none() {
+            contact[list] = json!([]);
+        }
+    }
+    contact
+}
+
+/// `value` with only the properties `schema` names, at every level.
+fn project(value: &Value, schema: &Value) -> Value {
+    let schema = operations::resolve(schema);
+    match value {
+        Value::Object(object) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let kept: Map<String, Value> = object
+                .iter()
+                .filter_map(|(name, field)| {
+                    properties.and_then(|p| p.get(name)).map(|property| (name.clone(), project(field, property)))
+                })
+                .collect();
+            Value::Object(kept)
+        }
+        Value::Array(items) => {
+            let item = schema.get("items").unwrap_or(&Value::Null);
+            Value::Array(items.iter().map(|i| project(i, item)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// `POST /contacts`.
+fn create_contact(shared: &Shared, body: &Value) -> Reply {
+    let created = contact(&uuid::Uuid::new_v4().to_string(), body);
+    shared.state().rest.contacts().push(created);
+    Reply::empty(204)
+}
+
+/// `PUT /contacts/{contactId}`.
+fn update_contact(shared: &Shared, id: &str, body: &Value) -> Reply {
+    let mut state = shared.state();
+    match state.rest.contacts().iter_mut().find(|c| c["id"] == id) {
+        Some(stored) => {
+            *stored = contact(id, body);
+            Reply::empty(204)
+        }
+        None => no_such("contact"),
+    }
+}
+
+/// `DELETE /contacts/{contactId}`.
+fn delete_contact(shared: &Shared, id: &str) -> Reply {
+    let mut state = shared.state();
+    let contacts = state.rest.contacts();
+    let before = contacts.len();
+    contacts.retain(|c| c["id"] != id);
+    if contacts.len() < before { Reply::empty(204) } else { no_such("contact") }
+}
+
+/// Seconds since the Unix epoch as ISO 8601 UTC (`2016-02-10T14:19:39Z`), as sipgate writes times.
+fn iso8601(secs: i64) -> String {
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+    use crate::mock::MockConfig;
+    use crate::mock::server::MockServer;
+
+    #[test]
+    fn times_are_iso8601_utc() {
+        assert_eq!(iso8601(1_546_850_272), "2019-01-07T08:37:52Z");
+        assert_eq!(iso8601(951_868_799), "2000-02-29T23:59:59Z");
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn contacts_keep_only_the_fields_of_a_contact() {
+        let request = json!({"given": "Ada", "family": "Lovelace", "scope": "PRIVATE", "secretField": 1,
+                             "emails": [{"email": "ada@example.com", "type": ["work"], "extra": true}]});
+        let stored = contact("id-1", &request);
+        assert_eq!(stored["name"], "Ada Lovelace");
+        assert_eq!(stored["emails"], json!([{"email": "ada@example.com", "type": ["work"]}]));
+        assert!(stored.get("secretField").is_none() && stored.get("given").is_none());
+        let schema = operations::definition("ContactResponse").unwrap();
+        assert_eq!(operations::validate(&stored, schema), Ok(()));
+    }
+
+    /// A token of the stand-in for `scope`, through the auto-approved authorization-code flow.
+    fn token(agent: &ureq::Agent, server: &MockServer, scope: &str) -> String {
+        let oidc = format!("{}/auth/realms/third-party/protocol/openid-connect", server.base_url());
+        let redirect = "http://127.0.0.1:5/oauth";
+        let auth = crate::query::encode([
+            ("client_id", "sipgate-oauth-demo"),
+            ("redirect_uri", redirect),
+            ("response_type", "code"),
+            ("scope", scope),
+        ]);
+        let answer = agent.get(format!("{oidc}/auth?{auth}")).call().unwrap();
+        let location = answer.headers().get("location").unwrap().to_str().unwrap().to_owned();
+        let pairs = crate::query::decode(location.split_once('?').unwrap().1).unwrap();
+        let code = crate::query::single(&pairs, "code").unwrap().unwrap().to_owned();
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("client_id", "sipgate-oauth-demo"),
+            ("client_secret", "demo-secret"),
+        ];
+        let mut answer = agent.post(format!("{oidc}/token")).send_form(form).unwrap();
+        let tokens: Value = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+        tokens["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The request log of an SMS shows method, path and status (and which field was wrong), never the
+    /// number or the text.
+    #[test]
+    fn sms_never_reaches_the_log() {
+        let (sink, lines) = std::sync::mpsc::channel();
+        let config = MockConfig { auto_approve: true, log: true, ..MockConfig::default() };
+        let server = MockServer::start_with_log(config, SocketAddr::from(([127, 0, 0, 1], 0)), Some(sink)).unwrap();
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).proxy(None).build().into();
+        let bearer = format!("Bearer {}", token(&agent, &server, "sessions:sms:write"));
+        let url = format!("{}/v2/sessions/sms", server.base_url());
+        let send = |body: &[u8]| {
+            let request = agent.post(&url).header("Content-Type", "application/json").header("Authorization", &bearer);
+            request.send(body).unwrap().status().as_u16()
+        };
+        assert_eq!(send(br#"{"smsId":"s0","recipient":"+4915799912345","message":"meet me at noon"}"#), 204);
+        assert_eq!(send(br#"{"smsId":"s0","recipient":4915799912345,"message":"meet me at noon"}"#), 400);
+        let logged: Vec<String> = lines.iter().skip(2).take(2).collect();
+        assert!(logged[0].starts_with("POST /v2/sessions/sms 204 "), "{}", logged[0]);
+        assert!(logged[1].starts_with("POST /v2/sessions/sms 400 "), "{}", logged[1]);
+        assert!(logged[1].ends_with("invalid_request: `recipient` must be a string"), "{}", logged[1]);
+        for line in &logged {
+            assert!(!line.contains("4915799912345") && !line.contains("noon"), "{line}");
+        }
+    }
+}
