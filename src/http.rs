@@ -34,6 +34,8 @@ const SECRET_NAMES: &[&str] = &[
     "token",
     "session_state",
     "password",
+    "device_code",
+    "user_code",
 ];
 
 /// An HTTP answer, body read to text.

@@ -143,8 +143,8 @@ impl<'a> OAuthClient<'a> {
     /// (`client_secret_post`). A server that refuses them there as `invalid_client` gets them once more by
     /// HTTP Basic (`client_secret_basic`), which RFC 6749 §2.3.1 requires every server to support: some
     /// accept nothing else. Client authentication comes before the grant, so the retry finds the code
-    /// unused.
-    fn post(&self, grant: Grant, url: &str, fields: &[(&str, &str)]) -> Result<Response, Error> {
+    /// unused. The device flow (`device`) sends its requests through here too.
+    pub(crate) fn post(&self, grant: Grant, url: &str, fields: &[(&str, &str)]) -> Result<Response, Error> {
         let (id, secret) = (self.config.client_id.as_str(), &self.config.client_secret);
         let mut form = vec![("client_id", id), ("client_secret", secret.secret())];
         form.extend_from_slice(fields);
