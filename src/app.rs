@@ -8,6 +8,7 @@ use crate::api;
 use crate::browser::Browser;
 use crate::cli::{Cli, Command, HELP};
 use crate::config::Config;
+use crate::device::{self, DeviceEvent};
 use crate::error::Error;
 use crate::flow::{self, SignIn};
 use crate::http::Http;
@@ -41,9 +42,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
         Command::Flow => {
             let session = session();
-            kept_example_flow(&http, &config, session, sign_in_options(&cli, browser), out, err)
+            kept_example_flow(&http, &config, session, login_options(&cli, browser), out, err)
         }
-        Command::Login => login(&http, &config, &session()?, sign_in_options(&cli, browser), err),
+        Command::Login => login(&http, &config, &session()?, login_options(&cli, browser), err),
         Command::Token { json } => token(&session()?, json, out),
         Command::Account => api_call(&http, &session()?, "GET", &config.api_endpoint, None, out),
         Command::Api { method, path, data } => {
@@ -62,7 +63,7 @@ fn kept_example_flow(
     http: &Http,
     config: &Config,
     session: Result<Session, Error>,
-    sign_in: SignIn,
+    sign_in: Login,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
@@ -90,7 +91,8 @@ fn kept_example_flow(
 /// built-in HTTP client. Needs no `.env` and no network.
 fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
     let listen = "127.0.0.1:0".parse().expect("a literal socket address");
-    let config = MockConfig { auto_approve: true, log: false, ..MockConfig::default() };
+    let config =
+        MockConfig { auto_approve: true, log: false, device_interval: Duration::from_secs(1), ..MockConfig::default() };
     let server = MockServer::start(config, listen)
         .map_err(|source| Error::Listen { addr: "127.0.0.1:0 (the stand-in)".into(), source })?;
     let mut env = server.env("third-party", &MockClient::demo());
@@ -103,15 +105,20 @@ fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error
         let agent = ureq::Agent::config_builder().max_redirects(5).http_status_as_error(false).build().new_agent();
         let _ = agent.get(&url).call();
     };
-    let sign_in =
-        SignIn { browser: Browser::With(Box::new(follow_redirects)), ..sign_in_options(cli, Browser::PrintOnly) };
+    let sign_in = match cli.device {
+        true => Login::Device { visit: Some(Box::new(follow_redirects)) },
+        false => Login::Browser(SignIn {
+            browser: Browser::With(Box::new(follow_redirects)),
+            ..sign_in_options(cli, Browser::PrintOnly)
+        }),
+    };
     example_flow(&http, &config, sign_in, &|_| {}, out, err)?;
     Ok(())
 }
 
 /// `login`: sign in, keep the tokens, say who signed in.
-fn login(http: &Http, config: &Config, session: &Session, sign_in: SignIn, err: &mut dyn Write) -> Result<(), Error> {
-    let mut tokens = flow::sign_in(http, config, sign_in, err)?;
+fn login(http: &Http, config: &Config, session: &Session, sign_in: Login, err: &mut dyn Write) -> Result<(), Error> {
+    let mut tokens = sign_in.run(http, config, err)?;
     session.save(&tokens)?;
     let account = api::call(http, "GET", &config.api_endpoint, None, &mut tokens, |stale| session.refresh(stale))?;
     let who = serde_json::from_str::<serde_json::Value>(&account.body).ok().map(|account| describe_account(&account));
@@ -238,6 +245,49 @@ fn note(err: &mut dyn Write, text: &str) {
     let _ = writeln!(err, "{text}");
 }
 
+/// How a command signs in: in the browser (authorization code with PKCE), or with `--device` on
+/// another device (RFC 8628).
+pub enum Login {
+    /// The browser sign-in of `flow`.
+    Browser(SignIn),
+    /// The device sign-in of `device`; the prompt goes to stderr. `visit` plays the user's other
+    /// device (the demo): it is handed the verification URL on a thread of its own.
+    Device {
+        /// Who opens the verification URL, if not a person.
+        visit: Option<Box<dyn FnOnce(String) + Send>>,
+    },
+}
+
+impl Login {
+    /// Signs in; everything said to the user goes to `err`.
+    pub fn run(self, http: &Http, config: &Config, err: &mut dyn Write) -> Result<TokenSet, Error> {
+        let mut visit = match self {
+            Login::Browser(options) => return flow::sign_in(http, config, options, err),
+            Login::Device { visit } => visit,
+        };
+        device::sign_in(http, config, &mut |event| match event {
+            DeviceEvent::Prompt(prompt) => {
+                let _ = write!(err, "{}", device::prompt_box(prompt));
+                let _ = err.flush();
+                if let Some(visit) = visit.take() {
+                    let url = prompt.verification_uri_complete.clone().unwrap_or(prompt.verification_uri.clone());
+                    std::thread::spawn(move || visit(url));
+                }
+            }
+            DeviceEvent::SlowDown { interval } => {
+                note(err, &format!("The server asked to poll less often; asking every {} s now.", interval.as_secs()))
+            }
+        })
+    }
+}
+
+fn login_options(cli: &Cli, browser: Browser) -> Login {
+    match cli.device {
+        true => Login::Device { visit: None },
+        false => Login::Browser(sign_in_options(cli, browser)),
+    }
+}
+
 fn sign_in_options(cli: &Cli, browser: Browser) -> SignIn {
     SignIn {
         browser,
@@ -253,13 +303,13 @@ fn sign_in_options(cli: &Cli, browser: Browser) -> SignIn {
 pub fn example_flow(
     http: &Http,
     config: &Config,
-    sign_in: SignIn,
+    sign_in: Login,
     keep: &dyn Fn(&TokenSet),
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<TokenSet, Error> {
     let oauth = OAuthClient::new(http, config);
-    let mut tokens = flow::sign_in(http, config, sign_in, err)?;
+    let mut tokens = sign_in.run(http, config, err)?;
     keep(&tokens);
     note(err, &format!("Got tokens{}.", tokens.scope.as_ref().map(|s| format!(" (scope: {s})")).unwrap_or_default()));
     let refresh = |stale: &TokenSet| {

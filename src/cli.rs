@@ -58,6 +58,8 @@ pub struct Cli {
     pub no_browser: bool,
     /// `-v`: trace HTTP exchanges, secrets redacted.
     pub verbose: bool,
+    /// `--device`: sign in on another device with a code (RFC 8628) instead of in the browser.
+    pub device: bool,
 }
 
 /// The default wait for the browser's callback.
@@ -86,6 +88,7 @@ OPTIONS:
     --env-file PATH      read configuration from PATH instead of ./.env
     --timeout SECONDS    how long to wait for the browser's sign-in [default: 300]
     --no-browser         only print the sign-in URL, do not open a browser
+    --device             (none), login, demo: sign in on another device with a code (device flow)
     -v, --verbose        trace every HTTP exchange on stderr, secrets replaced by [redacted]
     -h, --help           print this help
     -V, --version        print the version
@@ -99,6 +102,7 @@ ENVIRONMENT (the keys of sipgate's Python example; the environment wins over .en
     PORT                     optional; must equal REDIRECT_URI's port
     API_BASE_URL             base of `api` paths [default: TEST_API_ENDPOINT without its last segment]
     REVOKE_URL, LOGOUT_URL   logout endpoints [default: next to TOKEN_URL]
+    DEVICE_AUTH_URL          device authorization endpoint for --device [default: from discovery]
     SIPGATE_OAUTH_STORE      where tokens are kept [default: $XDG_CONFIG_HOME/sipgate-oauth]
     BROWSER                  the program that opens the sign-in URL [default: xdg-open / open / start]
     HTTPS_PROXY, NO_PROXY    proxy settings
@@ -110,8 +114,14 @@ EXIT CODES:
 impl Cli {
     /// Parses the arguments after the program name.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, Error> {
-        let mut cli =
-            Cli { command: Command::Flow, env_file: None, timeout: DEFAULT_TIMEOUT, no_browser: false, verbose: false };
+        let mut cli = Cli {
+            command: Command::Flow,
+            env_file: None,
+            timeout: DEFAULT_TIMEOUT,
+            no_browser: false,
+            verbose: false,
+            device: false,
+        };
         let mut words: Vec<String> = Vec::new();
         let mut json = false;
         let mut data = None;
@@ -127,6 +137,7 @@ impl Cli {
                 "-V" | "--version" => return Ok(Cli { command: Command::Version, ..cli }),
                 "-v" | "--verbose" => cli.verbose = true,
                 "--no-browser" => cli.no_browser = true,
+                "--device" => cli.device = true,
                 "--json" => json = true,
                 "--env-file" => cli.env_file = Some(PathBuf::from(value("--env-file")?)),
                 "--data" => data = Some(value("--data")?),
@@ -170,6 +181,9 @@ impl Cli {
         let takes_json = matches!(cli.command, Command::Token { .. } | Command::Status { .. });
         if json && !takes_json {
             return Err(Error::Usage("--json goes with `token` or `status`".into()));
+        }
+        if cli.device && !matches!(cli.command, Command::Flow | Command::Login | Command::Demo) {
+            return Err(Error::Usage("--device goes with `login`, `demo` or no command".into()));
         }
         if data.is_some() && !matches!(cli.command, Command::Api { .. }) {
             return Err(Error::Usage("--data goes with `api`".into()));
@@ -215,6 +229,14 @@ mod tests {
     }
 
     #[test]
+    fn device_goes_with_the_sign_in_commands() {
+        for line in ["--device", "login --device", "--device demo"] {
+            assert!(parse(line).unwrap().device, "{line}");
+        }
+        assert!(!parse("login").unwrap().device);
+    }
+
+    #[test]
     fn mock_keeps_its_own_options() {
         assert_eq!(
             parse("mock --port 0 --auto-approve").unwrap().command,
@@ -234,6 +256,7 @@ mod tests {
             "account --json",
             "api",
             "demo --data x",
+            "token --device",
         ] {
             let error = parse(line).expect_err(line);
             assert_eq!(error.exit_code(), 2, "{line}");

@@ -39,6 +39,7 @@ pub mod browser;
 pub mod callback;
 pub mod cli;
 pub mod config;
+pub mod device;
 pub mod error;
 pub mod flow;
 pub mod http;
