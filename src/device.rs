@@ -180,14 +180,16 @@ fn read_authorization(response: &Response) -> Result<DeviceAuthorization, Error>
 
 /// Whether an error says the client may not use the device grant: Keycloak's `unauthorized_client`
 /// "… The flow is disabled for the client." (device endpoint) or "Client not allowed OAuth 2.0 Device
-/// Authorization Grant" (token endpoint), or another server's "grant type not allowed". Keycloak also
+/// Authorization Grant" (token endpoint); oidc-provider's `invalid_request` "…device_code is not
+/// allowed for this client" / "requested grant type is not allowed for this client". Keycloak also
 /// says `unauthorized_client` for a wrong secret, so the description decides.
 fn is_flow_disabled(error: &OAuthError) -> bool {
     let description = error.description.as_deref().unwrap_or_default().to_ascii_lowercase();
-    error.error == "unauthorized_client"
-        && ["device authorization grant", "flow is disabled", "grant type", "grant_type"]
-            .iter()
-            .any(|phrase| description.contains(phrase))
+    let said = |phrase: &str| description.contains(phrase);
+    matches!(error.error.as_str(), "unauthorized_client" | "invalid_request")
+        && (said("device authorization grant")
+            || said("flow is disabled")
+            || (said("not allowed") && (said("grant type") || said("device_code"))))
 }
 
 /// What one poll of the token endpoint brought.
@@ -365,6 +367,21 @@ mod tests {
             SystemTime::UNIX_EPOCH,
         );
         assert!(matches!(poll, Err(Error::DeviceFlowDisabled(_))), "{poll:?}");
+        // oidc-provider's words, at its device endpoint and its token endpoint.
+        for description in [
+            "urn:ietf:params:oauth:grant-type:device_code is not allowed for this client",
+            "requested grant type is not allowed for this client",
+        ] {
+            let error =
+                OAuthError { error: "invalid_request".into(), description: Some(description.into()), uri: None };
+            assert!(is_flow_disabled(&error), "{description}");
+        }
+        let missing = OAuthError {
+            error: "invalid_request".into(),
+            description: Some("Missing parameter: scope".into()),
+            uri: None,
+        };
+        assert!(!is_flow_disabled(&missing));
     }
 
     #[test]
