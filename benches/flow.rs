@@ -28,9 +28,9 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sipgate_oauth::mock::{MockClient, MockConfig, MockServer};
 use sipgate_oauth::internals::Pkce;
 use sipgate_oauth::internals::query;
+use sipgate_oauth::mock::{MockClient, MockConfig, MockServer};
 
 /// The binary under test: `cargo bench` builds it with the `bench` profile, which is `release`.
 const BIN: &str = env!("CARGO_BIN_EXE_sipgate-oauth");

@@ -41,8 +41,7 @@ impl Browser {
                 Ok(Some("the built-in browser".to_owned()))
             }
             Browser::System { program } => {
-                let program =
-                    program.filter(|b| !b.trim().is_empty()).unwrap_or_else(|| platform_opener().to_owned());
+                let program = program.filter(|b| !b.trim().is_empty()).unwrap_or_else(|| platform_opener().to_owned());
                 let mut command = if cfg!(windows) && program == "start" {
                     let mut command = Command::new("cmd");
                     command.args(["/C", "start", ""]);

@@ -32,6 +32,9 @@ pub struct Config {
     pub revoke_url: String,
     /// `LOGOUT_URL`: Keycloak's logout endpoint; by default derived from TOKEN_URL.
     pub logout_url: String,
+    /// `DEVICE_AUTH_URL`: the device authorization endpoint (RFC 8628 §3.1); unset, `--device` looks
+    /// it up in the discovery document.
+    pub device_auth_url: Option<String>,
     /// `CLIENT_ID`.
     pub client_id: String,
     /// `CLIENT_SECRET`.
@@ -107,6 +110,7 @@ impl Config {
         };
         let revoke_url = derived("REVOKE_URL", "revoke")?;
         let logout_url = derived("LOGOUT_URL", "logout")?;
+        let device_auth_url = get("DEVICE_AUTH_URL").map(|url| endpoint("DEVICE_AUTH_URL", &url)).transpose()?;
         let api_base = match get("API_BASE_URL") {
             Some(url) => endpoint("API_BASE_URL", &url)?.trim_end_matches('/').to_owned(),
             None => parent(&api_endpoint),
@@ -122,6 +126,7 @@ impl Config {
             api_base,
             revoke_url,
             logout_url,
+            device_auth_url,
             client_id,
             client_secret,
             scope,

@@ -56,6 +56,8 @@ pub enum Grant {
     Refresh,
     /// Revoking a token (RFC 7009) or the Keycloak logout.
     Revoke,
+    /// The device authorization grant: requesting a code or polling for tokens (RFC 8628).
+    Device,
 }
 
 impl fmt::Display for Grant {
@@ -64,6 +66,7 @@ impl fmt::Display for Grant {
             Grant::AuthorizationCode => "the token exchange",
             Grant::Refresh => "the token refresh",
             Grant::Revoke => "the token revocation",
+            Grant::Device => "the device sign-in",
         })
     }
 }
@@ -193,6 +196,27 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    // The device authorization grant (RFC 8628, `--device`).
+    /// The server does not let this client use the device flow (Keycloak: "The flow is disabled for
+    /// the client"), said by its device endpoint or its token endpoint.
+    DeviceFlowDisabled(OAuthError),
+    /// No device authorization endpoint is known: DEVICE_AUTH_URL is unset and discovery names none.
+    DeviceEndpointUnknown {
+        /// Why not, e.g. the discovery document's status.
+        reason: String,
+    },
+    /// The device authorization endpoint answered 2xx with something that is not a valid answer.
+    BadDeviceResponse {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The user denied the sign-in on the other device (`access_denied`).
+    DeviceDenied(OAuthError),
+    /// The code was not entered in time (`expired_token`, or `expires_in` passed while polling).
+    DeviceExpired {
+        /// The code's lifetime, `expires_in`.
+        seconds: u64,
+    },
 }
 
 /// A hint for an OAuth error code, per SIPGATE.md's troubleshooting list.
@@ -301,6 +325,31 @@ impl fmt::Display for Error {
                  inspect or remove it, then run `sipgate-oauth login`",
                 path.display()
             ),
+            Error::DeviceFlowDisabled(error) => write!(
+                f,
+                "the authorization server does not allow the device sign-in for this client ({error}) — ask the \
+                 client's owner to switch on the OAuth 2.0 Device Authorization Grant for CLIENT_ID, or sign in \
+                 without --device (in the browser, or in paste mode)"
+            ),
+            Error::DeviceEndpointUnknown { reason } => write!(
+                f,
+                "no device authorization endpoint is known: {reason} — set DEVICE_AUTH_URL, or sign in \
+                 without --device"
+            ),
+            Error::BadDeviceResponse { reason } => write!(
+                f,
+                "the device authorization endpoint sent an invalid answer: {reason} (is DEVICE_AUTH_URL right?)"
+            ),
+            Error::DeviceDenied(error) => write!(
+                f,
+                "the sign-in on the other device was denied ({error}) — run again with --device and choose Allow \
+                 to sign in"
+            ),
+            Error::DeviceExpired { seconds } => write!(
+                f,
+                "the code was not entered in time: it expired after {seconds} s — run again with --device and \
+                 enter the new code before it expires"
+            ),
         }
     }
 }
@@ -331,7 +380,8 @@ mod tests {
         );
         assert_eq!(OAuthError::from_json("<html>Bad Gateway</html>"), None);
         assert_eq!(OAuthError::from_json(r#"{"message":"x"}"#), None);
-        let hostile = OAuthError::from_json("\u{feff}{\"error\":\"e\",\"error_description\":\"\\u001b]0;pwned\\u0007\"}");
+        let hostile =
+            OAuthError::from_json("\u{feff}{\"error\":\"e\",\"error_description\":\"\\u001b]0;pwned\\u0007\"}");
         assert_eq!(hostile.unwrap().description.as_deref(), Some("?]0;pwned?"));
     }
 

@@ -50,6 +50,7 @@ mod api;
 mod browser;
 mod callback;
 mod config;
+pub mod device;
 mod error;
 mod flow;
 mod html;

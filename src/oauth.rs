@@ -71,8 +71,8 @@ impl TokenSet {
             });
         }
         let bad = |reason: &str| Error::BadTokenResponse { reason: reason.to_owned() };
-        let json: serde_json::Value = serde_json::from_str(crate::redact::strip_bom(&response.body))
-            .map_err(|_| bad("the body is not JSON"))?;
+        let json: serde_json::Value =
+            serde_json::from_str(crate::redact::strip_bom(&response.body)).map_err(|_| bad("the body is not JSON"))?;
         let text = |name: &str| json.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
         let lifetime = |name: &str| match json.get(name) {
             None | Some(serde_json::Value::Null) => Lifetime::Absent,
@@ -217,8 +217,8 @@ impl<'a> OAuthClient<'a> {
     /// (`client_secret_post`). A server that refuses them there as `invalid_client` gets them once more by
     /// HTTP Basic (`client_secret_basic`), which RFC 6749 §2.3.1 requires every server to support: some
     /// accept nothing else. Client authentication comes before the grant, so the retry finds the code
-    /// unused.
-    fn post(&self, grant: Grant, url: &str, fields: &[(&str, &str)]) -> Result<Response, Error> {
+    /// unused. The device flow (`device`) sends its requests through here too.
+    pub(crate) fn post(&self, grant: Grant, url: &str, fields: &[(&str, &str)]) -> Result<Response, Error> {
         let (id, secret) = (self.config.client_id.as_str(), &self.config.client_secret);
         let mut form = vec![("client_id", id), ("client_secret", secret.secret())];
         form.extend_from_slice(fields);
@@ -269,7 +269,11 @@ mod tests {
 
     #[test]
     fn absurd_lifetimes_are_capped_unusable_ones_expired_and_absent_ones_assumed() {
-        let body = |expires_in: &str| format!(r#"{{"access_token":"a","token_type":"bearer","expires_in":{expires_in},"refresh_token":"r","refresh_expires_in":{expires_in}}}"#);
+        let body = |expires_in: &str| {
+            format!(
+                r#"{{"access_token":"a","token_type":"bearer","expires_in":{expires_in},"refresh_token":"r","refresh_expires_in":{expires_in}}}"#
+            )
+        };
         let mut notes = Vec::new();
         let huge = TokenSet::from_response(
             Grant::Refresh,
@@ -282,7 +286,10 @@ mod tests {
         assert_eq!(huge.refresh_expires_at, Some(SystemTime::UNIX_EPOCH + MAX_REFRESH_LIFETIME));
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].starts_with("expires_in of 18446744073709551615 s is not believable"), "{notes:?}");
-        assert_eq!(parse(200, &body("\"18446744073709551615\"")).unwrap().expires_at, SystemTime::UNIX_EPOCH + MAX_ACCESS_LIFETIME);
+        assert_eq!(
+            parse(200, &body("\"18446744073709551615\"")).unwrap().expires_at,
+            SystemTime::UNIX_EPOCH + MAX_ACCESS_LIFETIME
+        );
         for unusable in ["-1", "1.5", "\"soon\"", "true"] {
             let tokens = parse(200, &body(unusable)).unwrap();
             assert_eq!(tokens.expires_at, SystemTime::UNIX_EPOCH, "{unusable}");
@@ -297,7 +304,10 @@ mod tests {
 
     #[test]
     fn the_refresh_margin_is_a_quarter_of_the_lifetime_at_most_30_s() {
-        let with_lifetime = |lifetime: u64| TokenSet { expires_at: secs(lifetime), ..parse(200, r#"{"access_token":"a","token_type":"bearer"}"#).unwrap() };
+        let with_lifetime = |lifetime: u64| TokenSet {
+            expires_at: secs(lifetime),
+            ..parse(200, r#"{"access_token":"a","token_type":"bearer"}"#).unwrap()
+        };
         assert_eq!(with_lifetime(300).refresh_margin(), Duration::from_secs(30));
         assert_eq!(with_lifetime(20).refresh_margin(), Duration::from_secs(5));
         assert_eq!(with_lifetime(0).refresh_margin(), Duration::ZERO);

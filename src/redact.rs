@@ -15,6 +15,7 @@ pub const SECRET_NAMES: &[&str] = &[
     "code",
     "code_verifier",
     "device_code",
+    "user_code",
     "state",
     "token",
     "session_state",

@@ -58,6 +58,10 @@ secret_type!(
     CsrfState
 );
 secret_type!(
+    /// A device code of the device authorization grant (RFC 8628 §3.2).
+    DeviceCode
+);
+secret_type!(
     /// An access token (RFC 6749 §1.4).
     AccessToken
 );

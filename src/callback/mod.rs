@@ -212,7 +212,9 @@ impl Paste {
             return;
         }
         let event = if !line.contains("code=") && !line.contains("error=") {
-            Event::PasteRejected("that is not the address of the sign-in's last page (it has no code= or error=)".into())
+            Event::PasteRejected(
+                "that is not the address of the sign-in's last page (it has no code= or error=)".into(),
+            )
         } else {
             match verdict::judge_address(line, &self.expected) {
                 Verdict::Code(code) => Event::Callback(Box::new(Callback::Code(code, Reply(None)))),

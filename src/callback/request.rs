@@ -105,7 +105,8 @@ mod tests {
 
     #[test]
     fn what_is_not_http_1_is_malformed() {
-        for bad in [&b"GET /oauth HTTP/2.0\r\n\r\n"[..], b"G\xffT / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nno colon\r\n\r\n"]
+        for bad in
+            [&b"GET /oauth HTTP/2.0\r\n\r\n"[..], b"G\xffT / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nno colon\r\n\r\n"]
         {
             assert_eq!(parse(bad), Err(HeadError::Malformed), "{:?}", String::from_utf8_lossy(bad));
         }

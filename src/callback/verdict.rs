@@ -239,7 +239,8 @@ mod tests {
 
     #[test]
     fn an_error_callback_is_reported_with_its_description() {
-        let verdict = judge(&get("/oauth?error=access_denied&error_description=No%20way&state=s3cret-state"), &expected());
+        let verdict =
+            judge(&get("/oauth?error=access_denied&error_description=No%20way&state=s3cret-state"), &expected());
         match verdict {
             Verdict::Denied(error) => {
                 assert_eq!((error.error.as_str(), error.description.as_deref()), ("access_denied", Some("No way")))
@@ -267,8 +268,14 @@ mod tests {
         ] {
             assert!(matches!(judge_address(pasted, &expected()), Verdict::Code(c) if c.secret() == "c0de"), "{pasted}");
         }
-        assert!(matches!(judge_address("http://localhost:8080/oauth?code=c&state=old", &expected()), Verdict::WrongState(_)));
-        assert_eq!(judge_address("http://localhost:8080/other?code=c&state=s3cret-state", &expected()).status(), Some(400));
+        assert!(matches!(
+            judge_address("http://localhost:8080/oauth?code=c&state=old", &expected()),
+            Verdict::WrongState(_)
+        ));
+        assert_eq!(
+            judge_address("http://localhost:8080/other?code=c&state=s3cret-state", &expected()).status(),
+            Some(400)
+        );
         assert_eq!(judge_address("hello", &expected()).status(), Some(400));
         let once = expected();
         assert!(matches!(judge_address("?code=c&state=s3cret-state", &once), Verdict::Code(_)));

@@ -5,8 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sipgate_oauth::device::{self, DeviceEvent};
 use sipgate_oauth::mock::{self, MockClient, MockConfig, MockServer};
-use sipgate_oauth::{Browser, Config, Error, Http, Session, SignIn, SignInEvent};
+use sipgate_oauth::{Browser, Config, Error, Http, Session, SignIn, SignInEvent, TokenSet};
 
 use super::{Cli, Command, HELP};
 
@@ -33,11 +34,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
     match cli.command {
         Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
         Command::Flow => {
-            example_flow(&http, &config, &session, sign_in_options(&cli, &config), out, err)?;
+            example_flow(&http, &config, &session, login_options(&cli, &config), out, err)?;
             note(err, &format!("Tokens kept in {}.", session.path().display()));
             Ok(())
         }
-        Command::Login => login(&http, &config, &session, sign_in_options(&cli, &config), err),
+        Command::Login => login(&http, &config, &session, login_options(&cli, &config), err),
         Command::Token { json } => token(&session, json, out),
         Command::Account => api_call(&session, "GET", &config.api_endpoint, None, out),
         Command::Api { method, path, data } => {
@@ -60,7 +61,8 @@ fn http(cli: &Cli) -> Http {
 /// and no network.
 fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
     let listen = "127.0.0.1:0".parse().expect("a literal socket address");
-    let mock_config = MockConfig { auto_approve: true, ..MockConfig::default() };
+    let mock_config =
+        MockConfig { auto_approve: true, device_interval: Duration::from_secs(1), ..MockConfig::default() };
     let server = MockServer::start(mock_config, listen)
         .map_err(|source| Error::Listen { addr: "127.0.0.1:0 (the stand-in)".into(), source })?;
     let store = TempStore::new()?;
@@ -76,7 +78,14 @@ fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error
         let agent = ureq::Agent::config_builder().max_redirects(5).http_status_as_error(false).build().new_agent();
         let _ = agent.get(&url).call();
     };
-    let sign_in = SignIn { browser: Browser::With(Box::new(follow_redirects)), timeout: cli.timeout, paste: None };
+    let sign_in = match cli.device {
+        true => Login::Device { visit: Some(Box::new(follow_redirects)) },
+        false => Login::Browser(SignIn {
+            browser: Browser::With(Box::new(follow_redirects)),
+            timeout: cli.timeout,
+            paste: None,
+        }),
+    };
     example_flow(&http, &config, &session, sign_in, out, err)
 }
 
@@ -103,12 +112,13 @@ impl Drop for TempStore {
 }
 
 /// `login`: sign in, keep the tokens, say who signed in.
-fn login(http: &Http, config: &Config, session: &Session, sign_in: SignIn, err: &mut dyn Write) -> Result<(), Error> {
-    let tokens = sipgate_oauth::sign_in(http, config, sign_in, &mut progress(err))?;
+fn login(http: &Http, config: &Config, session: &Session, sign_in: Login, err: &mut dyn Write) -> Result<(), Error> {
+    let tokens = sign_in.run(http, config, err)?;
     session.save(&tokens)?;
     // A greeting only: a client without account:read signs in all the same.
     let account = session.call("GET", &config.api_endpoint, None).ok();
-    let who = account.and_then(|account| serde_json::from_str(&account.body).ok()).map(|account| describe_account(&account));
+    let who =
+        account.and_then(|account| serde_json::from_str(&account.body).ok()).map(|account| describe_account(&account));
     note(err, &format!("Signed in{}. Tokens kept in {}.", who.unwrap_or_default(), session.path().display()));
     Ok(())
 }
@@ -238,9 +248,45 @@ fn note(err: &mut dyn Write, text: &str) {
     let _ = writeln!(err, "{text}");
 }
 
-fn sign_in_options(cli: &Cli, config: &Config) -> SignIn {
+/// How a command signs in: in the browser (authorization code with PKCE), or with `--device` on
+/// another device (RFC 8628).
+enum Login {
+    /// The browser sign-in.
+    Browser(SignIn),
+    /// The device sign-in; the prompt goes to stderr. `visit` plays the user's other device (the demo):
+    /// it is handed the verification URL on a thread of its own.
+    Device { visit: Option<Box<dyn FnOnce(String) + Send>> },
+}
+
+impl Login {
+    /// Signs in; everything said to the user goes to `err`.
+    fn run(self, http: &Http, config: &Config, err: &mut dyn Write) -> Result<TokenSet, Error> {
+        let mut visit = match self {
+            Login::Browser(options) => return sipgate_oauth::sign_in(http, config, options, &mut progress(err)),
+            Login::Device { visit } => visit,
+        };
+        device::sign_in(http, config, &mut |event| match event {
+            DeviceEvent::Prompt(prompt) => {
+                let _ = write!(err, "{}", device::prompt_box(prompt));
+                let _ = err.flush();
+                if let Some(visit) = visit.take() {
+                    let url = prompt.verification_uri_complete.clone().unwrap_or(prompt.verification_uri.clone());
+                    std::thread::spawn(move || visit(url));
+                }
+            }
+            DeviceEvent::SlowDown { interval } => {
+                note(err, &format!("The server asked to poll less often; asking every {} s now.", interval.as_secs()))
+            }
+        })
+    }
+}
+
+fn login_options(cli: &Cli, config: &Config) -> Login {
+    if cli.device {
+        return Login::Device { visit: None };
+    }
     let browser = if cli.no_browser { Browser::PrintOnly } else { Browser::System { program: config.browser.clone() } };
-    SignIn { browser, timeout: cli.timeout, paste: None }
+    Login::Browser(SignIn { browser, timeout: cli.timeout, paste: None })
 }
 
 /// Renders the sign-in's progress on `err`; the countdown is rewritten in place on a terminal.
@@ -294,7 +340,13 @@ impl Countdown {
             );
             self.shown = true;
         } else if !self.shown {
-            note(err, &format!("waiting for sign-in in the browser (up to {} s, Ctrl-C to cancel)…", left.as_secs_f64().round()));
+            note(
+                err,
+                &format!(
+                    "waiting for sign-in in the browser (up to {} s, Ctrl-C to cancel)…",
+                    left.as_secs_f64().round()
+                ),
+            );
             self.shown = true;
         }
         let _ = err.flush();
@@ -315,11 +367,11 @@ fn example_flow(
     http: &Http,
     config: &Config,
     session: &Session,
-    sign_in: SignIn,
+    sign_in: Login,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
-    let tokens = sipgate_oauth::sign_in(http, config, sign_in, &mut progress(err))?;
+    let tokens = sign_in.run(http, config, err)?;
     session.save(&tokens)?;
     note(err, &format!("Got tokens{}.", tokens.scope.as_ref().map(|s| format!(" (scope: {s})")).unwrap_or_default()));
 
@@ -368,7 +420,10 @@ mod tests {
         countdown.show(&mut log, Duration::from_secs(300));
         countdown.show(&mut log, Duration::from_secs(299));
         countdown.end(&mut log);
-        assert_eq!(String::from_utf8(log).unwrap(), "waiting for sign-in in the browser (up to 300 s, Ctrl-C to cancel)…\n");
+        assert_eq!(
+            String::from_utf8(log).unwrap(),
+            "waiting for sign-in in the browser (up to 300 s, Ctrl-C to cancel)…\n"
+        );
     }
 
     #[test]

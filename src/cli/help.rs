@@ -24,6 +24,7 @@ OPTIONS (before or after the command; --name=value works too):
     --env-file PATH      read configuration from PATH instead of ./.env
     --timeout SECONDS    how long to wait for the browser's sign-in [default: 300]
     --no-browser         only print the sign-in URL, do not open a browser
+    --device             (none), login, demo: sign in on another device with a code (device flow)
     -v, --verbose        trace every HTTP exchange on stderr, secrets replaced by [redacted]
     -h, --help           print this help
     -V, --version        print the version
@@ -37,6 +38,7 @@ ENVIRONMENT (the keys of sipgate's Python example; the environment wins over .en
     PORT                     optional; must equal REDIRECT_URI's port
     API_BASE_URL             base of `api` paths [default: TEST_API_ENDPOINT without its last segment]
     REVOKE_URL, LOGOUT_URL   logout endpoints [default: next to TOKEN_URL]
+    DEVICE_AUTH_URL          device authorization endpoint for --device [default: from discovery]
     SIPGATE_OAUTH_STORE      where tokens are kept [default: $XDG_CONFIG_HOME/sipgate-oauth]
     BROWSER                  the program that opens the sign-in URL [default: xdg-open / open / start]
     HTTPS_PROXY, NO_PROXY    proxy settings

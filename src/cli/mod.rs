@@ -68,6 +68,8 @@ pub struct Cli {
     pub no_browser: bool,
     /// `-v`: trace HTTP exchanges, secrets redacted.
     pub verbose: bool,
+    /// `--device`: sign in on another device with a code (RFC 8628) instead of in the browser.
+    pub device: bool,
 }
 
 /// The default wait for the browser's callback.
@@ -88,13 +90,18 @@ impl Cli {
         let args = args
             .into_iter()
             .map(|arg| {
-                arg.into_string().map_err(|arg| {
-                    Error::Usage(format!("the argument {:?} is not valid UTF-8", arg.to_string_lossy()))
-                })
+                arg.into_string()
+                    .map_err(|arg| Error::Usage(format!("the argument {:?} is not valid UTF-8", arg.to_string_lossy())))
             })
             .collect::<Result<Vec<String>, Error>>()?;
-        let mut cli =
-            Cli { command: Command::Flow, env_file: None, timeout: DEFAULT_TIMEOUT, no_browser: false, verbose: false };
+        let mut cli = Cli {
+            command: Command::Flow,
+            env_file: None,
+            timeout: DEFAULT_TIMEOUT,
+            no_browser: false,
+            verbose: false,
+            device: false,
+        };
         let mut words: Vec<String> = Vec::new();
         let mut json = false;
         let mut data = None;
@@ -122,6 +129,7 @@ impl Cli {
                 "-V" | "--version" => return Ok(Cli { command: Command::Version, ..cli }),
                 "-v" | "--verbose" => cli.verbose = true,
                 "--no-browser" => cli.no_browser = true,
+                "--device" => cli.device = true,
                 "--json" => json = true,
                 "--env-file" => cli.env_file = Some(PathBuf::from(value()?)),
                 "--data" => data = Some(value()?),
@@ -137,6 +145,9 @@ impl Cli {
         if json && !takes_json {
             return Err(Error::Usage("--json goes with `token` or `status`".into()));
         }
+        if cli.device && !matches!(cli.command, Command::Flow | Command::Login | Command::Demo) {
+            return Err(Error::Usage("--device goes with `login`, `demo` or no command".into()));
+        }
         if data.is_some() && !matches!(cli.command, Command::Api { .. }) {
             return Err(Error::Usage("--data goes with `api`".into()));
         }
@@ -146,11 +157,9 @@ impl Cli {
 
 /// `--timeout SECONDS`: a whole number from 1 to a day.
 fn timeout(text: &str) -> Result<Duration, Error> {
-    text.parse()
-        .ok()
-        .filter(|seconds| (1..=MAX_TIMEOUT).contains(seconds))
-        .map(Duration::from_secs)
-        .ok_or_else(|| Error::Usage(format!("--timeout takes a whole number of seconds from 1 to {MAX_TIMEOUT}, not {text:?}")))
+    text.parse().ok().filter(|seconds| (1..=MAX_TIMEOUT).contains(seconds)).map(Duration::from_secs).ok_or_else(|| {
+        Error::Usage(format!("--timeout takes a whole number of seconds from 1 to {MAX_TIMEOUT}, not {text:?}"))
+    })
 }
 
 /// The command and its arguments.
@@ -215,7 +224,10 @@ mod tests {
         assert_eq!(cli.env_file, Some(PathBuf::from("x.env")));
         assert_eq!(cli.timeout, Duration::from_secs(5));
         assert!(cli.verbose && cli.no_browser);
-        assert_eq!(parse("--env-file=x.env token --timeout=5 --json").unwrap(), Cli { verbose: false, no_browser: false, ..cli });
+        assert_eq!(
+            parse("--env-file=x.env token --timeout=5 --json").unwrap(),
+            Cli { verbose: false, no_browser: false, ..cli }
+        );
     }
 
     #[test]
@@ -232,6 +244,14 @@ mod tests {
         );
         assert_eq!(parse("api /sessions/sms --data={}").unwrap().command, api("POST", "/sessions/sms", Some("{}")));
         assert_eq!(parse("api -- -odd-path").unwrap().command, api("GET", "-odd-path", None));
+    }
+
+    #[test]
+    fn device_goes_with_the_sign_in_commands() {
+        for line in ["--device", "login --device", "--device demo"] {
+            assert!(parse(line).unwrap().device, "{line}");
+        }
+        assert!(!parse("login").unwrap().device);
     }
 
     #[test]
@@ -260,6 +280,7 @@ mod tests {
             "api /account extra",
             "api GET /account extra",
             "demo --data x",
+            "token --device",
         ] {
             assert!(matches!(parse(line), Err(Error::Usage(_))), "{line}");
         }

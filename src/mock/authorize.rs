@@ -279,7 +279,12 @@ mod tests {
     use super::*;
 
     fn client(uris: &[&str]) -> MockClient {
-        MockClient { id: "c".into(), secret: "s".into(), redirect_uris: uris.iter().map(|u| u.to_string()).collect() }
+        MockClient {
+            id: "c".into(),
+            secret: "s".into(),
+            redirect_uris: uris.iter().map(|u| u.to_string()).collect(),
+            device_grant: true,
+        }
     }
 
     #[test]

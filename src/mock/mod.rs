@@ -1,7 +1,8 @@
 //! The local sipgate stand-in: a small Keycloak-and-REST look-alike for tests and offline development.
 //!
 //! It serves the authorization, token, revocation, logout and discovery endpoints of the realms
-//! `third-party` and `sipgate-apps`, plus `GET /v2/account`, on `127.0.0.1` only. It answers the way
+//! `third-party` and `sipgate-apps` (and the device authorization grant, RFC 8628), plus
+//! `GET /v2/account`, on `127.0.0.1` only. It answers the way
 //! sipgate's login (Keycloak) does, including the error bodies of `SIPGATE.md`, so a client tested
 //! against it behaves the same against the real thing. Faults (latency, 502/503, dead tokens) can be
 //! switched on to test a client's error paths.
@@ -12,6 +13,7 @@
 
 mod api;
 mod authorize;
+mod device;
 mod options;
 mod pages;
 mod reply;
@@ -48,16 +50,20 @@ pub struct MockClient {
     /// The registered redirect URIs; matched exactly, except that the port of a loopback IP literal
     /// is ignored (RFC 8252 §7.3).
     pub redirect_uris: Vec<String>,
+    /// Whether the client may use the device authorization grant (RFC 8628). Keycloak switches it on
+    /// per client; without it, both device endpoints answer "the flow is disabled for the client".
+    pub device_grant: bool,
 }
 
 impl MockClient {
     /// The demo client: `sipgate-oauth-demo` / `demo-secret`, redirect URIs `http://127.0.0.1/oauth`
-    /// (any port) and `http://localhost:8080/oauth` (sipgate's example `.env`).
+    /// (any port) and `http://localhost:8080/oauth` (sipgate's example `.env`); the device grant on.
     pub fn demo() -> MockClient {
         MockClient {
             id: "sipgate-oauth-demo".to_owned(),
             secret: "demo-secret".to_owned(),
             redirect_uris: vec!["http://127.0.0.1/oauth".to_owned(), "http://localhost:8080/oauth".to_owned()],
+            device_grant: true,
         }
     }
 }
@@ -75,6 +81,8 @@ pub struct Faults {
     pub expire_access_tokens: bool,
     /// Every refresh answers 400 `invalid_grant`.
     pub refresh_invalid_grant: bool,
+    /// The next this-many device-code polls answer `slow_down`, however slowly they come.
+    pub device_slow_down: u32,
 }
 
 /// Everything the stand-in is started with; fixed for its lifetime.
@@ -90,8 +98,14 @@ pub struct MockConfig {
     pub code_ttl: Duration,
     /// The body of `GET /v2/account`.
     pub account: Value,
-    /// Skip the sign-in page: `/auth` redirects with a code at once.
+    /// Skip the sign-in page: `/auth` redirects with a code at once, and opening
+    /// `verification_uri_complete` approves a device at once.
     pub auto_approve: bool,
+    /// The device authorization's `interval` (RFC 8628 §3.2), whole seconds; polls that come sooner
+    /// get `slow_down`. Keycloak: 5 s. 0 lets tests poll without waiting.
+    pub device_interval: Duration,
+    /// The device code's lifetime, `expires_in` (RFC 8628 §3.2), whole seconds. Keycloak: 600 s.
+    pub device_ttl: Duration,
     /// Injected failures.
     pub faults: Faults,
     /// Log each request (method, path with secrets redacted, status) to stderr.
@@ -107,6 +121,8 @@ impl Default for MockConfig {
             code_ttl: Duration::from_secs(60),
             account: default_account(),
             auto_approve: false,
+            device_interval: Duration::from_secs(5),
+            device_ttl: Duration::from_secs(600),
             faults: Faults::default(),
             log: false,
         }

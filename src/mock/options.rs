@@ -22,10 +22,15 @@ Options:
                            and http://[::1] any port matches (RFC 8252)
                            Without --client-id: client sipgate-oauth-demo / demo-secret with
                            http://127.0.0.1/oauth and http://localhost:8080/oauth
+  --no-device-grant        the client before it (or, before any --client-id, every client) may not
+                           use the device authorization grant (\"the flow is disabled\")
   --access-ttl SECONDS     access token lifetime (default 300; 0 = dead at once)
   --refresh-ttl SECONDS    refresh token lifetime (default 2592000 = 30 days)
   --account-file PATH      JSON object answered by GET /v2/account
-  --auto-approve           skip the sign-in page: redirect with a code at once
+  --auto-approve           skip the sign-in page: redirect with a code at once; opening a device's
+                           verification_uri_complete approves it at once
+  --device-interval SECONDS  the device flow's polling interval (default 5; sooner polls get slow_down)
+  --device-ttl SECONDS     the device code's lifetime, expires_in (default 600)
   --quiet                  no request log
   --help                   show this help
 
@@ -35,6 +40,7 @@ Faults (to test a client's error handling):
   --fail-token-502 N       then the next N answer 502 with an HTML page, like a proxy
   --expire-access-tokens   issued access tokens are dead at once (the API answers 401)
   --refresh-invalid-grant  every refresh answers 400 invalid_grant
+  --device-slow-down N     the next N device-code polls answer slow_down
 ";
 
 /// What `sipgate-oauth mock …` was asked to do.
@@ -60,6 +66,7 @@ impl Options {
         let mut config = MockConfig { log: true, ..MockConfig::default() };
         let mut clients: Vec<MockClient> = Vec::new();
         let mut faults = Faults::default();
+        let mut no_device_grant_for_all = false;
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -78,7 +85,12 @@ impl Options {
                     if clients.iter().any(|client| client.id == id) {
                         return Err(format!("--client-id {id} is given twice"));
                     }
-                    clients.push(MockClient { id, secret: String::new(), redirect_uris: Vec::new() });
+                    clients.push(MockClient {
+                        id,
+                        secret: String::new(),
+                        redirect_uris: Vec::new(),
+                        device_grant: true,
+                    });
                 }
                 "--client-secret" => {
                     let secret = value()?;
@@ -98,6 +110,13 @@ impl Options {
                 "--refresh-ttl" => config.refresh_ttl = Duration::from_secs(number(flag, &value()?)?),
                 "--account-file" => config.account = account(&value()?)?,
                 "--auto-approve" => config.auto_approve = true,
+                "--no-device-grant" => match clients.last_mut() {
+                    Some(client) => client.device_grant = false,
+                    None => no_device_grant_for_all = true,
+                },
+                "--device-interval" => config.device_interval = Duration::from_secs(number(flag, &value()?)?),
+                "--device-ttl" => config.device_ttl = Duration::from_secs(number(flag, &value()?)?),
+                "--device-slow-down" => faults.device_slow_down = number(flag, &value()?)?,
                 "--quiet" => config.log = false,
                 "--latency-ms" => faults.latency = Duration::from_millis(number(flag, &value()?)?),
                 "--fail-token-503" => faults.token_503 = number(flag, &value()?)?,
@@ -121,6 +140,9 @@ impl Options {
         if !clients.is_empty() {
             config.clients = clients;
         }
+        if no_device_grant_for_all {
+            config.clients.iter_mut().for_each(|client| client.device_grant = false);
+        }
         config.faults = faults;
         Ok(Options { port, config })
     }
@@ -128,7 +150,10 @@ impl Options {
 
 /// Whether a flag is followed by a value.
 fn takes_value(flag: &str) -> bool {
-    !matches!(flag, "--auto-approve" | "--quiet" | "--expire-access-tokens" | "--refresh-invalid-grant")
+    !matches!(
+        flag,
+        "--auto-approve" | "--quiet" | "--expire-access-tokens" | "--refresh-invalid-grant" | "--no-device-grant"
+    )
 }
 
 /// A non-negative whole number for `flag`.
@@ -229,6 +254,30 @@ mod tests {
         assert_eq!(faults.latency, Duration::from_millis(250));
         assert_eq!((faults.token_503, faults.token_502), (2, 1));
         assert!(faults.expire_access_tokens && faults.refresh_invalid_grant);
+    }
+
+    #[test]
+    fn device_flags_are_read_and_the_grant_is_switched_off_per_client() {
+        let options = parse(&["--device-interval", "0", "--device-ttl=30", "--device-slow-down", "2"]).unwrap();
+        assert_eq!(options.config.device_interval, Duration::ZERO);
+        assert_eq!(options.config.device_ttl, Duration::from_secs(30));
+        assert_eq!(options.config.faults.device_slow_down, 2);
+        assert!(options.config.clients.iter().all(|client| client.device_grant));
+
+        assert!(!parse(&["--no-device-grant"]).unwrap().config.clients[0].device_grant);
+        let options = parse(&[
+            "--client-id=a",
+            "--client-secret=s",
+            "--redirect-uri=http://127.0.0.1/cb",
+            "--no-device-grant",
+            "--client-id=b",
+            "--client-secret=s",
+            "--redirect-uri=http://127.0.0.1/cb",
+        ])
+        .unwrap();
+        let grants: Vec<bool> = options.config.clients.iter().map(|client| client.device_grant).collect();
+        assert_eq!(grants, [false, true]);
+        assert!(parse(&["--no-device-grant=yes"]).unwrap_err().contains("takes no value"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The HTML the stand-in shows a browser: the sign-in (consent) page and Keycloak's error page.
-//! Both are self-contained (inline CSS, no external resource) and every echoed value is escaped.
+//! The HTML the stand-in shows a browser: the sign-in (consent) page, Keycloak's error page, and the
+//! device verification pages (type the code, then the result). All are self-contained (inline CSS, no external resource) and every echoed value is escaped.
 
 use crate::html::{escape, page as document};
 
@@ -39,10 +39,35 @@ pub(super) fn error(message: &str) -> String {
     document("sipgate stand-in: error", &body)
 }
 
+/// The device verification page (RFC 8628 §3.3): a form to type the user code, sent with `GET` to
+/// `action`; `problem` is said above it (e.g. an unknown code).
+pub(super) fn device_form(action: &str, problem: Option<&str>) -> String {
+    let mut body = String::from("<h1>sipgate stand-in: sign in a device</h1>");
+    if let Some(problem) = problem {
+        body.push_str(&format!("<p id=\"kc-error-message\">{}</p>", escape(problem)));
+    }
+    body.push_str(&format!(
+        "<p>Enter the code your device shows.</p><form method=\"get\" action=\"{}\">\
+         <input name=\"user_code\" autocomplete=\"off\" autofocus placeholder=\"ABCD-EFGH\">\
+         <div class=\"buttons\"><button class=\"allow\" type=\"submit\">Submit</button></div></form>",
+        escape(action)
+    ));
+    document("Sign in a device (stand-in)", &body)
+}
+
+/// The end of the device verification: the device is signed in, or it was denied.
+pub(super) fn device_done(approved: bool) -> String {
+    let body = if approved {
+        "<h1>Device signed in</h1><p>You may close this page and return to your device.</p>"
+    } else {
+        "<h1>Access denied</h1><p>The device was not signed in. You may close this page.</p>"
+    };
+    document("Sign in a device (stand-in)", body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
 
     #[test]
     fn sign_in_page_escapes_every_echoed_value() {
@@ -50,6 +75,14 @@ mod tests {
         assert!(!page.contains("<script>"));
         assert!(!page.contains("<c>") && !page.contains("<s>"));
         assert!(page.contains("value=\"&quot;&gt;&lt;script&gt;\""));
+        assert!(!page.contains("http"), "no external resource");
+    }
+
+    #[test]
+    fn device_form_escapes_the_problem_and_the_action() {
+        let page = device_form("/d?\"<x>", Some("<script>alert(1)</script>"));
+        assert!(!page.contains("<script>") && !page.contains("<x>"), "{page}");
+        assert!(page.contains("&lt;script&gt;") && page.contains("name=\"user_code\""), "{page}");
         assert!(!page.contains("http"), "no external resource");
     }
 }

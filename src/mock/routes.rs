@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::reply::Reply;
 use super::state::{Lifetimes, State};
-use super::{MockClient, MockConfig, REALMS, api, authorize, rest, token};
+use super::{MockClient, MockConfig, REALMS, api, authorize, device, rest, token};
 use crate::query;
 
 /// A request, as the handlers see it: everything is borrowed from the HTTP layer.
@@ -51,7 +51,8 @@ pub(super) struct Shared {
 impl Shared {
     /// The shared state of a new server.
     pub fn new(config: MockConfig, base_url: String, log_sink: Option<Sender<String>>) -> Shared {
-        let state = State::new(config.faults.token_503, config.faults.token_502);
+        let mut state = State::new(config.faults.token_503, config.faults.token_502);
+        state.device_slow_down_left = config.faults.device_slow_down;
         Shared {
             config,
             base_url,
@@ -102,6 +103,11 @@ pub(super) fn handle(shared: &Shared, request: &Incoming<'_>) -> Reply {
                 "GET" | "POST" => authorize::authorize(shared, realm, request),
                 _ => Reply::method_not_allowed("GET, POST"),
             },
+            "protocol/openid-connect/auth/device" => only(method, "POST", || device::authorize(shared, realm, request)),
+            "device" => match method {
+                "GET" | "POST" => device::verification(shared, realm, request),
+                _ => Reply::method_not_allowed("GET, POST"),
+            },
             "protocol/openid-connect/token" => only(method, "POST", || token::token(shared, realm, request)),
             "protocol/openid-connect/revoke" => only(method, "POST", || token::revoke(shared, realm, request)),
             "protocol/openid-connect/logout" => only(method, "POST", || token::logout(shared, realm, request)),
@@ -134,6 +140,7 @@ fn discovery(shared: &Shared, realm: &str) -> Reply {
         &json!({
             "issuer": issuer,
             "authorization_endpoint": endpoint("auth"),
+            "device_authorization_endpoint": endpoint("auth/device"),
             "token_endpoint": endpoint("token"),
             "revocation_endpoint": endpoint("revoke"),
             "end_session_endpoint": endpoint("logout"),

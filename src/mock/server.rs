@@ -37,7 +37,7 @@ const MAX_DRAIN: usize = 8 * 1024 * 1024;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Query parameters whose values never reach the log.
-const SECRET_PARAMS: [&str; 11] = [
+const SECRET_PARAMS: [&str; 13] = [
     "code",
     "state",
     "code_verifier",
@@ -49,6 +49,8 @@ const SECRET_PARAMS: [&str; 11] = [
     "id_token_hint",
     "session_state",
     "nonce",
+    "device_code",
+    "user_code",
 ];
 
 /// A running stand-in. Dropping it stops it.

@@ -3,7 +3,8 @@
 //!
 //! Every code and token is random and is valid only while it is in these tables: the JWT shape of a
 //! token is for looks (clients must treat tokens as opaque), its signature is random bytes. A session
-//! is the family of tokens issued from one code; killing it kills every token in it.
+//! is the family of tokens issued from one code; killing it kills every token in it. A device
+//! authorization (RFC 8628) waits here, under its device code, for the user's decision.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -160,10 +161,64 @@ pub(super) struct Lifetimes {
     pub access_dead: bool,
 }
 
+/// Where a device authorization stands (RFC 8628 §3.3, §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Decision {
+    /// The user has not yet allowed or denied it: `authorization_pending`.
+    Pending,
+    /// The user allowed it: the next poll gets tokens.
+    Approved,
+    /// The user denied it: `access_denied`.
+    Denied,
+}
+
+/// A device authorization (RFC 8628 §3.2), kept under its device code until tokens are issued.
+#[derive(Debug)]
+pub(super) struct Device {
+    /// What it grants; `redirect_uri` is empty.
+    pub grant: Grant,
+    /// The code the user types, `ABCD-EFGH`.
+    pub user_code: String,
+    /// When it stops being valid (`expires_in`).
+    pub expires_at: Instant,
+    /// The least time between two polls (`interval`).
+    pub interval: Duration,
+    /// When the client last polled.
+    pub last_poll: Option<Instant>,
+    /// The user's decision so far.
+    pub decision: Decision,
+}
+
+/// The letters of a user code: RFC 8628 §6.1's base-20 set, without vowels (no words) and without
+/// letters easily mistaken for digits.
+const USER_CODE_LETTERS: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
+
+/// A user code as typed, reduced to what identifies it: upper case, letters only (`abcd efgh` and
+/// `ABCD-EFGH` are the same code).
+pub(super) fn normalize_user_code(typed: &str) -> String {
+    typed.chars().filter(char::is_ascii_alphabetic).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// A fresh user code, `ABCD-EFGH`.
+fn new_user_code() -> String {
+    let mut bytes = [0u8; 8];
+    // The OS random generator failing is not something a test server can recover from.
+    SystemRandom::new().fill(&mut bytes).expect("the operating system's random generator failed");
+    // A byte modulo 20 favours the first 16 letters a little (256 = 12 × 20 + 16): harmless here.
+    let letters: String = bytes.iter().map(|b| char::from(USER_CODE_LETTERS[usize::from(*b) % 20])).collect();
+    format!("{}-{}", &letters[..4], &letters[4..])
+}
+
 /// The tables. Lives in one mutex in the server.
 #[derive(Debug, Default)]
 pub(super) struct State {
     codes: HashMap<String, Code>,
+    /// Device authorizations by device code.
+    devices: HashMap<String, Device>,
+    /// Device codes by normalized user code.
+    user_codes: HashMap<String, String>,
+    /// Device-code polls still to answer with `slow_down` (fault).
+    pub device_slow_down_left: u32,
     tokens: HashMap<String, Token>,
     /// Live sessions and when their last refresh token expires.
     sessions: HashMap<String, Instant>,
@@ -195,6 +250,45 @@ impl State {
     /// The code, if known.
     pub fn code_mut(&mut self, code: &str) -> Option<&mut Code> {
         self.codes.get_mut(code)
+    }
+
+    /// Stores a new device authorization for `grant` and returns its device code and user code.
+    pub fn new_device(&mut self, grant: Grant, ttl: Duration, interval: Duration) -> (String, String) {
+        self.maybe_sweep();
+        let mut user_code = new_user_code();
+        while self.user_codes.contains_key(&normalize_user_code(&user_code)) {
+            user_code = new_user_code();
+        }
+        let device_code = random_string(32);
+        let device = Device {
+            grant,
+            user_code: user_code.clone(),
+            expires_at: deadline(Instant::now(), ttl),
+            interval,
+            last_poll: None,
+            decision: Decision::Pending,
+        };
+        self.devices.insert(device_code.clone(), device);
+        self.user_codes.insert(normalize_user_code(&user_code), device_code.clone());
+        (device_code, user_code)
+    }
+
+    /// The device authorization of a device code, if known.
+    pub fn device_mut(&mut self, device_code: &str) -> Option<&mut Device> {
+        self.devices.get_mut(device_code)
+    }
+
+    /// The device authorization a user code (as typed) belongs to, if known.
+    pub fn device_by_user_code(&mut self, typed: &str) -> Option<&mut Device> {
+        let device_code = self.user_codes.get(&normalize_user_code(typed))?;
+        self.devices.get_mut(device_code)
+    }
+
+    /// Forgets a device authorization: its device code is used up.
+    pub fn remove_device(&mut self, device_code: &str) {
+        if let Some(device) = self.devices.remove(device_code) {
+            self.user_codes.remove(&normalize_user_code(&device.user_code));
+        }
     }
 
     /// The token, if known (dead or alive).
@@ -264,6 +358,9 @@ impl State {
         let now = Instant::now();
         let alive = |expires_at: Instant| now.saturating_duration_since(expires_at) < KEEP_EXPIRED;
         self.codes.retain(|_, code| alive(code.expires_at));
+        self.devices.retain(|_, device| alive(device.expires_at));
+        let devices = &self.devices;
+        self.user_codes.retain(|_, device_code| devices.contains_key(device_code));
         self.tokens.retain(|_, token| alive(token.expires_at));
         self.sessions.retain(|_, expires_at| alive(*expires_at));
     }
@@ -367,6 +464,20 @@ mod tests {
         let issued = state.issue(&grant("all"), "s-1", "i", &forever);
         assert!(state.token(&issued.access).is_some_and(|t| t.expires_at > Instant::now()));
         state.new_code(grant("all"), Duration::MAX);
+    }
+
+    #[test]
+    fn user_codes_look_like_keycloaks_and_are_found_however_typed() {
+        let mut state = State::default();
+        let (device_code, user_code) = state.new_device(grant("all"), Duration::from_secs(600), Duration::from_secs(5));
+        assert_eq!(user_code.len(), 9, "{user_code}");
+        assert_eq!(user_code.as_bytes()[4], b'-', "{user_code}");
+        assert!(user_code.bytes().filter(|b| *b != b'-').all(|b| USER_CODE_LETTERS.contains(&b)), "{user_code}");
+        let typed = user_code.to_ascii_lowercase().replace('-', " ");
+        assert!(state.device_by_user_code(&typed).is_some_and(|d| d.decision == Decision::Pending));
+        assert!(state.device_mut(&device_code).is_some());
+        state.remove_device(&device_code);
+        assert!(state.device_by_user_code(&user_code).is_none() && state.device_mut(&device_code).is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The token endpoint (RFC 6749 §3.2), revocation (RFC 7009) and Keycloak's logout, with client
-//! authentication by form fields or HTTP Basic (RFC 6749 §2.3.1).
+//! authentication by form fields or HTTP Basic (RFC 6749 §2.3.1). The device-code grant (RFC 8628
+//! §3.4) is answered in `device`.
 //!
 //! Errors are Keycloak's JSON bodies and statuses (RFC 6749 §5.2), as listed in `SIPGATE.md`. The
 //! mutex is taken once per request, after the form is read and the client is authenticated.
@@ -14,6 +15,7 @@ use subtle::ConstantTimeEq;
 
 use super::MockClient;
 use super::authorize::is_pkce_string;
+use super::device;
 use super::reply::Reply;
 use super::routes::{Incoming, Shared, form, param, required};
 use super::state::{Grant, Issued, Kind, has_scope};
@@ -22,7 +24,7 @@ use super::state::{Grant, Issued, Kind, has_scope};
 const BAD_GATEWAY_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
 <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
-/// `POST …/token`: the authorization-code and refresh-token grants.
+/// `POST …/token`: the authorization-code, refresh-token and device-code grants.
 pub(super) fn token(shared: &Shared, realm: &str, request: &Incoming<'_>) -> Reply {
     if let Some(fault) = injected_fault(shared) {
         return fault;
@@ -33,6 +35,7 @@ pub(super) fn token(shared: &Shared, realm: &str, request: &Incoming<'_>) -> Rep
         match grant_type {
             "authorization_code" => code_grant(shared, realm, client, &pairs),
             "refresh_token" => refresh_grant(shared, realm, client, &pairs),
+            device::GRANT_TYPE => device::token_grant(shared, realm, client, &pairs),
             _ => Err(Reply::oauth_error(400, "unsupported_grant_type", "Unsupported grant_type")),
         }
     });
@@ -155,7 +158,7 @@ fn refresh_grant(
 }
 
 /// The success body of RFC 6749 §5.1 in Keycloak's shape.
-fn token_response(shared: &Shared, issued: &Issued) -> Reply {
+pub(super) fn token_response(shared: &Shared, issued: &Issued) -> Reply {
     let mut body = json!({
         "access_token": issued.access,
         "expires_in": shared.config.access_ttl.as_secs(),
@@ -218,7 +221,7 @@ pub(super) fn logout(shared: &Shared, realm: &str, request: &Incoming<'_>) -> Re
 }
 
 /// Authenticates the client by HTTP Basic or by `client_id`/`client_secret` in the form.
-fn authenticate<'s>(
+pub(super) fn authenticate<'s>(
     shared: &'s Shared,
     realm: &str,
     request: &Incoming<'_>,

@@ -8,7 +8,6 @@
 //! Screenshots of the sign-in page and of the callback page land in
 //! `target/tmp/browser-screenshots/` (`mock-allow-signin.png`, `mock-allow.png`, …).
 
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};

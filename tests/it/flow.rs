@@ -1,7 +1,6 @@
 //! The example's flow, end to end: the real binary against the in-repo stand-in on 127.0.0.1:0, with
 //! the test playing the browser.
 
-
 use std::net::TcpListener;
 
 use crate::common::*;

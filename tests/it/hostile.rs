@@ -4,7 +4,6 @@
 //! clients). The genuine callback must still complete the flow, every HTML answer must be private and
 //! self-contained, and afterwards the port must be closed. Also: the callback listens on loopback only.
 
-
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};

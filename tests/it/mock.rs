@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
-use sipgate_oauth::mock::{Faults, MockClient, MockConfig, MockServer};
 use sipgate_oauth::internals::query;
+use sipgate_oauth::mock::{Faults, MockClient, MockConfig, MockServer};
 
 const REALM: &str = "third-party";
 const REDIRECT: &str = "http://127.0.0.1:54321/oauth";
@@ -637,7 +637,12 @@ fn refresh_expired_token_is_token_is_not_active() {
 
 #[test]
 fn refresh_token_of_another_client_is_invalid_grant() {
-    let other = MockClient { id: "other".into(), secret: "other-secret".into(), redirect_uris: vec![REDIRECT.into()] };
+    let other = MockClient {
+        id: "other".into(),
+        secret: "other-secret".into(),
+        redirect_uris: vec![REDIRECT.into()],
+        device_grant: true,
+    };
     let stand = start(MockConfig { clients: vec![demo(), other.clone()], ..auto() });
     let tokens = stand.tokens("account:read");
     let answer = stand.refresh(&token_field(&tokens, "refresh_token"), &other);

@@ -2,7 +2,6 @@
 //! through the redaction, the error messages or `Debug`. The stand-in's request parsing is driven over
 //! real sockets with arbitrary forms and bytes.
 
-
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;

@@ -1,7 +1,6 @@
 //! Kept tokens: `login`, then `token`, `account`, `api`, `status`, `logout` without a browser, against
 //! the stand-in with short token lifetimes.
 
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 

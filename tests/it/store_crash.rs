@@ -47,7 +47,8 @@ fn token_set(which: usize) -> StoredTokens {
 #[test]
 #[ignore = "a child process of the other store_crash tests, which start it themselves"]
 fn worker() {
-    let task = std::env::var(WORKER_VAR).expect("run only by the store_crash tests, which set SIPGATE_OAUTH_STORE_WORKER");
+    let task =
+        std::env::var(WORKER_VAR).expect("run only by the store_crash tests, which set SIPGATE_OAUTH_STORE_WORKER");
     let (kind, dir) = task.split_once(':').expect("the test sets SIPGATE_OAUTH_STORE_WORKER to <kind>:<dir>");
     let store = Store::new(PathBuf::from(dir), TOKEN_URL, CLIENT_ID);
     match kind {

@@ -2,7 +2,6 @@
 //! followed, response bodies are capped, plain `http://` is refused off loopback, and proxies come from
 //! the environment (`HTTPS_PROXY`, `NO_PROXY`).
 
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;

@@ -7,7 +7,6 @@
 //! `state` is printed once, on purpose: it is part of the authorization URL the user must open. It must
 //! appear nowhere else (the trace shows it as `[redacted]`).
 
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};

@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use sipgate_oauth::internals::query;
 use sipgate_oauth::mock::{MockConfig, MockServer};
 use sipgate_oauth::operations::{self, Location, Operation};
-use sipgate_oauth::internals::query;
 
 const REDIRECT: &str = "http://127.0.0.1:54321/oauth";
 

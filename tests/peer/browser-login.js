@@ -2,6 +2,7 @@
 // A scripted "browser" for the peer tests: used as $BROWSER by sipgate-oauth.
 //
 // Usage: node browser-login.js [--cancel] AUTHORIZATION_URL
+//        node browser-login.js --device [--cancel] VERIFICATION_URI_COMPLETE
 //
 // It does what a person does in a browser against oidc-provider's development pages, with
 // plain HTTP requests and a cookie jar: opens the authorization URL, fills in the sign-in
@@ -13,6 +14,10 @@
 // With --cancel it follows the page's Cancel link instead of signing in (the person says no):
 // the server redirects to the callback with error=access_denied, and the script exits 0 once
 // it has delivered that redirect to the callback.
+// With --device it is the person on the other device of a device sign-in (RFC 8628): it opens the
+// verification URI with the code in it, confirms the code, signs in and consents, and exits 0 on the
+// success page. With --device --cancel it aborts at the code confirmation instead and exits 0 once
+// the server says the sign-in was interrupted.
 //
 // It never prints query strings, cookies or form values: codes, states and secrets stay out of logs.
 // PEER_LOGIN (default "peer-user") sets the login typed into the sign-in form.
@@ -23,14 +28,15 @@ const fail = (msg) => { say(msg); process.exit(1); };
 
 const argv = process.argv.slice(2);
 const cancel = argv.includes('--cancel');
+const device = argv.includes('--device');
 const start = argv.find((a) => !a.startsWith('--'));
-if (!start) fail('usage: browser-login.js [--cancel] AUTHORIZATION_URL');
+if (!start) fail('usage: browser-login.js [--device] [--cancel] URL');
 let authUrl;
 try { authUrl = new URL(start); } catch { fail('not a URL'); }
 const redirectUri = authUrl.searchParams.get('redirect_uri');
-if (!redirectUri) fail('the authorization URL has no redirect_uri');
-const callbackBase = (() => { const u = new URL(redirectUri); return `${u.origin}${u.pathname}`; })();
-const isCallback = (u) => `${u.origin}${u.pathname}` === callbackBase;
+if (!redirectUri && !device) fail('the authorization URL has no redirect_uri');
+const callbackBase = redirectUri ? (() => { const u = new URL(redirectUri); return `${u.origin}${u.pathname}`; })() : undefined;
+const isCallback = (u) => callbackBase !== undefined && `${u.origin}${u.pathname}` === callbackBase;
 
 // Cookie jar: like a browser, keyed by host name (cookies do not isolate ports).
 const jar = new Map(); // hostname -> Map(name -> value)
@@ -117,10 +123,14 @@ for (let step = 0; step < MAX_STEPS; step += 1) {
     continue;
   }
   const html = await response.text();
+  if (device && cancel && /interrupted/i.test(html)) {
+    say('the server says the device sign-in was interrupted');
+    process.exit(0);
+  }
   if (response.status !== 200) {
     fail(`${url.pathname} answered ${response.status}: ${html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300)}`);
   }
-  if (cancel) {
+  if (cancel && !device) {
     const link = [...html.matchAll(/<a\b[^>]*>([\s\S]*?)<\/a>/gi)].find(([, text]) => /cancel|deny|abort/i.test(text));
     if (!link) fail(`${url.pathname}: no Cancel link`);
     say('following the Cancel link');
@@ -129,7 +139,16 @@ for (let step = 0; step < MAX_STEPS; step += 1) {
     continue;
   }
   const form = fillForm(html, url);
+  if (!form && device && /Sign-in Success/i.test(html)) {
+    say('the device sign-in succeeded');
+    process.exit(0);
+  }
   if (!form) fail(`${url.pathname}: a page without a form and no redirect`);
+  if (device && cancel && 'confirm' in form.fields) {
+    delete form.fields.confirm;
+    form.fields.abort = 'yes';
+    say('aborting at the code confirmation');
+  }
   say('submitting form with fields:', Object.keys(form.fields).join(', '));
   if (form.method === 'POST') {
     url = form.action;

@@ -11,6 +11,7 @@
 //                                       §5.1 makes it case-insensitive)
 //   PEER_AUTH_METHOD                    the client's token_endpoint_auth_method (default client_secret_post)
 //   PEER_NO_REFRESH_TOKEN               if set, no refresh token is issued
+//   PEER_NO_DEVICE_GRANT                if set, the client may not use the device flow (RFC 8628)
 //   PEER_TOKEN_LOG                      file to append every issued token value, authorization code
 //                                       and PKCE code_verifier to, one a line, so a test can check none of them leaks
 //
@@ -27,6 +28,9 @@
 //   refresh tokens rotate on every use and a used one is dead: presenting it again revokes the
 //   whole grant (stricter than Keycloak's default, like its "Revoke Refresh Token" setting);
 // - RFC 7009 revocation at /revoke (where the CLI looks for it next to /token);
+// - the device authorization grant (RFC 8628, features.deviceFlow): device endpoint /device/auth
+//   (named in discovery), the user enters the code at /device; the client has the grant unless
+//   PEER_NO_DEVICE_GRANT is set;
 // - the development login and consent pages (any login and password sign in);
 // - GET /v2/account with `Authorization: Bearer <access token>` answers the sipgate-like JSON,
 //   401 with a WWW-Authenticate challenge otherwise.
@@ -65,7 +69,11 @@ const provider = new Provider(issuer, {
     client_secret: CLIENT_SECRET,
     application_type: 'native',
     redirect_uris: ['http://127.0.0.1/oauth'],
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: [
+      'authorization_code',
+      'refresh_token',
+      ...(process.env.PEER_NO_DEVICE_GRANT ? [] : ['urn:ietf:params:oauth:grant-type:device_code']),
+    ],
     response_types: ['code'],
     token_endpoint_auth_method: process.env.PEER_AUTH_METHOD || 'client_secret_post',
   }],
@@ -82,6 +90,7 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: true },
     revocation: { enabled: true },
+    deviceFlow: { enabled: true },
   },
   routes: { revocation: '/revoke' },
   // Throw-away keys for signing cookies; nothing here outlives the process.
@@ -111,6 +120,9 @@ provider.use(async (ctx, next) => {
     values.push(...['access_token', 'refresh_token', 'id_token'].map((k) => ctx.body[k]));
   }
   if (ctx.path === '/token') values.push(ctx.oidc?.params?.code_verifier);
+  if (ctx.path === '/device/auth' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    values.push(ctx.body.device_code);
+  }
   const location = ctx.response.get('location');
   if (location && ctx.path.startsWith('/auth')) {
     try { values.push(new URL(location).searchParams.get('code')); } catch { /* relative: not a callback */ }
