@@ -34,7 +34,7 @@ pub struct Response {
     pub www_authenticate: Option<String>,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
-    /// The body, at most [`MAX_BODY`] bytes, invalid UTF-8 replaced.
+    /// The body, at most 1 MiB, invalid UTF-8 replaced.
     pub body: String,
 }
 

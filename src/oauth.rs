@@ -30,9 +30,9 @@ pub struct TokenSet {
     pub token_type: String,
     /// When the answer arrived: the start of the access token's lifetime.
     pub received_at: SystemTime,
-    /// When the access token expires, from `expires_in`: [`DEFAULT_ACCESS_LIFETIME`] after
-    /// `received_at` when absent, `received_at` itself (already expired) when unusable (negative, not a
-    /// number), at most [`MAX_ACCESS_LIFETIME`] after it.
+    /// When the access token expires, from `expires_in`: 300 s (sipgate's lifetime) after `received_at`
+    /// when absent, `received_at` itself (already expired) when unusable (negative, not a number), at
+    /// most a year after it.
     pub expires_at: SystemTime,
     /// `refresh_token`.
     pub refresh_token: Option<RefreshToken>,
@@ -110,7 +110,7 @@ impl TokenSet {
             expires_at,
             refresh_token: text("refresh_token").map(RefreshToken::new),
             refresh_expires_at,
-            scope: text("scope").map(|scope| terminal_safe(scope)),
+            scope: text("scope").map(terminal_safe),
             id_token: text("id_token").map(IdToken::new),
         })
     }
