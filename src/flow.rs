@@ -48,6 +48,8 @@ pub enum SignInEvent {
     Open {
         /// The authorization URL (RFC 6749 §4.1.1).
         url: String,
+        /// The redirect URI with the port really listened on.
+        redirect_uri: String,
     },
     /// The browser was started with this program.
     BrowserOpened {
@@ -105,7 +107,7 @@ pub fn sign_in(
         authorization_url(config, redirect_uri, state.secret(), &challenge)
     })?;
     let url = authorization_url(config, server.redirect_uri(), state.secret(), &pkce.challenge);
-    on_event(SignInEvent::Open { url });
+    on_event(SignInEvent::Open { url, redirect_uri: server.redirect_uri().to_owned() });
     match options.browser.open(server.start_url()) {
         Ok(Some(program)) => on_event(SignInEvent::BrowserOpened { program }),
         Ok(None) => {}

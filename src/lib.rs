@@ -65,7 +65,7 @@ mod secret;
 mod session;
 mod store;
 
-pub use browser::Browser;
+pub use browser::{Browser, NoBrowser};
 pub use config::{Config, RedirectUri};
 pub use error::{Error, Grant, OAuthError};
 pub use flow::{SignIn, SignInEvent, sign_in};

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sipgate_oauth::device::{self, DeviceEvent};
 use sipgate_oauth::mock::{self, MockClient, MockConfig, MockServer};
-use sipgate_oauth::{Browser, Config, Error, Http, Session, SignIn, SignInEvent, TokenSet};
+use sipgate_oauth::{Browser, Config, Error, Http, NoBrowser, Session, SignIn, SignInEvent, TokenSet};
 
 use super::{Cli, Command, HELP};
 
@@ -80,11 +80,10 @@ fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error
     };
     let sign_in = match cli.device {
         true => Login::Device { visit: Some(Box::new(follow_redirects)) },
-        false => Login::Browser(SignIn {
-            browser: Browser::With(Box::new(follow_redirects)),
-            timeout: cli.timeout,
-            paste: None,
-        }),
+        false => Login::Browser(
+            SignIn { browser: Browser::With(Box::new(follow_redirects)), timeout: cli.timeout, paste: None },
+            None,
+        ),
     };
     example_flow(&http, &config, &session, sign_in, out, err)
 }
@@ -251,8 +250,8 @@ fn note(err: &mut dyn Write, text: &str) {
 /// How a command signs in: in the browser (authorization code with PKCE), or with `--device` on
 /// another device (RFC 8628).
 enum Login {
-    /// The browser sign-in.
-    Browser(SignIn),
+    /// The browser sign-in, and why no browser is opened, if none is.
+    Browser(SignIn, Option<NoBrowser>),
     /// The device sign-in; the prompt goes to stderr. `visit` plays the user's other device (the demo):
     /// it is handed the verification URL on a thread of its own.
     Device { visit: Option<Box<dyn FnOnce(String) + Send>> },
@@ -262,7 +261,10 @@ impl Login {
     /// Signs in; everything said to the user goes to `err`.
     fn run(self, http: &Http, config: &Config, err: &mut dyn Write) -> Result<TokenSet, Error> {
         let mut visit = match self {
-            Login::Browser(options) => return sipgate_oauth::sign_in(http, config, options, &mut progress(err)),
+            Login::Browser(options, why) => {
+                let paste = options.paste.is_some();
+                return sipgate_oauth::sign_in(http, config, options, &mut progress(err, paste, why));
+            }
             Login::Device { visit } => visit,
         };
         device::sign_in(http, config, &mut |event| match event {
@@ -285,17 +287,41 @@ fn login_options(cli: &Cli, config: &Config) -> Login {
     if cli.device {
         return Login::Device { visit: None };
     }
-    let browser = if cli.no_browser { Browser::PrintOnly } else { Browser::System { program: config.browser.clone() } };
-    Login::Browser(SignIn { browser, timeout: cli.timeout, paste: None })
+    let env = |name: &str| std::env::var(name).ok();
+    let (browser, no_browser) = match cli.no_browser {
+        true => (Browser::PrintOnly, None),
+        false => match Browser::for_environment(config.browser.clone(), &env) {
+            Ok(browser) => (browser, None),
+            Err(why) => (Browser::PrintOnly, Some(why)),
+        },
+    };
+    // Paste mode whenever no browser is opened here: the user signs in elsewhere and pastes the address.
+    let paste: Option<Box<dyn std::io::BufRead + Send>> = match browser {
+        Browser::PrintOnly => Some(Box::new(std::io::BufReader::new(std::io::stdin()))),
+        _ => None,
+    };
+    Login::Browser(SignIn { browser, timeout: cli.timeout, paste }, no_browser)
 }
 
-/// Renders the sign-in's progress on `err`; the countdown is rewritten in place on a terminal.
-fn progress(err: &mut dyn Write) -> impl FnMut(SignInEvent) + '_ {
+/// Renders the sign-in's progress on `err`; the countdown is rewritten in place on a terminal. In paste
+/// mode (no browser opened here; `why`, unless the user asked for that) it explains how to finish.
+fn progress(err: &mut dyn Write, paste: bool, why: Option<NoBrowser>) -> impl FnMut(SignInEvent) + '_ {
     let mut countdown = Countdown { interactive: std::io::stderr().is_terminal(), shown: false };
     move |event| match event {
-        SignInEvent::Open { url } => {
-            note(err, "Sign in to sipgate in your browser. If it does not open, open this URL:");
+        SignInEvent::Open { url, redirect_uri } => {
+            if !paste {
+                note(err, "Sign in to sipgate in your browser. If it does not open, open this URL:");
+                note(err, &url);
+                return;
+            }
+            note(err, "Open this URL in a browser on any machine and sign in:");
             note(err, &url);
+            match why {
+                Some(NoBrowser::Ssh) => note(err, "(no browser is opened: this is an SSH session without a display)"),
+                Some(_) => note(err, "(no browser is opened: no program to open one is installed; set BROWSER)"),
+                None => {}
+            }
+            note(err, &paste_help(&redirect_uri));
         }
         SignInEvent::BrowserOpened { program } => note(err, &format!("(opened with {program})")),
         SignInEvent::BrowserFailed { reason } => {
@@ -320,6 +346,21 @@ fn progress(err: &mut dyn Write) -> impl FnMut(SignInEvent) + '_ {
         }
         _ => {}
     }
+}
+
+/// How to finish a sign-in whose browser runs elsewhere: paste the last address, or forward the port.
+fn paste_help(redirect_uri: &str) -> String {
+    let port = redirect_uri.rsplit_once(':').and_then(|(_, rest)| rest.split('/').next()).unwrap_or("8080");
+    let host = std::env::var("SSH_CONNECTION")
+        .ok()
+        .and_then(|c| c.split_whitespace().nth(2).map(str::to_owned))
+        .unwrap_or_else(|| "<this host>".to_owned());
+    format!(
+        "Paste mode is on: when the browser ends on a page that does not load ({redirect_uri}?code=…), copy that \
+         whole address from its address bar, paste it here and press Enter.\n\
+         Or forward the port from the machine with the browser, and the sign-in completes by itself:\n    \
+         ssh -L {port}:localhost:{port} {host}"
+    )
 }
 
 /// The "waiting for sign-in" line: rewritten in place on a terminal, said once otherwise.

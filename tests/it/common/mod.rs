@@ -57,7 +57,18 @@ impl Sandbox {
 
     /// Starts it; stderr is read line by line.
     pub fn spawn(&self, env: &[(&str, String)], args: &[&str]) -> Running {
-        let mut child = self.command(env, args).spawn().expect("the binary starts");
+        self.start(self.command(env, args))
+    }
+
+    /// Starts it with stdin piped (`Running::child.stdin`), as a user typing or a script piping.
+    pub fn spawn_with_stdin(&self, env: &[(&str, String)], args: &[&str]) -> Running {
+        let mut command = self.command(env, args);
+        command.stdin(Stdio::piped());
+        self.start(command)
+    }
+
+    fn start(&self, mut command: Command) -> Running {
+        let mut child = command.spawn().expect("the binary starts");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
