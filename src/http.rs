@@ -57,7 +57,11 @@ type TraceSink = Arc<Mutex<Box<dyn Write + Send>>>;
 /// The HTTP client of one run.
 #[derive(Clone)]
 pub struct Http {
+    /// For every other host: proxy settings from the environment.
     agent: ureq::Agent,
+    /// For loopback hosts: never through a proxy, whatever `NO_PROXY` says — what is sent to this
+    /// machine (secrets over plain `http://`) must not leave it.
+    direct: ureq::Agent,
     trace: Option<TraceSink>,
 }
 
@@ -70,15 +74,18 @@ impl std::fmt::Debug for Http {
 impl Http {
     /// A client whose every request ends within `timeout`.
     pub fn new(timeout: Duration) -> Http {
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .user_agent(concat!("sipgate-oauth/", env!("CARGO_PKG_VERSION")))
-            .build();
-        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), LiteralFirst::default());
-        Http { agent, trace: None }
+        let agent = |proxy: Option<ureq::Proxy>| {
+            let config = ureq::Agent::config_builder()
+                .timeout_global(Some(timeout))
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .user_agent(concat!("sipgate-oauth/", env!("CARGO_PKG_VERSION")))
+                .proxy(proxy)
+                .build();
+            ureq::Agent::with_parts(config, DefaultConnector::new(), LiteralFirst::default())
+        };
+        Http { agent: agent(ureq::Proxy::try_from_env()), direct: agent(None), trace: None }
     }
 
     /// The same client, tracing every exchange to `sink` (`-v`): method, URL, headers and bodies, every
@@ -140,7 +147,9 @@ impl Http {
         let request = request.body(body).map_err(|e| http_error(ureq::Error::Http(e)))?;
         self.trace(|out| trace_request(out, &request, &traced_body()));
         let started = Instant::now();
-        let mut response = self.agent.run(request).map_err(http_error)?;
+        let loopback = request.uri().host().is_some_and(crate::config::is_loopback_host);
+        let agent = if loopback { &self.direct } else { &self.agent };
+        let mut response = agent.run(request).map_err(http_error)?;
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let www_authenticate = header("www-authenticate");
         let content_type = header("content-type");
