@@ -170,8 +170,42 @@ pub fn read_env_file(env_file: Option<&Path>) -> Result<HashMap<String, String>,
         None => return Ok(HashMap::new()),
     };
     let env_error = |message: String| Error::EnvFile { path: path.to_owned(), message };
-    let iter = dotenvy::from_path_iter(path).map_err(|e| env_error(e.to_string()))?;
-    iter.map(|item| item.map_err(|e| env_error(e.to_string()))).collect()
+    let text = std::fs::read_to_string(path).map_err(|e| env_error(e.to_string()))?;
+    let text = quote_bare_values(&text);
+    let named = |line: &str| {
+        let first = line.lines().next().unwrap_or_default();
+        let number = text.lines().position(|l| l == first).map_or(String::new(), |i| format!("line {}", i + 1));
+        let var = line.split_once('=').map_or(String::new(), |(var, _)| format!(" ({})", var.trim()));
+        format!("{number}{var} cannot be read — put the value in quotes, e.g. KEY=\"a b\"")
+    };
+    dotenvy::from_read_iter(text.as_bytes())
+        .map(|item| {
+            item.map_err(|e| match e {
+                dotenvy::Error::LineParse(line, _) => env_error(named(&line)),
+                other => env_error(other.to_string()),
+            })
+        })
+        .collect()
+}
+
+/// Quotes unquoted values that contain spaces (`OAUTH_SCOPE=account:read history:read`), which dotenvy
+/// refuses and python-dotenv — and so sipgate's example — reads as the rest of the line. A ` #` starts a
+/// comment, as there.
+fn quote_bare_values(text: &str) -> String {
+    let quote = |line: &str| -> Option<String> {
+        let (key, value) = line.split_once('=')?;
+        let bare_key = key.trim().trim_start_matches("export ").trim();
+        if bare_key.is_empty()
+            || bare_key.starts_with('#')
+            || !bare_key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            return None;
+        }
+        let value = value.split(" #").next().unwrap_or_default().trim();
+        let bare = !value.starts_with(['"', '\'']) && !value.contains(['"', '\'', '\\', '$']);
+        (bare && value.contains(char::is_whitespace)).then(|| format!("{key}='{value}'"))
+    };
+    text.lines().map(|line| quote(line).unwrap_or_else(|| line.to_owned()) + "\n").collect()
 }
 
 /// Whether `host` (as in a URL, IPv6 in brackets) is a loopback host: 127.0.0.0/8, ::1 or `localhost`.
@@ -334,6 +368,24 @@ mod tests {
         assert_eq!((config.store_dir, config.browser.as_deref()), (Ok(PathBuf::from("/kept")), Some("firefox")));
         let config = config_with(&[("HOME", "/home/me")]).unwrap();
         assert_eq!(config.store_dir, Ok(PathBuf::from("/home/me/.config/sipgate-oauth")));
+    }
+
+    #[test]
+    fn an_env_file_with_unquoted_spaces_reads_as_python_dotenv_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".env");
+        std::fs::write(
+            &file,
+            "# sipgate\nOAUTH_SCOPE=account:read history:read # comment\nCLIENT_ID=plain\nQUOTED=\"a b\"\n",
+        )
+        .unwrap();
+        let vars = read_env_file(Some(&file)).unwrap();
+        assert_eq!(vars["OAUTH_SCOPE"], "account:read history:read");
+        assert_eq!((vars["CLIENT_ID"].as_str(), vars["QUOTED"].as_str()), ("plain", "a b"));
+
+        std::fs::write(&file, "CLIENT_ID=x\nCLIENT_SECRET=\"unterminated\n").unwrap();
+        let message = read_env_file(Some(&file)).unwrap_err().to_string();
+        assert!(message.contains(".env") && message.contains("line 2 (CLIENT_SECRET)"), "{message}");
     }
 
     #[test]

@@ -191,23 +191,28 @@ fn logout(session: &Session, err: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
-/// `status`: whether tokens are kept and when they expire; never a secret.
+/// `status`: whether tokens are kept, usable, and when they expire; never a secret. Exits 1 (after the
+/// report) when there is no usable sign-in, as `gh auth status` does.
 fn status(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
     let tokens = session.stored()?;
+    let usable = tokens.as_ref().is_some_and(|t| t.access_valid_for(Duration::ZERO) || t.can_refresh());
     let now = unix_seconds(SystemTime::now());
     if json {
         let shown = serde_json::json!({
-            "signed_in": tokens.is_some(),
+            "signed_in": usable,
+            "kept": tokens.is_some(),
             "store": session.path(),
             "scope": tokens.as_ref().and_then(|t| t.scope.clone()),
             "access_expires_at": tokens.as_ref().map(|t| unix_seconds(t.expires_at)),
             "refresh_expires_at": tokens.as_ref().and_then(|t| t.refresh_expires_at.map(unix_seconds)),
             "has_refresh_token": tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
         });
-        return write_out(out, &format!("{shown}\n"));
+        write_out(out, &format!("{shown}\n"))?;
+        return if usable { Ok(()) } else { Err(Error::NotSignedIn) };
     }
     let Some(tokens) = tokens else {
-        return write_out(out, &format!("not signed in (store: {})\n", session.path().display()));
+        write_out(out, &format!("not signed in (store: {})\n", session.path().display()))?;
+        return Err(Error::NotSignedIn);
     };
     let expiry = |time: SystemTime| match unix_seconds(time).saturating_sub(now) {
         0 => "expired".to_owned(),
@@ -218,13 +223,15 @@ fn status(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Erro
         (Some(_), None) => "unknown".to_owned(),
         (Some(_), Some(at)) => expiry(at),
     };
+    let state = if usable { "signed in" } else { "signed out: the kept tokens have expired" };
     let text = format!(
-        "signed in\nscope: {}\naccess token expires: {}\nrefresh token expires: {refresh}\nstore: {}\n",
+        "{state}\nscope: {}\naccess token expires: {}\nrefresh token expires: {refresh}\nstore: {}\n",
         tokens.scope.as_deref().unwrap_or("(not reported)"),
         expiry(tokens.expires_at),
         session.path().display()
     );
-    write_out(out, &text)
+    write_out(out, &text)?;
+    if usable { Ok(()) } else { Err(Error::NotSignedIn) }
 }
 
 /// Seconds since the Unix epoch (0 for earlier times).

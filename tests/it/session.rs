@@ -282,3 +282,24 @@ fn killing_token_while_it_refreshes_never_breaks_the_store() {
     eprintln!("20 rounds: {killed} killed mid-refresh, {lost} sign-ins lost to a kill after the server rotated");
     assert!(killed > 0, "some kills landed during the refresh");
 }
+
+#[test]
+fn status_is_signed_out_with_exit_1_when_both_tokens_have_expired_or_none_are_kept() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let none = sandbox.run(&env_for(&server), &["status"]);
+    assert_eq!(none.code(), Some(1));
+    assert!(none.stdout.starts_with("not signed in"), "{}", none.stdout);
+
+    login(&sandbox, &server);
+    assert_eq!(sandbox.run(&env_for(&server), &["status"]).code(), Some(0));
+    let mut file = stored(&sandbox);
+    file["access_expires_at"] = 0.into();
+    file["refresh_expires_at"] = 1.into();
+    std::fs::write(token_file(&sandbox), file.to_string()).unwrap();
+    let status = sandbox.run(&env_for(&server), &["status"]);
+    assert_eq!(status.code(), Some(1), "{}", status.stderr);
+    assert!(status.stdout.starts_with("signed out: the kept tokens have expired\n"), "{}", status.stdout);
+    let json = sandbox.run(&env_for(&server), &["status", "--json"]);
+    assert_eq!((json.code(), json.json_documents()[0]["signed_in"].clone()), (Some(1), false.into()));
+}
