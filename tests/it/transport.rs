@@ -4,54 +4,15 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 
 use crate::common::*;
 
-/// A tiny_http server in the test, answering every request with `answer`; counts the requests.
-struct Server {
-    addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    server: Arc<tiny_http::Server>,
-}
-
-impl Server {
-    fn start(answer: impl Fn() -> tiny_http::ResponseBox + Send + 'static) -> Server {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a test server"));
-        let addr = server.server_addr().to_ip().expect("an IP address");
-        let hits = Arc::new(AtomicUsize::new(0));
-        let (for_thread, counted) = (Arc::clone(&server), Arc::clone(&hits));
-        std::thread::spawn(move || {
-            for request in for_thread.incoming_requests() {
-                counted.fetch_add(1, Ordering::SeqCst);
-                let _ = request.respond(answer());
-            }
-        });
-        Server { addr, hits, server }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.server.unblock();
-    }
-}
-
 /// A server counting hits, and one that redirects everything to it.
 fn redirect_pair() -> (Server, Server) {
-    let target = Server::start(|| tiny_http::Response::from_string("{}").boxed());
+    let target = Server::start(|_| tiny_http::Response::from_string("{}").boxed());
     let location = target.url("/elsewhere?code=SHOULD-NOT-SHOW");
-    let redirector = Server::start(move || {
+    let redirector = Server::start(move |_| {
         let header = tiny_http::Header::from_bytes("Location", location.as_str()).unwrap();
         tiny_http::Response::empty(302).with_header(header).boxed()
     });
@@ -108,7 +69,7 @@ fn a_huge_answer_is_cut_off_with_an_error() {
     let server = mock();
     let sandbox = Sandbox::new();
     login(&sandbox, &env_for(&server));
-    let huge = Server::start(|| tiny_http::Response::from_data(vec![b'x'; 5 * 1024 * 1024]).boxed());
+    let huge = Server::start(|_| tiny_http::Response::from_data(vec![b'x'; 5 * 1024 * 1024]).boxed());
     for (var, args) in [("TEST_API_ENDPOINT", &["account"][..]), ("API_BASE_URL", &["api", "/anything"])] {
         let env = with(env_for(&server), var, &huge.url("/v2/account"));
         let done = sandbox.run(&env, args);

@@ -4,7 +4,10 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
@@ -207,4 +210,42 @@ pub fn with(mut env: Vec<(&'static str, String)>, key: &'static str, value: &str
     env.retain(|(k, _)| *k != key);
     env.push((key, value.to_owned()));
     env
+}
+
+/// A tiny_http server in the test, answering every request with `answer` (which is told the how-manieth
+/// request it answers, from 0); counts the requests. A crafted authorization server or API.
+pub struct Server {
+    addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    server: Arc<tiny_http::Server>,
+}
+
+impl Server {
+    pub fn start(answer: impl Fn(usize) -> tiny_http::ResponseBox + Send + 'static) -> Server {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a test server"));
+        let addr = server.server_addr().to_ip().expect("an IP address");
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (for_thread, counted) = (Arc::clone(&server), Arc::clone(&hits));
+        std::thread::spawn(move || {
+            for request in for_thread.incoming_requests() {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                let _ = request.respond(answer(n));
+            }
+        });
+        Server { addr, hits, server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.server.unblock();
+    }
 }

@@ -1,0 +1,97 @@
+//! A crafted authorization server: token answers with absurd or unusable lifetimes, "almost JSON" that
+//! carries tokens, and text meant to rewrite the user's terminal. The tool neither panics, nor leaks a
+//! token, nor lets a server's text reach the terminal raw.
+
+use crate::common::*;
+
+/// A token endpoint that answers with `bodies[n]` (the last one from then on), with `status`.
+fn token_endpoint(status: u16, bodies: &'static [&'static str]) -> Server {
+    Server::start(move |n| {
+        let json = tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
+        tiny_http::Response::from_string(bodies[n.min(bodies.len() - 1)])
+            .with_status_code(status)
+            .with_header(json)
+            .boxed()
+    })
+}
+
+/// Signs in at the stand-in with `token` as the token endpoint; returns the finished run.
+fn login(sandbox: &Sandbox, env: &[(&'static str, String)], args: &[&str]) -> Finished {
+    let mut run = sandbox.spawn(env, args);
+    browse(&run.authorization_url());
+    run.finish()
+}
+
+#[test]
+fn absurd_lifetimes_are_capped_without_a_panic() {
+    let server = mock();
+    let token = token_endpoint(
+        200,
+        &[r#"{"access_token":"AT-1","token_type":"bearer","expires_in":18446744073709551615,
+             "refresh_token":"RT-1","refresh_expires_in":"18446744073709551615"}"#],
+    );
+    let env = with(env_for(&server), "TOKEN_URL", &token.url("/token"));
+    let sandbox = Sandbox::new();
+    let done = login(&sandbox, &env, &["login", "--no-browser", "-v"]);
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert!(done.stderr.contains("expires_in of 18446744073709551615 s is not believable"), "{}", done.stderr);
+    let status = sandbox.run(&env, &["status"]);
+    assert_eq!(status.code(), Some(0), "{}", status.stderr);
+    let printed = sandbox.run(&env, &["token"]);
+    assert_eq!(printed.stdout.trim(), "AT-1");
+}
+
+#[test]
+fn a_negative_lifetime_means_expired_and_the_next_token_is_fetched() {
+    let server = mock();
+    let token = token_endpoint(
+        200,
+        &[
+            r#"{"access_token":"AT-DEAD","token_type":"bearer","expires_in":-1,"refresh_token":"RT-1"}"#,
+            r#"{"access_token":"AT-FRESH","token_type":"bearer","expires_in":300,"refresh_token":"RT-2"}"#,
+        ],
+    );
+    let env = with(env_for(&server), "TOKEN_URL", &token.url("/token"));
+    let sandbox = Sandbox::new();
+    let done = login(&sandbox, &env, &["login", "--no-browser"]);
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    let printed = sandbox.run(&env, &["token"]);
+    assert_eq!(printed.stdout.trim(), "AT-FRESH", "{}", printed.stderr);
+}
+
+#[test]
+fn almost_json_never_puts_a_token_into_the_trace_or_an_error() {
+    let server = mock();
+    let bom = token_endpoint(
+        200,
+        &[
+            "\u{feff}{\"access_token\":\"AT-SECRET-1\",\"token_type\":\"bearer\",\"refresh_token\":\"RT-SECRET-2\",\"expires_in\":300}",
+        ],
+    );
+    let env = with(env_for(&server), "TOKEN_URL", &bom.url("/token"));
+    let sandbox = Sandbox::new();
+    let done = login(&sandbox, &env, &["login", "--no-browser", "-v"]);
+    assert_eq!(done.code(), Some(0), "a byte-order mark is no reason to fail: {}", done.stderr);
+    assert!(!done.stderr.contains("AT-SECRET-1") && !done.stderr.contains("RT-SECRET-2"), "{}", done.stderr);
+
+    let broken = token_endpoint(500, &[r#"{"access_token": "AT-SECRET-1", "refresh_token" : "RT-SECRET-2"}}"#]);
+    let env = with(env_for(&server), "TOKEN_URL", &broken.url("/token"));
+    let done = login(&Sandbox::new(), &env, &["login", "--no-browser", "-v"]);
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("failed with HTTP 500"), "{}", done.stderr);
+    assert!(!done.stderr.contains("AT-SECRET-1") && !done.stderr.contains("RT-SECRET-2"), "{}", done.stderr);
+}
+
+#[test]
+fn server_text_cannot_rewrite_the_terminal() {
+    let server = mock();
+    let hostile = token_endpoint(
+        400,
+        &[r#"{"error":"invalid_grant\u001b[2J","error_description":"\u001b]0;pwned\u0007 look \u001b[31mred"}"#],
+    );
+    let env = with(env_for(&server), "TOKEN_URL", &hostile.url("/token"));
+    let done = login(&Sandbox::new(), &env, &["login", "--no-browser"]);
+    assert_eq!(done.code(), Some(1));
+    assert!(done.stderr.contains("pwned") && done.stderr.contains("look"), "{}", done.stderr);
+    assert!(!done.stderr.contains('\u{1b}') && !done.stderr.contains('\u{7}'), "{:?}", done.stderr);
+}
