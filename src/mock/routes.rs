@@ -1,8 +1,6 @@
 //! Which handler answers which request, and what all handlers share: the configuration, the base
 //! URL, the tables, and the helpers that read forms and parameters the way Keycloak does.
 
-use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -41,8 +39,6 @@ pub(super) struct Shared {
     state: Mutex<State>,
     /// Requests seen.
     pub requests: AtomicU64,
-    /// Distinct peer addresses seen (one per TCP connection).
-    pub peers: Mutex<HashSet<SocketAddr>>,
     /// The discovery document of each realm of `REALMS`, in that order: fixed for the server's lifetime,
     /// so it is built once here rather than per request.
     discovery: Vec<Reply>,
@@ -53,14 +49,7 @@ impl Shared {
     pub fn new(config: MockConfig, base_url: String) -> Shared {
         let state = State::new(config.faults.token_503, config.faults.token_502);
         let discovery = REALMS.iter().map(|realm| discovery_document(&base_url, realm)).collect();
-        Shared {
-            config,
-            base_url,
-            state: Mutex::new(state),
-            requests: AtomicU64::new(0),
-            peers: Mutex::new(HashSet::new()),
-            discovery,
-        }
+        Shared { config, base_url, state: Mutex::new(state), requests: AtomicU64::new(0), discovery }
     }
 
     /// The tables, locked. No handler panics while holding them, but a poisoned lock is used anyway:

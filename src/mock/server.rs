@@ -17,12 +17,13 @@
 //! body of a claimed length into one buffer of that length, which is why claims beyond [`MAX_DRAIN`]
 //! are abandoned rather than drained. It listens on loopback addresses only.
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -33,7 +34,7 @@ use crate::query::{self, encode_component};
 
 /// How many threads receive requests from tiny_http and answer them. They only ever wait for a
 /// request or for the tables' lock: anything that could block on a client goes to a thread of its own.
-const RECEIVERS: usize = 4;
+const RECEIVERS: usize = 2;
 
 /// The largest request body read; larger ones get 413.
 const MAX_BODY: usize = 64 * 1024;
@@ -93,6 +94,9 @@ pub struct MockServer {
 /// What the receiving threads share.
 struct Serving {
     shared: Shared,
+    /// Distinct peer addresses seen (one per TCP connection). Read-locked on every request, written
+    /// only for a new connection.
+    peers: RwLock<HashSet<SocketAddr>>,
     stop: AtomicBool,
     events: Option<Sender<MockEvent>>,
     /// Why the accept loop ended, once it has.
@@ -144,6 +148,7 @@ impl MockServer {
         let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
         let serving = Arc::new(Serving {
             shared: Shared::new(config, format!("http://{addr}")),
+            peers: RwLock::new(HashSet::new()),
             stop: AtomicBool::new(false),
             events,
             listener_error: OnceLock::new(),
@@ -203,7 +208,7 @@ impl MockServer {
 
     /// How many TCP connections sent at least one request (distinct peer addresses seen).
     pub fn connections(&self) -> u64 {
-        let peers = self.serving.shared.peers.lock().unwrap_or_else(PoisonError::into_inner);
+        let peers = self.serving.peers.read().unwrap_or_else(PoisonError::into_inner);
         u64::try_from(peers.len()).unwrap_or(u64::MAX)
     }
 
@@ -352,8 +357,10 @@ fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate
     let shared = &serving.shared;
     let started = Instant::now();
     shared.requests.fetch_add(1, Ordering::Relaxed);
-    if let Some(peer) = request.remote_addr() {
-        shared.peers.lock().unwrap_or_else(PoisonError::into_inner).insert(*peer);
+    if let Some(peer) = request.remote_addr()
+        && !serving.peers.read().unwrap_or_else(PoisonError::into_inner).contains(peer)
+    {
+        serving.peers.write().unwrap_or_else(PoisonError::into_inner).insert(*peer);
     }
     if let Some(claimed) = request.body_length().filter(|length| *length > MAX_DRAIN) {
         let line = format!(
