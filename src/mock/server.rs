@@ -86,6 +86,8 @@ pub struct MockServer {
     serving: Arc<Serving>,
     server: Option<Arc<tiny_http::Server>>,
     receivers: Vec<JoinHandle<()>>,
+    /// Dropped to stop the watch thread (see [`watch`]).
+    watching: Option<Sender<()>>,
     /// One message per receiver that has left its loop.
     exited: Mutex<Receiver<()>>,
     addr: SocketAddr,
@@ -158,6 +160,7 @@ impl MockServer {
             serving,
             server: Some(Arc::new(server)),
             receivers: Vec::new(),
+            watching: None,
             exited: Mutex::new(exited),
             addr,
         };
@@ -172,6 +175,12 @@ impl MockServer {
             // On failure, dropping `started` stops the receivers already running.
             started.receivers.push(receiver?);
         }
+        let (watching, stopped) = std::sync::mpsc::channel();
+        let serving = Arc::clone(&started.serving);
+        std::thread::Builder::new()
+            .name("sipgate-stand-in-watch".into())
+            .spawn(move || watch(addr, &serving, &stopped))?;
+        started.watching = Some(watching);
         Ok(started)
     }
 
@@ -250,6 +259,7 @@ impl MockServer {
 
     fn stop(&mut self) {
         self.serving.stop.store(true, Ordering::SeqCst);
+        self.watching = None;
         if let Some(server) = &self.server {
             for _ in &self.receivers {
                 server.unblock();
@@ -328,6 +338,28 @@ fn receive(server: &tiny_http::Server, serving: &Arc<Serving>) {
     }
 }
 
+/// How often the watch thread checks that the listener still takes connections.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// The watch thread: tiny_http's accept loop can also end by a panic (its `try_clone` of an accepted
+/// socket unwraps, and fails when file descriptors run out), which no `recv` reports. Either way its
+/// thread drops the listener, so a connection is refused: this checks once per [`WATCH_EVERY`] until the
+/// server stops (`stopped` is closed).
+fn watch(addr: SocketAddr, serving: &Serving, stopped: &Receiver<()>) {
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(WATCH_EVERY) {
+        if serving.listener_error.get().is_some() {
+            return;
+        }
+        if let Err(error) = TcpStream::connect_timeout(&addr, WATCH_EVERY)
+            && error.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            let message = "tiny_http's accept loop has ended (its thread panicked; out of file descriptors?)";
+            listener_died(serving, std::io::Error::other(message));
+            return;
+        }
+    }
+}
+
 /// Records and reports the end of the accept loop (once).
 fn listener_died(serving: &Serving, error: std::io::Error) {
     if serving.listener_error.set((error.kind(), error.to_string())).is_ok()
@@ -337,13 +369,15 @@ fn listener_died(serving: &Serving, error: std::io::Error) {
     }
 }
 
-/// Whether answering `request` could wait on the client or on purpose: a body tiny_http has not read
-/// yet (longer than it buffers, chunked, behind `Expect: 100-continue`, or an upgrade), or an injected
+/// Whether answering `request` could wait on the client or on purpose: a pending body, or an injected
 /// delay.
 fn may_block(request: &tiny_http::Request, config: &MockConfig) -> bool {
-    if !config.faults.latency.is_zero() {
-        return true;
-    }
+    !config.faults.latency.is_zero() || body_pending(request)
+}
+
+/// Whether `request` has a body tiny_http has not read yet: longer than it buffers, chunked, behind
+/// `Expect: 100-continue`, or an upgrade.
+fn body_pending(request: &tiny_http::Request) -> bool {
     let has = |name: &'static str| request.headers().iter().any(|header| header.field.equiv(name));
     match request.body_length() {
         _ if has("Transfer-Encoding") || has("Connection") && has("Upgrade") => true,
@@ -372,8 +406,13 @@ fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate
         std::mem::forget(request);
         return;
     }
+    // Whether nothing of the body is left to read (so the answer can be written before tiny_http
+    // drains it).
     let (reply, body_read) = if head_size(&request) > MAX_HEAD {
-        (Reply::oauth_error(431, "invalid_request", "Request header fields too large"), false)
+        // tiny_http would read another request on this connection; a client that honours the header
+        // closes it.
+        let reply = Reply::oauth_error(431, "invalid_request", "Request header fields too large");
+        (reply.with_header("Connection", "close".to_owned()), !body_pending(&request))
     } else {
         match read_body(&mut request) {
             Ok(body) => {
