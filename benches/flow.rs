@@ -972,22 +972,23 @@ fn start_peer() -> Result<Contender, String> {
     })
 }
 
-/// Discovery, then the bearer GET, each under wrk for `seconds`.
+/// Discovery (no `Authorization` header), then the bearer GET, each under wrk for `seconds`.
 fn measure_contender(contender: &Contender, seconds: u64) -> [Load; 2] {
     let pid = contender.child.id();
-    [&contender.discovery, &contender.bearer_get].map(|url| wrk_on_cpu1(pid, url, &contender.token, seconds))
+    [(&contender.discovery, None), (&contender.bearer_get, Some(contender.token.as_str()))]
+        .map(|(url, token)| wrk_on_cpu1(pid, url, token, seconds))
 }
 
-/// `wrk -t2 -c32` on CPU 1 against `url`; the server's CPU time from `/proc/PID/stat` before and after.
-fn wrk_on_cpu1(pid: u32, url: &str, token: &str, seconds: u64) -> Load {
+/// `wrk -t2 -c32` on CPU 1 against `url`, with `token` as a bearer token if given; the server's CPU
+/// time from `/proc/PID/stat` before and after.
+fn wrk_on_cpu1(pid: u32, url: &str, token: Option<&str>, seconds: u64) -> Load {
     let before = cpu_time(pid);
-    let output = Command::new("taskset")
-        .args(["-c", "1", "wrk", "-t2", "-c32", &format!("-d{seconds}s"), "-H"])
-        .arg(format!("Authorization: Bearer {token}"))
-        .arg(url)
-        .stdin(Stdio::null())
-        .output()
-        .expect("wrk runs");
+    let mut command = Command::new("taskset");
+    command.args(["-c", "1", "wrk", "-t2", "-c32", &format!("-d{seconds}s")]);
+    if let Some(token) = token {
+        command.arg("-H").arg(format!("Authorization: Bearer {token}"));
+    }
+    let output = command.arg(url).stdin(Stdio::null()).output().expect("wrk runs");
     let cpu = cpu_time(pid).saturating_sub(before);
     let report = String::from_utf8_lossy(&output.stdout);
     let requests: u64 = report
