@@ -180,14 +180,6 @@ fn main() {
         "≥ 10,000/s",
         Some(account.per_second() >= 10_000.0 && account.bad == 0),
     );
-    if let Some(wrk) = wrk_account(plan.throughput) {
-        table.row(
-            "stand-in GET /v2/account, wrk -t2 -c8".into(),
-            wrk.to_string(),
-            "≥ 10,000/s",
-            Some(wrk.per_second() >= 10_000.0 && wrk.bad == 0),
-        );
-    }
     let token = throughput(plan.throughput, Endpoint::Refresh);
     table.row(
         format!("stand-in POST token (refresh grant), {CLIENT_THREADS} keep-alive clients"),
@@ -195,6 +187,9 @@ fn main() {
         "",
         None,
     );
+
+    eprintln!("side by side with oauth2-mock-server…");
+    side_by_side(&plan, &mut table);
 
     println!(
         "sipgate-oauth benchmark{} — {}, {} cores, {}, load average {} → {}\n",
@@ -778,32 +773,255 @@ impl Connection {
     }
 }
 
-/// `wrk` on `/v2/account`, if it is installed: its requests/s and its count of non-2xx answers.
-fn wrk_account(duration: Duration) -> Option<Throughput> {
-    let server = stand_in(None);
-    let (access, _) = sign_in(&server);
-    let seconds = duration.as_secs().max(1);
-    let output = Command::new("wrk")
-        .args(["-t2", "-c8", &format!("-d{seconds}s"), "-H"])
-        .arg(format!("Authorization: Bearer {access}"))
-        .arg(format!("{}/v2/account", server.base_url()))
+// ---------------------------------------------------------------------------------------------------
+// Side by side with oauth2-mock-server
+
+/// The peer's folder: a package.json and package-lock.json naming oauth2-mock-server, and `server.mjs`.
+const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/peer");
+
+/// A server under load: its process (pinned to CPU 0), the two URLs measured and a bearer token.
+struct Contender {
+    child: Child,
+    discovery: String,
+    bearer_get: String,
+    token: String,
+    /// Spawn → the line that says it listens.
+    start: Duration,
+    /// Resident set size once it listens, KiB.
+    idle_rss: u64,
+}
+
+impl Drop for Contender {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What wrk measured against one URL: requests, and the server's CPU seconds (user + sys) meanwhile.
+struct Load {
+    requests: u64,
+    bad: u64,
+    cpu: Duration,
+}
+
+impl Load {
+    fn per_cpu_second(&self) -> f64 {
+        self.requests as f64 / self.cpu.as_secs_f64().max(f64::EPSILON)
+    }
+}
+
+/// The stand-in and oauth2-mock-server under the same `wrk -t2 -c32` load, each pinned to CPU 0 with
+/// wrk on CPU 1: requests per CPU-second of the server on the discovery document and on a bearer GET,
+/// start-up time and idle RSS. Rows say n/a where `wrk`, `taskset`, `node` or `npm` is missing.
+fn side_by_side(plan: &Plan, table: &mut Table) {
+    let has = |tool: &str| Command::new(tool).arg("--version").output().is_ok();
+    let missing: Vec<&str> = ["wrk", "taskset"].into_iter().filter(|tool| !has(tool)).collect();
+    if !missing.is_empty() {
+        let why = format!("n/a: `{}` is not installed", missing.join("`, `"));
+        table.row("requests per CPU-second, stand-in vs oauth2-mock-server".into(), why, "", None);
+        return;
+    }
+    let seconds = if plan.quick { 1 } else { 5 };
+    let stand_in = start_stand_in();
+    let ours = measure_contender(&stand_in, seconds);
+    let peer = start_peer().map(|peer| {
+        let loads = measure_contender(&peer, seconds);
+        (peer, loads)
+    });
+    let rows = [("discovery document", 0), ("bearer GET (/v2/account; its /userinfo)", 1)];
+    for (what, index) in rows {
+        let mine = &ours[index];
+        let (value, met) = match &peer {
+            Ok((_, theirs)) => {
+                let theirs = &theirs[index];
+                let ratio = mine.per_cpu_second() / theirs.per_cpu_second();
+                (
+                    format!(
+                        "{:.0} vs {:.0} ({ratio:.2} ×; {} and {} requests, {} wrong)",
+                        mine.per_cpu_second(),
+                        theirs.per_cpu_second(),
+                        mine.requests,
+                        theirs.requests,
+                        mine.bad + theirs.bad
+                    ),
+                    Some(ratio >= 1.0 && mine.bad == 0),
+                )
+            }
+            Err(why) => (format!("{:.0} vs n/a: {why}", mine.per_cpu_second()), None),
+        };
+        table.row(
+            format!("requests per CPU-second, {what}: stand-in vs oauth2-mock-server, wrk -t2 -c32 {seconds} s"),
+            value,
+            "≥ 1 ×",
+            met,
+        );
+    }
+    let theirs = |f: &dyn Fn(&Contender) -> String| match &peer {
+        Ok((peer, _)) => f(peer),
+        Err(_) => "n/a".to_owned(),
+    };
+    table.row(
+        "start → listening: stand-in (`mock`) vs oauth2-mock-server".into(),
+        format!("{} vs {}", ms(stand_in.start), theirs(&|peer| ms(peer.start))),
+        "",
+        None,
+    );
+    table.row(
+        "idle RSS: stand-in vs oauth2-mock-server".into(),
+        format!("{} vs {}", kib(stand_in.idle_rss), theirs(&|peer| kib(peer.idle_rss))),
+        "",
+        None,
+    );
+}
+
+/// `sipgate-oauth mock --port 0 --quiet --auto-approve` on CPU 0, with a token of a fresh sign-in.
+fn start_stand_in() -> Contender {
+    let started = Instant::now();
+    let mut child = Command::new("taskset")
+        .args(["-c", "0", BIN, "mock", "--port", "0", "--quiet", "--auto-approve"])
         .stdin(Stdio::null())
-        .output()
-        .ok()?;
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the stand-in starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the stand-in prints its .env lines");
+    let start = started.elapsed();
+    let idle_rss = rss_kib(child.id());
+    let auth_url = line.trim().strip_prefix("AUTH_URL=").expect("AUTH_URL first").to_owned();
+    let base = auth_url.split("/auth/").next().expect("a base URL").to_owned();
+    let agent = agent();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", "sipgate-oauth-demo"),
+        ("redirect_uri", BENCH_REDIRECT),
+        ("scope", "account:read"),
+    ];
+    let location = redirect_of(&agent, &format!("{auth_url}?{}", query::encode(params)));
+    let pairs = query::decode(location.split_once('?').map_or("", |(_, q)| q)).expect("a well-formed callback");
+    let code = pairs.into_iter().find(|(k, _)| k == "code").map(|(_, v)| v).expect("a code");
+    let secret = MockClient::demo().secret;
+    let form = query::encode([
+        ("client_id", "sipgate-oauth-demo"),
+        ("client_secret", secret.as_str()),
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", BENCH_REDIRECT),
+    ]);
+    let token_url = auth_url.replace("/auth?", "/token?").replace("openid-connect/auth", "openid-connect/token");
+    let mut response = agent
+        .post(&token_url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(form)
+        .expect("the token endpoint answers");
+    let body: Value = serde_json::from_str(&response.body_mut().read_to_string().expect("an answer")).expect("JSON");
+    let token = body["access_token"].as_str().expect("an access token").to_owned();
+    Contender {
+        child,
+        discovery: format!("{base}/auth/realms/third-party/.well-known/openid-configuration"),
+        bearer_get: format!("{base}/v2/account"),
+        token,
+        start,
+        idle_rss,
+    }
+}
+
+/// oauth2-mock-server (installed into `bench/peer` with `npm ci` when missing) on CPU 0; `Err` says why
+/// not.
+fn start_peer() -> Result<Contender, String> {
+    let dir = Path::new(PEER_DIR);
+    if !dir.join("node_modules/oauth2-mock-server").exists() {
+        let output = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|_| "`npm` is not installed".to_owned())?;
+        if !output.status.success() {
+            return Err(format!("`npm ci` in bench/peer failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+        }
+    }
+    let started = Instant::now();
+    let mut child = Command::new("taskset")
+        .args(["-c", "0", "node", "server.mjs"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|_| "`node` is not installed".to_owned())?;
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut line = String::new();
+    let read = stdout.read_line(&mut line);
+    let start = started.elapsed();
+    let Some((port, token)) = line.trim().split_once(' ').filter(|_| read.is_ok()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err("oauth2-mock-server did not start (see bench/peer/server.mjs)".to_owned());
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    Ok(Contender {
+        idle_rss: rss_kib(child.id()),
+        discovery: format!("{base}/.well-known/openid-configuration"),
+        bearer_get: format!("{base}/userinfo"),
+        token: token.to_owned(),
+        child,
+        start,
+    })
+}
+
+/// Discovery (no `Authorization` header), then the bearer GET, each under wrk for `seconds`.
+fn measure_contender(contender: &Contender, seconds: u64) -> [Load; 2] {
+    let pid = contender.child.id();
+    [(&contender.discovery, None), (&contender.bearer_get, Some(contender.token.as_str()))]
+        .map(|(url, token)| wrk_on_cpu1(pid, url, token, seconds))
+}
+
+/// `wrk -t2 -c32` on CPU 1 against `url`, with `token` as a bearer token if given; the server's CPU
+/// time from `/proc/PID/stat` before and after.
+fn wrk_on_cpu1(pid: u32, url: &str, token: Option<&str>, seconds: u64) -> Load {
+    let before = cpu_time(pid);
+    let mut command = Command::new("taskset");
+    command.args(["-c", "1", "wrk", "-t2", "-c32", &format!("-d{seconds}s")]);
+    if let Some(token) = token {
+        command.arg("-H").arg(format!("Authorization: Bearer {token}"));
+    }
+    let output = command.arg(url).stdin(Stdio::null()).output().expect("wrk runs");
+    let cpu = cpu_time(pid).saturating_sub(before);
     let report = String::from_utf8_lossy(&output.stdout);
-    let number = |prefix: &str| -> Option<f64> {
+    let requests: u64 = report
+        .lines()
+        .find(|line| line.contains(" requests in "))
+        .and_then(|line| line.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("wrk reported no count:\n{report}"));
+    let number = |prefix: &str| -> Option<u64> {
         let line = report.lines().find(|line| line.trim_start().starts_with(prefix))?;
         line.trim_start()[prefix.len()..].split_whitespace().next()?.parse().ok()
     };
-    let per_second = number("Requests/sec:")?;
-    // "  123456 requests in 5.00s, 24.84MB read"
-    let total: u64 =
-        report.lines().find(|line| line.contains(" requests in "))?.split_whitespace().next()?.parse().ok()?;
-    let bad = number("Non-2xx or 3xx responses:").unwrap_or(0.0) as u64;
-    let errors = report.lines().any(|line| line.contains("Socket errors"));
-    // wrk's own clock: its requests/s over its count.
-    let took = Duration::from_secs_f64(total as f64 / per_second);
-    Some(Throughput { ok: total.saturating_sub(bad), bad: bad + u64::from(errors), took })
+    let bad = number("Non-2xx or 3xx responses:").unwrap_or(0) + u64::from(report.contains("Socket errors"));
+    Load { requests, bad, cpu }
+}
+
+/// User + system CPU time of a process so far (`/proc/PID/stat` fields 14 and 15, in clock ticks of
+/// 1/100 s, the value on Linux).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process runs");
+    // The command name (field 2) may hold spaces; the fields after it are plain.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // After the name come field 3 (state) onwards, so utime (14) and stime (15) are at 11 and 12.
+    let field = |index: usize| fields.get(index).and_then(|value| value.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = field(11) + field(12);
+    Duration::from_millis(ticks * 10)
+}
+
+/// `VmRSS` of a process, KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap_or_default();
+    line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
         Command::Mock(args) => {
             let options = mock::Options::parse(args).map_err(Error::Usage)?;
-            let addr = format!("127.0.0.1:{} (the stand-in; --port picks another)", options.port);
-            return mock::run(options, &mut &mut *err).map_err(|source| Error::Listen { addr, source });
+            let addr = format!("127.0.0.1:{} (the stand-in)", options.port);
+            return mock::run(options, &mut &mut *out, &mut &mut *err).map_err(|source| Error::Listen { addr, source });
         }
         _ => {}
     }

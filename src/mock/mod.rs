@@ -23,13 +23,14 @@ mod server;
 mod state;
 mod token;
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 pub use options::{HELP, Options, help_requested};
-pub use server::MockServer;
+pub use server::{MockEvent, MockServer};
 
 /// The port `sipgate-oauth mock` listens on when `--port` is not given.
 pub const DEFAULT_PORT: u16 = 8089;
@@ -108,7 +109,8 @@ pub struct MockConfig {
     pub device_ttl: Duration,
     /// Injected failures.
     pub faults: Faults,
-    /// Log each request (method, path with secrets redacted, status) to stderr.
+    /// Report each request (method, path with secrets redacted, status) as a [`MockEvent::Request`] to
+    /// the sink given to [`MockServer::start_with_events`]. Without a sink nothing is logged.
     pub log: bool,
 }
 
@@ -147,30 +149,52 @@ fn default_account() -> Value {
     json!({"company": "", "mainProductType": "BASIC", "logoUrl": "", "verified": true})
 }
 
-/// Runs the stand-in in the foreground: listens on `127.0.0.1:port`, prints the `.env` lines for the
-/// first client (realm `third-party`) on stdout, then serves until the process ends. Startup notes and
-/// the request log (unless `config.log` is off) go to `stderr`.
-pub fn run(options: Options, stderr: &mut impl std::io::Write) -> std::io::Result<()> {
+/// Runs the stand-in in the foreground: raises the soft open-files limit to the hard one, listens on
+/// `127.0.0.1:port`, writes the `.env` lines for the first client (realm `third-party`) to `stdout`, then
+/// serves until the process ends. Start-up notes and the request log (unless `config.log` is off) go to
+/// `stderr`. Returns an error if the listener stops taking connections (tiny_http's accept loop ends
+/// for good on the first failed `accept`), so that the caller can exit loudly instead of living on deaf.
+pub fn run(options: Options, stdout: &mut impl Write, stderr: &mut impl Write) -> std::io::Result<()> {
+    if let Err(error) = raise_open_files_limit() {
+        writeln!(stderr, "warning: the open-files limit could not be raised: {error}")?;
+    }
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
-    let (sink, lines) = std::sync::mpsc::channel();
-    let log = options.config.log;
-    let server = MockServer::start_with_log(options.config, addr, log.then_some(sink.clone()))?;
+    let (sink, events) = std::sync::mpsc::channel();
+    let server = MockServer::start_with_events(options.config, addr, sink)?;
     let client = server.client(0);
     writeln!(stderr, "sipgate stand-in listening on {} (realms {})", server.base_url(), REALMS.join(", "))?;
     if let Some(client) = &client {
         writeln!(stderr, "client {}: redirect URIs {}", client.id, client.redirect_uris.join(", "))?;
         for (name, value) in server.env(REALMS[0], client) {
             let value = if name == "REDIRECT_URI" { with_example_port(&value) } else { value };
-            println!("{name}={value}");
+            writeln!(stdout, "{name}={value}")?;
         }
+        stdout.flush()?;
     }
     writeln!(stderr, "Ctrl-C stops it.")?;
-    // The server holds `sink` too, so this blocks for as long as the process lives.
-    while let Ok(line) = lines.recv() {
-        writeln!(stderr, "{line}")?;
+    // The server holds the sender, so this waits for as long as it serves.
+    for event in events {
+        match event {
+            MockEvent::Request(line) => writeln!(stderr, "{line}")?,
+            MockEvent::ListenerDied(error) => {
+                return Err(std::io::Error::new(
+                    error.kind(),
+                    format!(
+                        "the stand-in stopped taking connections ({error}); start it again \
+                         (if it ran out of file descriptors: raise `ulimit -n`)"
+                    ),
+                ));
+            }
+        }
     }
-    drop(sink);
     Ok(())
+}
+
+/// Raises the soft limit of open files (`RLIMIT_NOFILE`) to the hard limit, as Go programs do at start:
+/// every connection costs tiny_http two descriptors, and its accept loop ends for good when it runs out.
+fn raise_open_files_limit() -> std::io::Result<()> {
+    let (soft, hard) = rlimit::Resource::NOFILE.get()?;
+    if soft < hard { rlimit::Resource::NOFILE.set(hard, hard) } else { Ok(()) }
 }
 
 #[cfg(test)]

@@ -482,7 +482,7 @@ mod tests {
     fn sms_never_reaches_the_log() {
         let (sink, lines) = std::sync::mpsc::channel();
         let config = MockConfig { auto_approve: true, log: true, ..MockConfig::default() };
-        let server = MockServer::start_with_log(config, SocketAddr::from(([127, 0, 0, 1], 0)), Some(sink)).unwrap();
+        let server = MockServer::start_with_events(config, SocketAddr::from(([127, 0, 0, 1], 0)), sink).unwrap();
         let agent: ureq::Agent =
             ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).proxy(None).build().into();
         let bearer = format!("Bearer {}", token(&agent, &server, "sessions:sms:write"));
@@ -493,7 +493,15 @@ mod tests {
         };
         assert_eq!(send(br#"{"smsId":"s0","recipient":"+4915799912345","message":"meet me at noon"}"#), 204);
         assert_eq!(send(br#"{"smsId":"s0","recipient":4915799912345,"message":"meet me at noon"}"#), 400);
-        let logged: Vec<String> = lines.iter().skip(2).take(2).collect();
+        let logged: Vec<String> = lines
+            .iter()
+            .filter_map(|event| match event {
+                super::super::MockEvent::Request(line) => Some(line),
+                _ => None,
+            })
+            .skip(2)
+            .take(2)
+            .collect();
         assert!(logged[0].starts_with("POST /v2/sessions/sms 204 "), "{}", logged[0]);
         assert!(logged[1].starts_with("POST /v2/sessions/sms 400 "), "{}", logged[1]);
         assert!(logged[1].ends_with("invalid_request: `recipient` must be a string"), "{}", logged[1]);

@@ -1,10 +1,7 @@
 //! Which handler answers which request, and what all handlers share: the configuration, the base
 //! URL, the tables, and the helpers that read forms and parameters the way Keycloak does.
 
-use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::mpsc::Sender;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::json;
@@ -42,25 +39,18 @@ pub(super) struct Shared {
     state: Mutex<State>,
     /// Requests seen.
     pub requests: AtomicU64,
-    /// Distinct peer addresses seen (one per TCP connection).
-    pub peers: Mutex<HashSet<SocketAddr>>,
-    /// Where request log lines go; `None` logs to stderr directly (if logging is on).
-    pub log_sink: Option<Mutex<Sender<String>>>,
+    /// The discovery document of each realm of `REALMS`, in that order: fixed for the server's lifetime,
+    /// so it is built once here rather than per request.
+    discovery: Vec<Reply>,
 }
 
 impl Shared {
     /// The shared state of a new server.
-    pub fn new(config: MockConfig, base_url: String, log_sink: Option<Sender<String>>) -> Shared {
+    pub fn new(config: MockConfig, base_url: String) -> Shared {
         let mut state = State::new(config.faults.token_503, config.faults.token_502);
         state.device_slow_down_left = config.faults.device_slow_down;
-        Shared {
-            config,
-            base_url,
-            state: Mutex::new(state),
-            requests: AtomicU64::new(0),
-            peers: Mutex::new(HashSet::new()),
-            log_sink: log_sink.map(Mutex::new),
-        }
+        let discovery = REALMS.iter().map(|realm| discovery_document(&base_url, realm)).collect();
+        Shared { config, base_url, state: Mutex::new(state), requests: AtomicU64::new(0), discovery }
     }
 
     /// The tables, locked. No handler panics while holding them, but a poisoned lock is used anyway:
@@ -76,7 +66,7 @@ impl Shared {
 
     /// The issuer of a realm (`iss`, RFC 9207), as Keycloak names it.
     pub fn issuer(&self, realm: &str) -> String {
-        format!("{}/auth/realms/{realm}", self.base_url)
+        issuer(&self.base_url, realm)
     }
 
     /// Token lifetimes, with the fault applied.
@@ -130,9 +120,24 @@ fn only(method: &str, allowed: &'static str, handler: impl FnOnce() -> Reply) ->
     if method == allowed { handler() } else { Reply::method_not_allowed(allowed) }
 }
 
-/// The OpenID Connect discovery document of a realm, with this server's URLs.
+/// The issuer of a realm at `base_url`.
+fn issuer(base_url: &str, realm: &str) -> String {
+    format!("{base_url}/auth/realms/{realm}")
+}
+
+/// The OpenID Connect discovery document of a realm (built once, by [`Shared::new`]).
 fn discovery(shared: &Shared, realm: &str) -> Reply {
-    let issuer = shared.issuer(realm);
+    let index = REALMS.iter().position(|known| *known == realm);
+    match index.and_then(|index| shared.discovery.get(index)) {
+        Some(document) => document.clone(),
+        None => Reply::json(404, &json!({"error": "Realm does not exist"})),
+    }
+}
+
+/// The OpenID Connect discovery document of `realm` (OpenID Connect Discovery 1.0 §3), with the URLs
+/// of the server at `base_url`.
+fn discovery_document(base_url: &str, realm: &str) -> Reply {
+    let issuer = issuer(base_url, realm);
     let endpoint = |name: &str| format!("{issuer}/protocol/openid-connect/{name}");
     let client_auth = ["client_secret_basic", "client_secret_post"];
     Reply::json(
@@ -264,7 +269,7 @@ mod tests {
         for auto_approve in [false, true] {
             let code_ttl = if auto_approve { Duration::from_secs(60) } else { Duration::ZERO };
             let config = MockConfig { auto_approve, faults: faults.clone(), code_ttl, ..MockConfig::default() };
-            let shared = Shared::new(config, "http://127.0.0.1:1".into(), None);
+            let shared = Shared::new(config, "http://127.0.0.1:1".into());
             let mut noise = Noise(0x2545_f491_4f6c_dd1d);
             let paths = [
                 "/auth/realms/third-party/protocol/openid-connect/auth",

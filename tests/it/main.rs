@@ -13,6 +13,7 @@ mod device;
 mod flow;
 mod hostile;
 mod mock;
+mod mock_server;
 mod paste;
 mod peer;
 mod properties;
