@@ -167,6 +167,14 @@ pub enum Error {
         /// operation is not in the table.
         accepted: Vec<String>,
     },
+    /// An API answer succeeded but is not what the command needs: a page of a list for `api
+    /// --paginate`, the user id in `/authorization/userinfo` for `{userId}`.
+    BadApiAnswer {
+        /// The request, e.g. `GET https://…/v2/history?offset=0&limit=100`.
+        what: String,
+        /// What is wrong with it and what to do.
+        reason: String,
+    },
     /// The network request failed (DNS, connection, TLS, timeout).
     Http {
         /// What the request was for.
@@ -318,6 +326,7 @@ impl fmt::Display for Error {
                     ),
                 }
             }
+            Error::BadApiAnswer { what, reason } => write!(f, "{what} answered, but {reason}"),
             Error::Http { what, .. } => write!(f, "{what} failed"),
             Error::Output { .. } => f.write_str("cannot write the output"),
             Error::NotSignedIn => f.write_str("not signed in — run `sipgate-oauth login`"),
