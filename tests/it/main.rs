@@ -12,6 +12,7 @@ mod device;
 mod flow;
 mod hostile;
 mod mock;
+mod operations_cli;
 mod peer;
 mod properties;
 mod session;
