@@ -17,6 +17,10 @@ use crate::secret::ClientSecret;
 const CONSOLE_HINT: &str = "create a client at https://console.sipgate.com (Clients → New client, then \
     \"Add redirect uri\") and put its id and secret into .env — or try `sipgate-oauth demo`, which needs neither";
 
+/// Scopes of OpenID Connect (and Keycloak) that sipgate's API description does not list but its
+/// server understands; `OAUTH_SCOPE` may hold them without a warning.
+const OIDC_SCOPES: [&str; 5] = ["offline_access", "profile", "email", "phone", "address"];
+
 /// The validated configuration of one run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -152,6 +156,23 @@ impl Config {
             };
         }
         Ok(format!("{}/{}", self.api_base, path.trim_start_matches('/')))
+    }
+
+    /// Warnings about `OAUTH_SCOPE`: one for each scope that sipgate's API description does not list
+    /// (OpenID Connect's own scopes aside), with the closest known one when there is one. Not errors:
+    /// sipgate may have added scopes since the table was made, so they are requested as written.
+    pub fn scope_warnings(&self) -> Vec<String> {
+        self.scope
+            .split_whitespace()
+            .filter(|scope| !crate::operations::is_known_scope(scope) && !OIDC_SCOPES.contains(scope))
+            .map(|scope| match crate::operations::closest_scope(scope) {
+                Some(known) => format!("OAUTH_SCOPE has `{scope}`, which sipgate does not know — did you mean `{known}`?"),
+                None => format!(
+                    "OAUTH_SCOPE has `{scope}`, which is not among sipgate's scopes (`sipgate-oauth scopes` lists them); \
+                     it is requested all the same"
+                ),
+            })
+            .collect()
     }
 
     /// Loads the configuration: the process environment first, then `env_file` (or `./.env` if it
@@ -395,5 +416,20 @@ mod tests {
                 .unwrap();
         assert_eq!(config.api_base, "https://api.example.test/v3");
         assert_eq!(config.revoke_url, "https://x.test/r");
+    }
+
+    #[test]
+    fn unknown_scopes_are_warnings_with_the_closest_known_one() {
+        let config = config_with(&[("OAUTH_SCOPE", "openid offline_access acount:read history:read pizza")]).unwrap();
+        assert_eq!(
+            config.scope_warnings(),
+            [
+                "OAUTH_SCOPE has `acount:read`, which sipgate does not know — did you mean `account:read`?",
+                "OAUTH_SCOPE has `pizza`, which is not among sipgate's scopes (`sipgate-oauth scopes` lists them); \
+                 it is requested all the same",
+            ]
+        );
+        assert_eq!(config.scope, "openid offline_access acount:read history:read pizza", "requested as written");
+        assert!(config_with(&[]).unwrap().scope_warnings().is_empty());
     }
 }

@@ -163,6 +163,17 @@ pub enum Error {
         url: String,
         /// The scope the token was granted, if known.
         scope: Option<String>,
+        /// The scopes that allow the call (any one suffices), from the operation table; empty when the
+        /// operation is not in the table.
+        accepted: Vec<String>,
+    },
+    /// An API answer succeeded but is not what the command needs: a page of a list for `api
+    /// --paginate`, the user id in `/authorization/userinfo` for `{userId}`.
+    BadApiAnswer {
+        /// The request, e.g. `GET https://…/v2/history?offset=0&limit=100`.
+        what: String,
+        /// What is wrong with it and what to do.
+        reason: String,
     },
     /// The network request failed (DNS, connection, TLS, timeout).
     Http {
@@ -301,13 +312,21 @@ impl fmt::Display for Error {
             Error::Unauthorized { url } => {
                 write!(f, "{url} rejected the access token even after a refresh (HTTP 401) — run `sipgate-oauth login`")
             }
-            Error::Forbidden { url, scope } => {
+            Error::Forbidden { url, scope, accepted } => {
                 write!(f, "{url} refused the call (HTTP 403): the token lacks the scope it needs")?;
                 if let Some(scope) = scope {
                     write!(f, " (granted: {scope})")?;
                 }
-                write!(f, " — add the scope to OAUTH_SCOPE and your client, then sign in again")
+                match accepted.as_slice() {
+                    [] => write!(f, " — add the scope to OAUTH_SCOPE and your client, then sign in again"),
+                    accepted => write!(
+                        f,
+                        "; it needs one of: {} — add it to OAUTH_SCOPE and your client, then sign in again",
+                        accepted.join(", ")
+                    ),
+                }
             }
+            Error::BadApiAnswer { what, reason } => write!(f, "{what} answered, but {reason}"),
             Error::Http { what, .. } => write!(f, "{what} failed"),
             Error::Output { .. } => f.write_str("cannot write the output"),
             Error::NotSignedIn => f.write_str("not signed in — run `sipgate-oauth login`"),

@@ -89,7 +89,7 @@ impl<'a> Session<'a> {
     pub fn call(&self, method: &str, path: &str, json: Option<&str>) -> Result<Response, Error> {
         let url = self.config.api_url(path)?;
         let mut tokens = self.valid_tokens()?;
-        api::call(self.http, method, &url, json, &mut tokens, |stale| self.refresh(stale))
+        api::call(self.http, &self.config.api_base, method, &url, json, &mut tokens, |stale| self.refresh(stale))
     }
 
     /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if

@@ -9,7 +9,7 @@ use sipgate_oauth::device::{self, DeviceEvent};
 use sipgate_oauth::mock::{self, MockClient, MockConfig, MockServer};
 use sipgate_oauth::{Browser, Config, Error, Http, NoBrowser, Session, SignIn, SignInEvent, TokenSet};
 
-use super::{Cli, Command, HELP};
+use super::{Cli, Command, HELP, operations};
 
 /// How long one HTTP request may take in all.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,6 +21,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Demo => return demo(&cli, out, err),
         Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
+        Command::Operations { filter, json } => return operations::list(filter.as_deref(), *json, out, err),
+        Command::Scopes { filter, json } => return operations::scopes(filter.as_deref(), *json, out, err),
         Command::Mock(args) => {
             let options = mock::Options::parse(args).map_err(Error::Usage)?;
             let addr = format!("127.0.0.1:{} (the stand-in)", options.port);
@@ -29,10 +31,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         _ => {}
     }
     let config = Config::load(cli.env_file.as_deref())?;
+    for warning in config.scope_warnings() {
+        note(err, &format!("warning: {warning}"));
+    }
     let http = http(&cli);
     let session = Session::new(&http, &config)?;
     match cli.command {
         Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
+        Command::Operations { .. } | Command::Scopes { .. } => Ok(()),
         Command::Flow => {
             example_flow(&http, &config, &session, login_options(&cli, &config), out, err)?;
             note(err, &format!("Tokens kept in {}.", session.path().display()));
@@ -41,9 +47,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Login => login(&http, &config, &session, login_options(&cli, &config), err),
         Command::Token { json } => token(&session, json, out),
         Command::Account => api_call(&session, "GET", &config.api_endpoint, None, out),
-        Command::Api { method, path, data } => {
+        Command::Api { method, path, data, paginate } => {
             let body = data.map(read_data).transpose()?;
-            api_call(&session, &method, &path, body.as_deref(), out)
+            operations::api(&session, &config, (&method, &path), body.as_deref(), paginate, out, err)
         }
         Command::Logout => logout(&session, err),
         Command::Status { json } => status(&session, json, out),
@@ -150,7 +156,13 @@ fn token(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error
 }
 
 /// `account` and `api`: one call with the kept tokens; the body on stdout.
-fn api_call(session: &Session, method: &str, path: &str, body: Option<&str>, out: &mut dyn Write) -> Result<(), Error> {
+pub(super) fn api_call(
+    session: &Session,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     let response = session.call(method, path, body)?;
     if response.body.is_empty() {
         return Ok(());
@@ -250,7 +262,7 @@ fn human_duration(secs: u64) -> String {
 }
 
 /// A line for the user on stderr; a closed stderr is no reason to fail.
-fn note(err: &mut dyn Write, text: &str) {
+pub(super) fn note(err: &mut dyn Write, text: &str) {
     let _ = writeln!(err, "{text}");
 }
 
@@ -445,7 +457,7 @@ fn example_flow(
     Ok(())
 }
 
-fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
+pub(super) fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
     out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|source| Error::Output { source })
 }
 

@@ -13,9 +13,15 @@ COMMANDS:
     login            sign in in the browser and keep the tokens
     token [--json]   print a valid access token (refreshed when needed) on stdout
     account          GET TEST_API_ENDPOINT with the kept tokens
-    api [METHOD] PATH [--data JSON|@FILE]
-                     call any API path below API_BASE_URL with the kept tokens
+    api [METHOD] PATH [--data JSON|@FILE] [--paginate]
+                     call any API path below API_BASE_URL with the kept tokens;
+                     {userId} in PATH is the signed-in user; --paginate gathers
+                     every page of a list (GET) into one JSON array
                      (METHOD: GET, or POST when --data is given)
+    api --list [WORD] [--json]
+                     list the API's operations (method, path, scopes), those matching WORD
+    scopes [WORD] [--json]
+                     list sipgate's scopes with what each allows, those matching WORD
     status [--json]  show whether tokens are kept and when they expire (no secrets)
     logout           revoke the tokens at the server and delete them here
     mock [OPTIONS]   run the sipgate stand-in on 127.0.0.1 (see `sipgate-oauth mock --help`)

@@ -6,6 +6,7 @@
 
 pub mod commands;
 mod help;
+mod operations;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -39,6 +40,22 @@ pub enum Command {
         path: String,
         /// `--data JSON` or `--data @FILE`.
         data: Option<String>,
+        /// `--paginate`: follow `offset`/`limit` to `totalCount` and print all items as one JSON array.
+        paginate: bool,
+    },
+    /// `api --list [WORD]`: the operations of the API (method, path, scopes), those matching WORD.
+    Operations {
+        /// Only operations whose method, path, name or scopes contain this (any case).
+        filter: Option<String>,
+        /// `--json` output.
+        json: bool,
+    },
+    /// `scopes [WORD]`: sipgate's scopes with a one-line meaning, those matching WORD.
+    Scopes {
+        /// Only scopes whose name or meaning contains this (any case).
+        filter: Option<String>,
+        /// `--json` output.
+        json: bool,
     },
     /// Revoke the tokens and delete them locally.
     Logout,
@@ -105,6 +122,7 @@ impl Cli {
         let mut words: Vec<String> = Vec::new();
         let mut json = false;
         let mut data = None;
+        let (mut list, mut paginate) = (false, false);
         let mut args = args.into_iter();
         let mut options_ended = false;
         while let Some(arg) = args.next() {
@@ -131,6 +149,8 @@ impl Cli {
                 "--no-browser" => cli.no_browser = true,
                 "--device" => cli.device = true,
                 "--json" => json = true,
+                "--list" => list = true,
+                "--paginate" => paginate = true,
                 "--env-file" => cli.env_file = Some(PathBuf::from(value()?)),
                 "--data" => data = Some(value()?),
                 "--timeout" => cli.timeout = timeout(&value()?)?,
@@ -140,10 +160,20 @@ impl Cli {
                 _ => words.push(arg),
             }
         }
-        cli.command = command(&words, json, data.clone())?;
-        let takes_json = matches!(cli.command, Command::Token { .. } | Command::Status { .. });
+        if (list || paginate) && words.first().is_none_or(|word| word != "api") {
+            let option = if list { "--list" } else { "--paginate" };
+            return Err(Error::Usage(format!("{option} goes with `api`")));
+        }
+        cli.command = match list {
+            true => operations_list(&words[1..], json, data.is_some(), paginate)?,
+            false => command(&words, json, data.clone(), paginate)?,
+        };
+        let takes_json = matches!(
+            cli.command,
+            Command::Token { .. } | Command::Status { .. } | Command::Scopes { .. } | Command::Operations { .. }
+        );
         if json && !takes_json {
-            return Err(Error::Usage("--json goes with `token` or `status`".into()));
+            return Err(Error::Usage("--json goes with `token`, `status`, `scopes` or `api --list`".into()));
         }
         if cli.device && !matches!(cli.command, Command::Flow | Command::Login | Command::Demo) {
             return Err(Error::Usage("--device goes with `login`, `demo` or no command".into()));
@@ -163,7 +193,7 @@ fn timeout(text: &str) -> Result<Duration, Error> {
 }
 
 /// The command and its arguments.
-fn command(words: &[String], json: bool, data: Option<String>) -> Result<Command, Error> {
+fn command(words: &[String], json: bool, data: Option<String>, paginate: bool) -> Result<Command, Error> {
     let no_more = |n: usize, command: Command| match words.get(n) {
         Some(extra) => Err(Error::Usage(format!("unexpected argument {extra:?}"))),
         None => Ok(command),
@@ -178,14 +208,30 @@ fn command(words: &[String], json: bool, data: Option<String>) -> Result<Command
         "logout" => no_more(1, Command::Logout),
         "help" => no_more(1, Command::Help),
         "mock" => Ok(Command::Mock(words[1..].to_vec())),
-        "api" => api(&words[1..], data),
+        "scopes" => no_more(2, Command::Scopes { filter: words.get(1).cloned(), json }),
+        "api" => api(&words[1..], data, paginate),
         other => Err(Error::Usage(format!("unknown command {other:?}"))),
     }
 }
 
+/// `api --list [WORD]`.
+fn operations_list(words: &[String], json: bool, data: bool, paginate: bool) -> Result<Command, Error> {
+    if data || paginate {
+        let option = if data { "--data" } else { "--paginate" };
+        return Err(Error::Usage(format!("{option} does not go with `api --list`")));
+    }
+    match words {
+        [] | [_] => Ok(Command::Operations { filter: words.first().cloned(), json }),
+        [_, extra, ..] => {
+            Err(Error::Usage(format!("unexpected argument {extra:?} — usage: sipgate-oauth api --list [WORD]")))
+        }
+    }
+}
+
 /// `api [METHOD] PATH`: the method is checked here, before anything is sent.
-fn api(words: &[String], data: Option<String>) -> Result<Command, Error> {
-    let usage = "usage: sipgate-oauth api [METHOD] PATH [--data JSON|@FILE], e.g. `sipgate-oauth api /account`";
+fn api(words: &[String], data: Option<String>, paginate: bool) -> Result<Command, Error> {
+    let usage =
+        "usage: sipgate-oauth api [METHOD] PATH [--data JSON|@FILE] [--paginate], e.g. `sipgate-oauth api /account`";
     let is_method = |word: &str| METHODS.contains(&word.to_ascii_uppercase().as_str());
     let (method, path) = match words {
         [path] if is_method(path) && !path.starts_with('/') => {
@@ -199,7 +245,10 @@ fn api(words: &[String], data: Option<String>) -> Result<Command, Error> {
         [] => return Err(Error::Usage(format!("api needs a PATH — {usage}"))),
         [_, _, extra, ..] => return Err(Error::Usage(format!("unexpected argument {extra:?} — {usage}"))),
     };
-    Ok(Command::Api { method, path: path.clone(), data })
+    if paginate && (method != "GET" || data.is_some()) {
+        return Err(Error::Usage(format!("--paginate goes with GET requests without --data — {usage}")));
+    }
+    Ok(Command::Api { method, path: path.clone(), data, paginate })
 }
 
 #[cfg(test)]
@@ -236,6 +285,7 @@ mod tests {
             method: method.into(),
             path: path.into(),
             data: data.map(str::to_owned),
+            paginate: false,
         };
         assert_eq!(parse("api /account").unwrap().command, api("GET", "/account", None));
         assert_eq!(
@@ -244,6 +294,24 @@ mod tests {
         );
         assert_eq!(parse("api /sessions/sms --data={}").unwrap().command, api("POST", "/sessions/sms", Some("{}")));
         assert_eq!(parse("api -- -odd-path").unwrap().command, api("GET", "-odd-path", None));
+        assert_eq!(
+            parse("api --paginate /history").unwrap().command,
+            Command::Api { method: "GET".into(), path: "/history".into(), data: None, paginate: true }
+        );
+    }
+
+    #[test]
+    fn lists_take_an_optional_word_and_json() {
+        assert_eq!(parse("api --list").unwrap().command, Command::Operations { filter: None, json: false });
+        assert_eq!(
+            parse("api --list sms --json").unwrap().command,
+            Command::Operations { filter: Some("sms".into()), json: true }
+        );
+        assert_eq!(parse("scopes").unwrap().command, Command::Scopes { filter: None, json: false });
+        assert_eq!(
+            parse("--json scopes history").unwrap().command,
+            Command::Scopes { filter: Some("history".into()), json: true }
+        );
     }
 
     #[test]
@@ -281,6 +349,14 @@ mod tests {
             "api GET /account extra",
             "demo --data x",
             "token --device",
+            "scopes a b",
+            "account --list",
+            "--paginate",
+            "api --list sms extra",
+            "api --list --data {}",
+            "api --paginate POST /contacts",
+            "api --paginate /history --data {}",
+            "api /history --json",
         ] {
             assert!(matches!(parse(line), Err(Error::Usage(_))), "{line}");
         }

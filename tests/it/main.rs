@@ -14,6 +14,7 @@ mod flow;
 mod hostile;
 mod mock;
 mod mock_server;
+mod operations_cli;
 mod paste;
 mod peer;
 mod properties;
