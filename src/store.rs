@@ -6,10 +6,16 @@
 //! read is reported and left as it is, never overwritten or deleted behind the user's back. The client
 //! secret is never stored. [`Store::lock`] serialises read-modify-write cycles (a refresh) across processes;
 //! [`Store::save`] on its own is atomic but does not lock.
+//!
+//! It does not trust what it finds: the store directory must belong to the user and be writable by no one
+//! else (a symlink to such a directory is fine); the token file and the lock file are opened without
+//! following a symlink and without blocking on a FIFO, and must be regular files of the user that group and
+//! others cannot write; a token file larger than 64 KiB is not read. Anything else is refused with a message
+//! that says what to fix, and nothing is changed.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -22,6 +28,17 @@ use crate::secret::{AccessToken, IdToken, RefreshToken};
 
 /// The version of the file format written by [`StoredTokens::to_json`].
 const FORMAT_VERSION: u64 = 1;
+
+/// The largest token file that is read: a token set takes a few KiB; anything larger is no token file (and
+/// `/dev/zero` never ends).
+const MAX_FILE_SIZE: u64 = 64 * 1024;
+
+/// How the token file and the lock file are opened: a symlink as the last component is an error (`ELOOP`)
+/// rather than followed, and a FIFO does not block the open.
+const NO_FOLLOW_NO_BLOCK: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK;
+
+/// Why a symlink is refused, for the token file and the lock file.
+const SYMLINK: &str = "it is a symbolic link, which the store does not follow";
 
 /// What is kept for one (token URL, client id): the token set, never the client secret.
 ///
@@ -169,14 +186,32 @@ impl Store {
     /// Reads the stored tokens; `Ok(None)` when there is no token file.
     ///
     /// A file that does not parse, or that belongs to another token URL or client id, is
-    /// [`Error::StoreCorrupt`] and is left untouched. Temp files of interrupted saves are ignored.
+    /// [`Error::StoreCorrupt`] and is left untouched; so is a token file that is a symlink, not a regular
+    /// file, not the user's, writable by group or others, or larger than 64 KiB. A store directory that
+    /// is not the user's or that others can write is [`Error::Store`]. Temp files of interrupted saves are
+    /// ignored.
     pub fn load(&self) -> Result<Option<StoredTokens>, Error> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
+        let Some(uid) = self.check_dir()? else { return Ok(None) };
+        let error = |source| Error::Store { path: self.path.clone(), source };
+        let file = match OpenOptions::new().read(true).custom_flags(NO_FOLLOW_NO_BLOCK).open(&self.path) {
+            Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(self.corrupt("not UTF-8".to_owned())),
-            Err(source) => return Err(Error::Store { path: self.path.clone(), source }),
+            Err(e) if is_symlink_refusal(&e) => return Err(self.corrupt(SYMLINK.to_owned())),
+            Err(source) => return Err(error(source)),
         };
+        let metadata = file.metadata().map_err(error)?;
+        check_file(&metadata, uid).map_err(|reason| self.corrupt(reason))?;
+        let too_large = || self.corrupt("it is larger than 64 KiB, which no token set is".to_owned());
+        if metadata.len() > MAX_FILE_SIZE {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        // The file may grow between the fstat and the read: never read more than the limit.
+        file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes).map_err(error)?;
+        if bytes.len() as u64 > MAX_FILE_SIZE {
+            return Err(too_large());
+        }
+        let text = String::from_utf8(bytes).map_err(|_| self.corrupt("not UTF-8".to_owned()))?;
         let tokens = StoredTokens::from_json(&text).map_err(|reason| self.corrupt(reason))?;
         if tokens.token_url != self.token_url || tokens.client_id != self.client_id {
             return Err(self.corrupt(format!(
@@ -189,8 +224,8 @@ impl Store {
 
     /// Replaces the token file atomically: a crash at any point leaves the old file or the new one.
     ///
-    /// Creates the directory mode 0700 if it is missing and tightens an existing one that others can
-    /// access; writes a temp file created mode 0600 in the same directory, fsyncs it, renames it over the
+    /// Creates the directory mode 0700 if it is missing, refuses an existing one that is not the user's or
+    /// that group or others can write, and tightens one that they can only read or enter; writes a temp file created mode 0600 in the same directory, fsyncs it, renames it over the
     /// token file and fsyncs the directory. Temp files left by killed processes are not cleaned up.
     ///
     /// # Panics
@@ -228,13 +263,26 @@ impl Store {
     }
 
     /// Takes the exclusive lock of this store, shared by all processes (an OS file lock on the sidecar
-    /// `.lock` file, created mode 0600). Blocks until it is free; released when the guard drops.
+    /// `.lock` file, created mode 0600). Blocks until it is free; released when the guard drops. A lock file
+    /// that is a symlink, not a regular file, not the user's or writable by others is refused.
     pub fn lock(&self) -> Result<StoreLock, Error> {
-        self.prepare_dir()?;
+        let uid = self.prepare_dir()?;
         let error = |source| Error::Store { path: self.lock_path.clone(), source };
-        let file =
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(&self.lock_path);
-        let file = file.map_err(error)?;
+        let refused = |reason: &str| error(io::Error::other(format!("{reason} — remove it")));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(NO_FOLLOW_NO_BLOCK)
+            .open(&self.lock_path);
+        let file = match file {
+            Ok(file) => file,
+            Err(e) if is_symlink_refusal(&e) => return Err(refused(SYMLINK)),
+            Err(source) => return Err(error(source)),
+        };
+        check_file(&file.metadata().map_err(error)?, uid).map_err(|reason| refused(&reason))?;
         file.lock().map_err(error)?;
         Ok(StoreLock { _file: file })
     }
@@ -247,16 +295,51 @@ impl Store {
         Error::StoreCorrupt { path: self.path.clone(), reason }
     }
 
-    /// Creates the directory (and missing parents) mode 0700, or tightens an existing one to 0700 if group
-    /// or others have any access.
-    fn prepare_dir(&self) -> Result<(), Error> {
+    /// Checks the store directory: `Ok(None)` if it does not exist, else the user's uid once the directory
+    /// (a symlink to it is followed) turned out to be a directory of the user that group and others cannot
+    /// write.
+    fn check_dir(&self) -> Result<Option<u32>, Error> {
+        let refused = |reason: String| Error::Store { path: self.dir.clone(), source: io::Error::other(reason) };
+        let metadata = match fs::metadata(&self.dir) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::Store { path: self.dir.clone(), source }),
+        };
+        let uid = current_uid().map_err(|source| Error::Store { path: self.dir.clone(), source })?;
+        if !metadata.is_dir() {
+            return Err(refused(
+                "it is not a directory — remove it, or set SIPGATE_OAUTH_STORE to a directory of your own".to_owned(),
+            ));
+        }
+        if metadata.uid() != uid {
+            return Err(refused(format!(
+                "it belongs to uid {}, not to you (uid {uid}) — set SIPGATE_OAUTH_STORE to a directory of your \
+                 own, or chown it",
+                metadata.uid()
+            )));
+        }
+        let mode = metadata.mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return Err(refused(format!(
+                "group or others can write to it (mode {mode:04o}) — chmod 700 it, and remove any file in it \
+                 you did not put there"
+            )));
+        }
+        Ok(Some(uid))
+    }
+
+    /// Creates the directory (and missing parents) mode 0700, checks it as [`Store::check_dir`] does and
+    /// tightens it to 0700 if group or others can read or enter it. Returns the user's uid.
+    fn prepare_dir(&self) -> Result<u32, Error> {
         let error = |source| Error::Store { path: self.dir.clone(), source };
         DirBuilder::new().recursive(true).mode(0o700).create(&self.dir).map_err(error)?;
+        let missing = || error(io::Error::new(io::ErrorKind::NotFound, "it vanished after it was created"));
+        let uid = self.check_dir()?.ok_or_else(missing)?;
         let mode = fs::metadata(&self.dir).map_err(error)?.permissions().mode();
         if mode & 0o077 != 0 {
             fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)).map_err(error)?;
         }
-        Ok(())
+        Ok(uid)
     }
 
     /// Makes a rename or removal in the directory durable.
@@ -272,6 +355,54 @@ impl Store {
 pub struct StoreLock {
     // Closing the file releases the lock.
     _file: File,
+}
+
+/// Whether an open failed because the last component is a symlink and `O_NOFOLLOW` was given.
+fn is_symlink_refusal(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ELOOP)
+}
+
+/// Why an opened token or lock file (its `fstat`) cannot be trusted, if it cannot: it must be a regular
+/// file of `uid` that group and others cannot write.
+fn check_file(metadata: &fs::Metadata, uid: u32) -> Result<(), String> {
+    let kind = metadata.file_type();
+    let not_regular = |what: &str| Err(format!("it is {what}, not a regular file"));
+    if kind.is_fifo() {
+        return not_regular("a FIFO");
+    }
+    if kind.is_char_device() || kind.is_block_device() {
+        return not_regular("a device");
+    }
+    if kind.is_socket() {
+        return not_regular("a socket");
+    }
+    if !kind.is_file() {
+        return not_regular("a directory or another special file");
+    }
+    if metadata.uid() != uid {
+        return Err(format!(
+            "it belongs to uid {}, not to you (uid {uid}): someone else may have put it there",
+            metadata.uid()
+        ));
+    }
+    let mode = metadata.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(format!("group or others can write to it (mode {mode:04o})"));
+    }
+    Ok(())
+}
+
+/// The effective user id of this process, read from `/proc/self/status` (no unsafe code needed).
+fn current_uid() -> io::Result<u32> {
+    let unknown = |reason: String| io::Error::other(format!("cannot tell which user this is: {reason}"));
+    let status = fs::read_to_string("/proc/self/status").map_err(|e| unknown(format!("/proc/self/status: {e}")))?;
+    // "Uid:" is followed by the real, effective, saved and file system uid.
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| unknown("/proc/self/status names no effective uid".to_owned()))
 }
 
 /// Creates `path` (it must not exist) mode 0600, writes `bytes` and fsyncs it.

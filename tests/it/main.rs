@@ -20,6 +20,7 @@ mod peer;
 mod properties;
 mod session;
 mod store_crash;
+mod store_trust;
 mod transport;
 mod verbose;
 mod whole_api;
