@@ -21,9 +21,48 @@ const CONSOLE_HINT: &str = "create a client at https://console.sipgate.com (Clie
 /// server understands; `OAUTH_SCOPE` may hold them without a warning.
 const OIDC_SCOPES: [&str; 5] = ["offline_access", "profile", "email", "phone", "address"];
 
+/// The realm of sipgate's login when `REALM` is not set: the one of sipgate's Python example.
+const DEFAULT_REALM: &str = "third-party";
+
+/// sipgate's defaults: what a variable is when nothing sets it. The login URLs follow `REALM`.
+fn default(var: &str, realm: &str) -> Option<String> {
+    let login = format!("https://login.sipgate.com/auth/realms/{realm}/protocol/openid-connect");
+    Some(match var {
+        "AUTH_URL" => format!("{login}/auth"),
+        "TOKEN_URL" => format!("{login}/token"),
+        "TEST_API_ENDPOINT" => "https://api.sipgate.com/v2/account".to_owned(),
+        "OAUTH_SCOPE" => "account:read".to_owned(),
+        "REDIRECT_URI" => "http://localhost:8080/oauth".to_owned(),
+        _ => return None,
+    })
+}
+
+/// Whether `text` is a plain name: letters, digits, `-`, `_` and `.`.
+fn is_name(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// The variables a profile keeps (and [`Config::kept`] returns): everything that says which server and
+/// which client, nothing about this machine (`BROWSER`, `SIPGATE_OAUTH_STORE`).
+const KEPT: [&str; 11] = [
+    "AUTH_URL",
+    "TOKEN_URL",
+    "TEST_API_ENDPOINT",
+    "API_BASE_URL",
+    "REVOKE_URL",
+    "LOGOUT_URL",
+    "DEVICE_AUTH_URL",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "OAUTH_SCOPE",
+    "REDIRECT_URI",
+];
+
 /// The validated configuration of one run.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `--profile` or `SIPGATE_OAUTH_PROFILE`: whose configuration and tokens; `default` if not set.
+    pub profile: String,
     /// `AUTH_URL`: the authorization endpoint (RFC 6749 §3.1).
     pub auth_url: String,
     /// `TOKEN_URL`: the token endpoint (RFC 6749 §3.2).
@@ -80,10 +119,21 @@ impl RedirectUri {
 impl Config {
     /// Builds the configuration from `lookup` (a variable name → its value). Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
-        let get = |var: &str| lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let set = |var: &str| lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let realm = set("REALM").unwrap_or_else(|| DEFAULT_REALM.to_owned());
+        if !is_name(&realm) {
+            let message = format!("{realm:?} is not a realm name (sipgate has third-party and sipgate-apps)");
+            return Err(Error::Config { var: "REALM", message });
+        }
+        let get = |var: &str| set(var).or_else(|| default(var, &realm));
         let required = |var: &'static str, why: &str| {
             get(var).ok_or_else(|| Error::Config { var, message: format!("is not set — {why}") })
         };
+        let profile = get("SIPGATE_OAUTH_PROFILE").unwrap_or_else(|| "default".to_owned());
+        if !crate::store::is_profile_name(&profile) {
+            let message = format!("{profile:?} is not a profile name: 1 to 64 letters, digits, - and _");
+            return Err(Error::Config { var: "SIPGATE_OAUTH_PROFILE", message });
+        }
 
         let client_id = required("CLIENT_ID", CONSOLE_HINT)?;
         let client_secret = ClientSecret::new(required("CLIENT_SECRET", CONSOLE_HINT)?);
@@ -122,6 +172,7 @@ impl Config {
 
         let store_dir = crate::store::Store::dir_from_env(&|var| get(var));
         Ok(Config {
+            profile,
             store_dir,
             browser: get("BROWSER"),
             auth_url,
@@ -175,16 +226,56 @@ impl Config {
             .collect()
     }
 
-    /// Loads the configuration: the process environment first, then `env_file` (or `./.env` if it
-    /// exists). A missing `./.env` is fine; a missing `--env-file` is an error.
-    pub fn load(env_file: Option<&Path>) -> Result<Config, Error> {
+    /// Loads the configuration of `profile` (else `SIPGATE_OAUTH_PROFILE`, else `default`). Each variable
+    /// comes from the first of: the process environment; `env_file` (or `./.env` if it exists); what the
+    /// profile kept when it signed in; sipgate's defaults. A missing `./.env` is fine; a missing
+    /// `--env-file` is an error.
+    pub fn load(env_file: Option<&Path>, profile: Option<&str>) -> Result<Config, Error> {
         let file = read_env_file(env_file)?;
-        Config::from_lookup(|var| std::env::var(var).ok().or_else(|| file.get(var).cloned()))
+        let outer =
+            |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty()).or_else(|| file.get(var).cloned());
+        let profile = profile.map(str::to_owned).or_else(|| outer("SIPGATE_OAUTH_PROFILE"));
+        let profile = profile.unwrap_or_else(|| "default".to_owned());
+        if !crate::store::is_profile_name(&profile) {
+            return Err(Error::Usage(format!(
+                "--profile {profile:?}: a profile name is 1 to 64 letters, digits, - and _"
+            )));
+        }
+        let kept = match crate::store::Store::dir_from_env(&outer) {
+            Ok(dir) => crate::store::Store::new(&dir, &profile).load()?.map(|record| record.config),
+            Err(_) => None,
+        };
+        Config::from_lookup(|var| match var {
+            "SIPGATE_OAUTH_PROFILE" => Some(profile.clone()),
+            _ => outer(var).or_else(|| kept.as_ref()?.get(var).cloned()),
+        })
+    }
+
+    /// What a profile keeps of this configuration, variable → value: the server's URLs, the client (its
+    /// secret included), the scope and the redirect URI.
+    pub(crate) fn kept(&self) -> std::collections::BTreeMap<String, String> {
+        let value = |var: &str| -> Option<String> {
+            Some(match var {
+                "AUTH_URL" => self.auth_url.clone(),
+                "TOKEN_URL" => self.token_url.clone(),
+                "TEST_API_ENDPOINT" => self.api_endpoint.clone(),
+                "API_BASE_URL" => self.api_base.clone(),
+                "REVOKE_URL" => self.revoke_url.clone(),
+                "LOGOUT_URL" => self.logout_url.clone(),
+                "DEVICE_AUTH_URL" => self.device_auth_url.clone()?,
+                "CLIENT_ID" => self.client_id.clone(),
+                "CLIENT_SECRET" => self.client_secret.secret().to_owned(),
+                "OAUTH_SCOPE" => self.scope.clone(),
+                "REDIRECT_URI" => self.redirect.with_port(self.redirect.port),
+                _ => return None,
+            })
+        };
+        KEPT.iter().filter_map(|&var| Some((var.to_owned(), value(var)?))).collect()
     }
 }
 
 /// Reads a dotenv file into a map without touching the process environment.
-pub fn read_env_file(env_file: Option<&Path>) -> Result<HashMap<String, String>, Error> {
+pub(crate) fn read_env_file(env_file: Option<&Path>) -> Result<HashMap<String, String>, Error> {
     let path = match env_file {
         Some(path) => path,
         None if Path::new(".env").exists() => Path::new(".env"),

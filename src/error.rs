@@ -191,6 +191,15 @@ pub enum Error {
     NotSignedIn,
     /// The tokens need renewing, but the server issued no refresh token with them.
     NoRefreshToken,
+    /// The profile keeps tokens of another client or server than the one configured here.
+    OtherClient {
+        /// The profile.
+        profile: String,
+        /// `client at token URL` of the kept tokens.
+        kept: String,
+        /// `client at token URL` of the configuration.
+        configured: String,
+    },
     /// The stored refresh token is dead (used, expired or revoked).
     SessionExpired(OAuthError),
     /// The token store could not be read or written.
@@ -330,6 +339,11 @@ impl fmt::Display for Error {
             Error::Http { what, .. } => write!(f, "{what} failed"),
             Error::Output { .. } => f.write_str("cannot write the output"),
             Error::NotSignedIn => f.write_str("not signed in — run `sipgate-oauth login`"),
+            Error::OtherClient { profile, kept, configured } => write!(
+                f,
+                "profile {profile} is signed in as client {kept}, but the configuration here is for {configured} — \
+                 run `sipgate-oauth login` to sign in with it, or keep both: `sipgate-oauth --profile NAME login`"
+            ),
             Error::NoRefreshToken => f.write_str(
                 "the access token has expired and the server issued no refresh token to renew it — \
                  run `sipgate-oauth login` (OpenID Connect servers may want offline_access in OAUTH_SCOPE)",

@@ -72,7 +72,7 @@ pub use flow::{SignIn, SignInEvent, sign_in};
 pub use http::{Http, Response};
 pub use oauth::{OAuthClient, TokenSet};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, CsrfState, IdToken, RefreshToken};
-pub use session::Session;
+pub use session::{KeptProfile, Profiles, Session};
 
 /// The crate's inner parts, for its own integration tests, benchmark and fuzz targets: not part of the
 /// API, no stability promise. Switched on by the `internals` feature.
@@ -90,5 +90,5 @@ pub mod internals {
     pub mod redact {
         pub use crate::redact::*;
     }
-    pub use crate::store::{Store, StoredTokens, unix_seconds};
+    pub use crate::store::{Record, Store, unix_seconds};
 }

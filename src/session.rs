@@ -6,14 +6,14 @@
 //! on disk before the new access token is handed out (sipgate kills the old one on refresh). An API call
 //! answered 401 is refreshed once and retried once.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::api;
 use crate::config::Config;
 use crate::error::{Error, Grant};
 use crate::http::{Http, Response};
 use crate::oauth::{OAuthClient, TokenSet};
-use crate::store::{Store, StoredTokens};
+use crate::store::{Record, Store};
 
 /// The kept sign-in of the configured client.
 #[derive(Debug)]
@@ -25,11 +25,11 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// The kept sign-in of `config`'s client, in `config`'s token store. Touches no file; fails only when
+    /// The kept sign-in of `config`'s profile, in `config`'s token store. Touches no file; fails only when
     /// there is no place for a token store (no `HOME`, `XDG_CONFIG_HOME` or `SIPGATE_OAUTH_STORE`).
     pub fn new(http: &'a Http, config: &'a Config) -> Result<Session<'a>, Error> {
         let dir = config.store_dir.clone().map_err(|message| Error::Config { var: "HOME", message })?;
-        let store = Store::new(dir, &config.token_url, &config.client_id);
+        let store = Store::new(&dir, &config.profile);
         Ok(Session { http, oauth: OAuthClient::new(http, config), config, store })
     }
 
@@ -38,19 +38,30 @@ impl<'a> Session<'a> {
         self.store.path()
     }
 
-    /// The stored tokens as they are, expired or not; `None` when not signed in.
+    /// The stored tokens as they are, expired or not; `None` when not signed in. Tokens the profile keeps
+    /// for another client or server than the configured one are [`Error::OtherClient`].
     pub fn stored(&self) -> Result<Option<TokenSet>, Error> {
-        Ok(self.store.load()?.map(|stored| stored.tokens))
+        let Some(record) = self.store.load()? else { return Ok(None) };
+        if record.client_id != self.config.client_id || record.token_url != self.config.token_url {
+            return Err(Error::OtherClient {
+                profile: self.config.profile.clone(),
+                kept: format!("{} at {}", record.client_id, record.token_url),
+                configured: format!("{} at {}", self.config.client_id, self.config.token_url),
+            });
+        }
+        Ok(Some(record.tokens))
     }
 
-    /// Keeps `tokens`, atomically replacing what was stored.
+    /// Keeps `tokens` with the configuration they were signed in with, atomically replacing what was
+    /// stored.
     pub fn save(&self, tokens: &TokenSet) -> Result<(), Error> {
-        let stored = StoredTokens {
+        let record = Record {
             token_url: self.config.token_url.clone(),
             client_id: self.config.client_id.clone(),
             tokens: tokens.clone(),
+            config: self.config.kept(),
         };
-        self.store.save(&stored)
+        self.store.save(&record)
     }
 
     /// Tokens whose access token is valid for at least its [refresh margin](TokenSet::refresh_margin),
@@ -92,8 +103,9 @@ impl<'a> Session<'a> {
         api::call(self.http, &self.config.api_base, method, &url, json, &mut tokens, |stale| self.refresh(stale))
     }
 
-    /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if
-    /// the server could not be reached. Returns the server's error, if any, for the caller to report.
+    /// Ends the sign-in: revokes the refresh token at the server, then deletes the profile's file (its
+    /// tokens and kept configuration) even if the server could not be reached. Returns the server's error,
+    /// if any, for the caller to report.
     pub fn logout(&self) -> Result<Option<Error>, Error> {
         let _lock = self.store.lock()?;
         let Some(tokens) = self.stored()? else { return Err(Error::NotSignedIn) };
@@ -103,5 +115,65 @@ impl<'a> Session<'a> {
         };
         self.store.delete()?;
         Ok(revoked)
+    }
+}
+
+/// The profiles kept in a token store, read without a configuration: for `status` and `logout --all`.
+#[derive(Debug, Clone)]
+pub struct Profiles {
+    dir: PathBuf,
+}
+
+/// What one profile keeps, without its secrets' values.
+#[derive(Debug, Clone)]
+pub struct KeptProfile {
+    /// The profile's name.
+    pub name: String,
+    /// The client it signed in with.
+    pub client_id: String,
+    /// The token endpoint its tokens came from.
+    pub token_url: String,
+    /// Its tokens.
+    pub tokens: TokenSet,
+    /// Its file.
+    pub path: PathBuf,
+}
+
+impl Profiles {
+    /// The token store named by the environment, then `env_file` (or `./.env`): `SIPGATE_OAUTH_STORE`,
+    /// `XDG_CONFIG_HOME` or `HOME`.
+    pub fn locate(env_file: Option<&Path>) -> Result<Profiles, Error> {
+        let file = crate::config::read_env_file(env_file)?;
+        let lookup = |var: &str| std::env::var(var).ok().or_else(|| file.get(var).cloned());
+        let dir = Store::dir_from_env(&lookup).map_err(|message| Error::Config { var: "HOME", message })?;
+        Ok(Profiles { dir })
+    }
+
+    /// The names of the kept profiles, sorted.
+    pub fn names(&self) -> Result<Vec<String>, Error> {
+        Store::profiles(&self.dir)
+    }
+
+    /// What profile `name` keeps; `None` if nothing.
+    pub fn load(&self, name: &str) -> Result<Option<KeptProfile>, Error> {
+        let store = Store::new(&self.dir, name);
+        Ok(store.load()?.map(|record| KeptProfile {
+            name: name.to_owned(),
+            client_id: record.client_id,
+            token_url: record.token_url,
+            tokens: record.tokens,
+            path: store.path().to_owned(),
+        }))
+    }
+
+    /// The configuration profile `name` kept, alone (nothing from the environment or `.env`).
+    pub fn config(&self, name: &str) -> Result<Config, Error> {
+        let kept = Store::new(&self.dir, name).load()?.map(|record| record.config).unwrap_or_default();
+        let dir = self.dir.display().to_string();
+        Config::from_lookup(|var| match var {
+            "SIPGATE_OAUTH_PROFILE" => Some(name.to_owned()),
+            "SIPGATE_OAUTH_STORE" => Some(dir.clone()),
+            _ => kept.get(var).cloned(),
+        })
     }
 }

@@ -1,11 +1,12 @@
-//! The token store: the tokens of one (token URL, client id) at rest, in one JSON file.
+//! The token store: one JSON file per profile, `<store>/profiles/<NAME>.json`, holding the configuration the
+//! profile signed in with (the client secret included) and its tokens.
 //!
-//! It promises that a token file is created mode 0600 inside a 0700 directory, with no moment where it is
+//! It promises that a file is created mode 0600 inside a 0700 directory, with no moment where it is
 //! readable by others; that a write is atomic (temp file in the same directory, fsync, rename, fsync of the
 //! directory), so a crash leaves the old file or the new one, never a partial one; and that a file it cannot
-//! read is reported and left as it is, never overwritten or deleted behind the user's back. The client
-//! secret is never stored. [`Store::lock`] serialises read-modify-write cycles (a refresh) across processes;
-//! [`Store::save`] on its own is atomic but does not lock.
+//! read is reported and left as it is, never overwritten or deleted behind the user's back.
+//! [`Store::lock`] serialises read-modify-write cycles (a refresh) across processes; [`Store::save`] on its
+//! own is atomic but does not lock.
 //!
 //! It does not trust what it finds: the store directory must belong to the user and be writable by no one
 //! else (a symlink to such a directory is fine); the token file and the lock file are opened without
@@ -13,6 +14,7 @@
 //! others cannot write; a token file larger than 64 KiB is not read. Anything else is refused with a message
 //! that says what to fix, and nothing is changed.
 
+use std::collections::BTreeMap;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -26,8 +28,8 @@ use crate::error::Error;
 use crate::oauth::TokenSet;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
-/// The version of the file format written by [`StoredTokens::to_json`].
-const FORMAT_VERSION: u64 = 1;
+/// The version of the file format written by [`Record::to_json`]. Version 1 (tokens only) is still read.
+const FORMAT_VERSION: u64 = 2;
 
 /// The largest token file that is read: a token set takes a few KiB; anything larger is no token file (and
 /// `/dev/zero` never ends).
@@ -40,22 +42,36 @@ const NO_FOLLOW_NO_BLOCK: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK;
 /// Why a symlink is refused, for the token file and the lock file.
 const SYMLINK: &str = "it is a symbolic link, which the store does not follow";
 
-/// What is kept for one (token URL, client id): the token set, never the client secret.
+/// What a profile keeps: the tokens, who they were issued to, and the configuration they were signed in
+/// with (the variables of `.env`, `CLIENT_SECRET` among them), so that the profile works from any directory.
 ///
-/// `Debug` shows no token: the secret types redact themselves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredTokens {
+/// `Debug` shows no token and no configuration value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Record {
     /// The token endpoint the tokens came from.
     pub token_url: String,
     /// The OAuth client they were issued to (RFC 6749 §2.2).
     pub client_id: String,
     /// The tokens.
     pub tokens: TokenSet,
+    /// The configuration, variable → value.
+    pub config: BTreeMap<String, String>,
 }
 
-impl StoredTokens {
-    /// The file format: a pretty-printed JSON object with the fields in a fixed order and `"version": 1`;
-    /// times in unix seconds. Absent optional values are written as `null`.
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("tokens", &self.tokens)
+            .field("config", &self.config.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Record {
+    /// The file format: a pretty-printed JSON object with the fields in a fixed order and `"version": 2`;
+    /// times in unix seconds; absent optional values are `null`; the configuration last, as one object.
     pub fn to_json(&self) -> String {
         let tokens = &self.tokens;
         let string = |value: &str| Value::from(value).to_string();
@@ -73,20 +89,21 @@ impl StoredTokens {
             ("refresh_expires_at", tokens.refresh_expires_at.map_or_else(|| "null".to_owned(), time)),
             ("scope", optional_string(tokens.scope.as_deref())),
             ("id_token", optional_string(tokens.id_token.as_ref().map(IdToken::secret))),
+            ("config", serde_json::to_string(&self.config).unwrap_or_else(|_| "{}".to_owned())),
         ];
         let lines: Vec<String> = fields.iter().map(|(name, value)| format!("  \"{name}\": {value}")).collect();
         format!("{{\n{}\n}}\n", lines.join(",\n"))
     }
 
-    /// Reads the file format of [`StoredTokens::to_json`]. Optional fields may be `null` or missing, unknown
+    /// Reads the file format of [`Record::to_json`]. Optional fields may be `null` or missing, unknown
     /// fields are ignored; an access token without a known expiry counts as expired. The error says what
     /// is wrong without quoting any value (it could be a token).
-    pub fn from_json(text: &str) -> Result<StoredTokens, String> {
+    pub fn from_json(text: &str) -> Result<Record, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         let object = value.as_object().ok_or("not a JSON object")?;
         match object.get("version").map(Value::as_u64) {
-            Some(Some(FORMAT_VERSION)) => {}
-            Some(Some(other)) => return Err(format!("format version {other} is not supported (expected 1)")),
+            Some(Some(1 | FORMAT_VERSION)) => {}
+            Some(Some(other)) => return Err(format!("format version {other} is not supported (expected 2)")),
             Some(None) => return Err("\"version\" is not a number".to_owned()),
             None => return Err("\"version\" is missing".to_owned()),
         }
@@ -117,7 +134,23 @@ impl StoredTokens {
             scope: optional_string("scope")?,
             id_token: optional_string("id_token")?.map(IdToken::new),
         };
-        Ok(StoredTokens { token_url: required_string("token_url")?, client_id: required_string("client_id")?, tokens })
+        let config = match object.get("config") {
+            Some(Value::Object(config)) => config
+                .iter()
+                .map(|(name, value)| match value {
+                    Value::String(value) => Ok((name.clone(), value.clone())),
+                    _ => Err(format!("\"config\".\"{name}\" is not a string")),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(Value::Null) | None => BTreeMap::new(),
+            Some(_) => return Err("\"config\" is not an object".to_owned()),
+        };
+        Ok(Record {
+            token_url: required_string("token_url")?,
+            client_id: required_string("client_id")?,
+            tokens,
+            config,
+        })
     }
 }
 
@@ -130,14 +163,12 @@ pub fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// The token file of one (token URL, client id) in a store directory.
+/// The file of one profile in a store directory.
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
     path: PathBuf,
     lock_path: PathBuf,
-    token_url: String,
-    client_id: String,
 }
 
 impl Store {
@@ -162,20 +193,28 @@ impl Store {
         }
     }
 
-    /// The store for one (token URL, client id) in `dir`. Touches no file.
-    ///
-    /// The file is `tokens-<h>.json`, where `<h>` is the first 16 hex digits of
-    /// SHA-256(`token_url` + `"\n"` + `client_id`); the lock file is the same name plus `.lock`.
-    pub fn new(dir: PathBuf, token_url: &str, client_id: &str) -> Store {
-        let digest = ring::digest::digest(&ring::digest::SHA256, format!("{token_url}\n{client_id}").as_bytes());
-        let name = format!("tokens-{}.json", hex(&digest.as_ref()[..8]));
-        Store {
-            path: dir.join(&name),
-            lock_path: dir.join(format!("{name}.lock")),
-            dir,
-            token_url: token_url.to_owned(),
-            client_id: client_id.to_owned(),
-        }
+    /// The store of `profile` (a valid [profile name](is_profile_name)) in the store directory `dir`: the
+    /// file `dir/profiles/<profile>.json`, and the lock file beside it with `.lock` added. Touches no file.
+    pub fn new(dir: &Path, profile: &str) -> Store {
+        let dir = dir.join("profiles");
+        Store { path: dir.join(format!("{profile}.json")), lock_path: dir.join(format!("{profile}.json.lock")), dir }
+    }
+
+    /// The names of the profiles kept in the store directory `dir`, sorted; none if it does not exist.
+    pub fn profiles(dir: &Path) -> Result<Vec<String>, Error> {
+        let dir = dir.join("profiles");
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(Error::Store { path: dir, source }),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter_map(|name| name.strip_suffix(".json").map(str::to_owned))
+            .filter(|name| is_profile_name(name))
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     /// The token file.
@@ -183,14 +222,13 @@ impl Store {
         &self.path
     }
 
-    /// Reads the stored tokens; `Ok(None)` when there is no token file.
+    /// Reads the profile's record; `Ok(None)` when there is no file.
     ///
-    /// A file that does not parse, or that belongs to another token URL or client id, is
-    /// [`Error::StoreCorrupt`] and is left untouched; so is a token file that is a symlink, not a regular
+    /// A file that does not parse is [`Error::StoreCorrupt`] and is left untouched; so is a token file that is a symlink, not a regular
     /// file, not the user's, writable by group or others, or larger than 64 KiB. A store directory that
     /// is not the user's or that others can write is [`Error::Store`]. Temp files of interrupted saves are
     /// ignored.
-    pub fn load(&self) -> Result<Option<StoredTokens>, Error> {
+    pub fn load(&self) -> Result<Option<Record>, Error> {
         let Some(uid) = self.check_dir()? else { return Ok(None) };
         let error = |source| Error::Store { path: self.path.clone(), source };
         let file = match OpenOptions::new().read(true).custom_flags(NO_FOLLOW_NO_BLOCK).open(&self.path) {
@@ -212,14 +250,7 @@ impl Store {
             return Err(too_large());
         }
         let text = String::from_utf8(bytes).map_err(|_| self.corrupt("not UTF-8".to_owned()))?;
-        let tokens = StoredTokens::from_json(&text).map_err(|reason| self.corrupt(reason))?;
-        if tokens.token_url != self.token_url || tokens.client_id != self.client_id {
-            return Err(self.corrupt(format!(
-                "it holds tokens of client {:?} at {:?}, not of client {:?} at {:?}",
-                tokens.client_id, tokens.token_url, self.client_id, self.token_url
-            )));
-        }
-        Ok(Some(tokens))
+        Record::from_json(&text).map(Some).map_err(|reason| self.corrupt(reason))
     }
 
     /// Replaces the token file atomically: a crash at any point leaves the old file or the new one.
@@ -227,15 +258,7 @@ impl Store {
     /// Creates the directory mode 0700 if it is missing, refuses an existing one that is not the user's or
     /// that group or others can write, and tightens one that they can only read or enter; writes a temp file created mode 0600 in the same directory, fsyncs it, renames it over the
     /// token file and fsyncs the directory. Temp files left by killed processes are not cleaned up.
-    ///
-    /// # Panics
-    /// If `tokens` belong to another token URL or client id than the store: that is a bug of the caller, and
-    /// the file would be one that [`Store::load`] rejects.
-    pub fn save(&self, tokens: &StoredTokens) -> Result<(), Error> {
-        assert!(
-            tokens.token_url == self.token_url && tokens.client_id == self.client_id,
-            "Store::save got tokens of another token URL or client id: a caller bug"
-        );
+    pub fn save(&self, record: &Record) -> Result<(), Error> {
         self.prepare_dir()?;
         let temp = self.dir.join(format!(
             "{}.{}.{}.tmp",
@@ -243,7 +266,7 @@ impl Store {
             std::process::id(),
             random_hex().map_err(|source| Error::Store { path: self.dir.clone(), source })?
         ));
-        let written = write_new_file(&temp, tokens.to_json().as_bytes()).and_then(|()| fs::rename(&temp, &self.path));
+        let written = write_new_file(&temp, record.to_json().as_bytes()).and_then(|()| fs::rename(&temp, &self.path));
         if let Err(source) = written {
             // Best effort: the temp file is garbage either way, and load never reads it.
             let _ = fs::remove_file(&temp);
@@ -295,35 +318,16 @@ impl Store {
         Error::StoreCorrupt { path: self.path.clone(), reason }
     }
 
-    /// Checks the store directory: `Ok(None)` if it does not exist, else the user's uid once the directory
-    /// (a symlink to it is followed) turned out to be a directory of the user that group and others cannot
-    /// write.
+    /// Checks the store directory and its `profiles` directory: `Ok(None)` if either does not exist, else
+    /// the user's uid once both (a symlink to them is followed) turned out to be directories of the user that
+    /// group and others cannot write.
     fn check_dir(&self) -> Result<Option<u32>, Error> {
-        let refused = |reason: String| Error::Store { path: self.dir.clone(), source: io::Error::other(reason) };
-        let metadata = match fs::metadata(&self.dir) {
-            Ok(metadata) => metadata,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(Error::Store { path: self.dir.clone(), source }),
-        };
         let uid = current_uid().map_err(|source| Error::Store { path: self.dir.clone(), source })?;
-        if !metadata.is_dir() {
-            return Err(refused(
-                "it is not a directory — remove it, or set SIPGATE_OAUTH_STORE to a directory of your own".to_owned(),
-            ));
-        }
-        if metadata.uid() != uid {
-            return Err(refused(format!(
-                "it belongs to uid {}, not to you (uid {uid}) — set SIPGATE_OAUTH_STORE to a directory of your \
-                 own, or chown it",
-                metadata.uid()
-            )));
-        }
-        let mode = metadata.mode() & 0o7777;
-        if mode & 0o022 != 0 {
-            return Err(refused(format!(
-                "group or others can write to it (mode {mode:04o}) — chmod 700 it, and remove any file in it \
-                 you did not put there"
-            )));
+        let root = self.dir.parent().unwrap_or(&self.dir);
+        for dir in [root, &self.dir] {
+            if !check_one_dir(dir, uid)? {
+                return Ok(None);
+            }
         }
         Ok(Some(uid))
     }
@@ -348,6 +352,42 @@ impl Store {
             .and_then(|dir| dir.sync_all())
             .map_err(|source| Error::Store { path: self.dir.clone(), source })
     }
+}
+
+/// Checks one directory of the store: `Ok(false)` if it does not exist, `Ok(true)` if it is a directory
+/// of `uid` that group and others cannot write, else the refusal with what to do.
+fn check_one_dir(dir: &Path, uid: u32) -> Result<bool, Error> {
+    let refused = |reason: String| Error::Store { path: dir.to_owned(), source: io::Error::other(reason) };
+    let metadata = match fs::metadata(dir) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => return Err(Error::Store { path: dir.to_owned(), source }),
+    };
+    if !metadata.is_dir() {
+        return Err(refused(
+            "it is not a directory — remove it, or set SIPGATE_OAUTH_STORE to a directory of your own".to_owned(),
+        ));
+    }
+    if metadata.uid() != uid {
+        return Err(refused(format!(
+            "it belongs to uid {}, not to you (uid {uid}) — set SIPGATE_OAUTH_STORE to a directory of your own, \
+             or chown it",
+            metadata.uid()
+        )));
+    }
+    let mode = metadata.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(refused(format!(
+            "group or others can write to it (mode {mode:04o}) — chmod 700 it, and remove any file in it you did \
+             not put there"
+        )));
+    }
+    Ok(true)
+}
+
+/// Whether `name` can name a profile: 1 to 64 letters, digits, `-` and `_` (it becomes a file name).
+pub fn is_profile_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Holds a [`Store`]'s exclusive lock; dropping it releases the lock.
@@ -437,7 +477,7 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(secs)
     }
 
-    fn tokens(client_id: &str) -> StoredTokens {
+    fn tokens(client_id: &str) -> Record {
         let tokens = TokenSet {
             access_token: AccessToken::new("acc-\"quoted\"-\u{e9}"),
             token_type: "Bearer".to_owned(),
@@ -448,7 +488,11 @@ mod tests {
             scope: Some("account:read history:read".to_owned()),
             id_token: None,
         };
-        StoredTokens { token_url: TOKEN_URL.to_owned(), client_id: client_id.to_owned(), tokens }
+        let config = BTreeMap::from([
+            ("CLIENT_ID".to_owned(), client_id.to_owned()),
+            ("CLIENT_SECRET".to_owned(), "cs-s3cr3t".to_owned()),
+        ]);
+        Record { token_url: TOKEN_URL.to_owned(), client_id: client_id.to_owned(), tokens, config }
     }
 
     fn mode(path: &Path) -> u32 {
@@ -458,7 +502,7 @@ mod tests {
     #[test]
     fn save_then_load_gives_the_same_tokens() {
         let temp = tempfile::tempdir().unwrap();
-        let store = Store::new(temp.path().join("store"), TOKEN_URL, "client-1");
+        let store = Store::new(&temp.path().join("store"), "default");
         assert_eq!(store.load().unwrap(), None);
         let saved = tokens("client-1");
         store.save(&saved).unwrap();
@@ -477,21 +521,22 @@ mod tests {
         saved.tokens.access_token = AccessToken::new("acc");
         saved.tokens.scope = None;
         let expected = format!(
-            "{{\n  \"version\": 1,\n  \"token_url\": \"{TOKEN_URL}\",\n  \"client_id\": \"client-1\",\n  \
+            "{{\n  \"version\": 2,\n  \"token_url\": \"{TOKEN_URL}\",\n  \"client_id\": \"client-1\",\n  \
              \"token_type\": \"Bearer\",\n  \"access_token\": \"acc\",\n  \"received_at\": 1700000000,\n  \
              \"access_expires_at\": 1700000300,\n  \"refresh_token\": \"ref-s3cr3t\",\n  \
-             \"refresh_expires_at\": 1700001800,\n  \"scope\": null,\n  \"id_token\": null\n}}\n"
+             \"refresh_expires_at\": 1700001800,\n  \"scope\": null,\n  \"id_token\": null,\n  \
+             \"config\": {{\"CLIENT_ID\":\"client-1\",\"CLIENT_SECRET\":\"cs-s3cr3t\"}}\n}}\n"
         );
         assert_eq!(saved.to_json(), expected);
         // Missing optional fields and unknown fields are accepted; an unknown expiry counts as expired.
         let text = format!(
             r#"{{"version":1,"token_url":"{TOKEN_URL}","client_id":"c","token_type":"bearer","access_token":"a","x":"y"}}"#
         );
-        let read = StoredTokens::from_json(&text).unwrap().tokens;
+        let read = Record::from_json(&text).unwrap().tokens;
         assert_eq!((read.refresh_token, read.expires_at, read.scope), (None, UNIX_EPOCH, None));
         // An absurd expiry is read without a panic.
         let huge = saved.to_json().replace("1700000300", "18446744073709551615");
-        assert!(StoredTokens::from_json(&huge).unwrap().tokens.access_valid_for(Duration::from_secs(60)));
+        assert!(Record::from_json(&huge).unwrap().tokens.access_valid_for(Duration::from_secs(60)));
     }
 
     #[test]
@@ -500,13 +545,14 @@ mod tests {
         let cases = [
             ("[]", "not a JSON object"),
             ("{\"token_url\":1}", "\"version\" is missing"),
-            (&valid.replace("\"version\": 1", "\"version\": 2"), "format version 2 is not supported"),
+            (&valid.replace("\"version\": 2", "\"version\": 3"), "format version 3 is not supported"),
+            (&valid.replace("\"cs-s3cr3t\"", "5"), "\"config\".\"CLIENT_SECRET\" is not a string"),
             (&valid.replace("\"acc-", "1, \"x\": \"acc-"), "\"access_token\" is not a string"),
             (&valid.replace("1700000300", "-5"), "\"access_expires_at\" is not a non-negative integer"),
             (&valid.replace("\"refresh_token\"", "\"refresh_tokn\""), ""),
         ];
         for (text, reason) in cases {
-            match StoredTokens::from_json(text) {
+            match Record::from_json(text) {
                 Err(shown) => {
                     assert!(shown.starts_with(reason), "{shown}");
                     assert!(!shown.contains("s3cr3t") && !shown.contains("acc-"), "{shown}");
@@ -517,12 +563,13 @@ mod tests {
                 }
             }
         }
-        assert!(StoredTokens::from_json("{\"version\":1").unwrap_err().starts_with("not JSON"));
+        assert!(Record::from_json("{\"version\":1").unwrap_err().starts_with("not JSON"));
     }
 
     #[test]
-    fn debug_shows_no_token() {
+    fn debug_shows_no_token_and_no_configuration_value() {
         let shown = format!("{:?}", tokens("client-1"));
+        assert!(shown.contains("CLIENT_SECRET") && !shown.contains("cs-s3cr3t"), "{shown}");
         assert!(shown.contains("AccessToken([redacted])"), "{shown}");
         assert!(!shown.contains("s3cr3t") && !shown.contains("acc-"), "{shown}");
     }
@@ -530,7 +577,8 @@ mod tests {
     #[test]
     fn a_corrupt_file_is_reported_and_left_as_it_is() {
         let temp = tempfile::tempdir().unwrap();
-        let store = Store::new(temp.path().to_owned(), TOKEN_URL, "client-1");
+        let store = Store::new(temp.path(), "default");
+        DirBuilder::new().recursive(true).mode(0o700).create(temp.path().join("profiles")).unwrap();
         for garbage in [&b"{\"version\":1,\"token_url\":"[..], b"", b"\xff\xfe not utf-8"] {
             fs::write(store.path(), garbage).unwrap();
             match store.load() {
@@ -547,50 +595,43 @@ mod tests {
     }
 
     #[test]
-    fn a_file_of_another_client_is_not_taken() {
+    fn each_profile_has_its_own_file_and_only_valid_names_are_listed() {
         let temp = tempfile::tempdir().unwrap();
-        let store = Store::new(temp.path().to_owned(), TOKEN_URL, "client-1");
-        let bytes = tokens("client-2").to_json();
-        fs::write(store.path(), &bytes).unwrap();
-        match store.load() {
-            Err(Error::StoreCorrupt { reason, .. }) => assert!(reason.contains("client-2"), "{reason}"),
-            other => panic!("{other:?}"),
+        let dir = temp.path();
+        assert_eq!(Store::new(dir, "work").path(), dir.join("profiles").join("work.json"));
+        assert_eq!(Store::profiles(dir).unwrap(), Vec::<String>::new());
+        Store::new(dir, "work").save(&tokens("client-1")).unwrap();
+        Store::new(dir, "default").save(&tokens("client-2")).unwrap();
+        drop(Store::new(dir, "default").lock().unwrap());
+        fs::write(dir.join("profiles").join("not a name.json"), "{}").unwrap();
+        assert_eq!(Store::profiles(dir).unwrap(), ["default", "work"]);
+        assert_eq!(Store::new(dir, "work").load().unwrap().unwrap().client_id, "client-1");
+        for bad in ["", "../x", "a/b", "a.b", &"x".repeat(65)] {
+            assert!(!is_profile_name(bad), "{bad:?}");
         }
-        assert_eq!(fs::read_to_string(store.path()).unwrap(), bytes);
-    }
-
-    #[test]
-    fn file_names_depend_on_token_url_and_client_id() {
-        let dir = PathBuf::from("/d");
-        let store = Store::new(dir.clone(), "https://a/token", "c");
-        // printf 'https://a/token\nc' | sha256sum → deb875e79f00418b2843…
-        assert_eq!(store.path(), Path::new("/d/tokens-deb875e79f00418b.json"));
-        let other_client = Store::new(dir.clone(), "https://a/token", "d");
-        let other_url = Store::new(dir.clone(), "https://b/token", "c");
-        assert_ne!(store.path(), other_client.path());
-        assert_ne!(store.path(), other_url.path());
-        assert_eq!(store.path(), Store::new(dir, "https://a/token", "c").path());
+        assert!(is_profile_name("customer_2-prod"));
     }
 
     #[test]
     fn the_directory_is_created_0700_and_the_file_0600() {
         let temp = tempfile::tempdir().unwrap();
         let dir = temp.path().join("config").join("sipgate-oauth");
-        let store = Store::new(dir.clone(), TOKEN_URL, "client-1");
+        let store = Store::new(&dir.clone(), "default");
         store.save(&tokens("client-1")).unwrap();
         assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("profiles")), 0o700);
         assert_eq!(mode(store.path()), 0o600);
         // No temp file is left behind.
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        assert_eq!(fs::read_dir(dir.join("profiles")).unwrap().count(), 1);
     }
 
     #[test]
     fn a_wider_directory_is_tightened_and_a_wider_file_replaced() {
         let temp = tempfile::tempdir().unwrap();
-        let dir = temp.path().join("store");
-        DirBuilder::new().mode(0o755).create(&dir).unwrap();
+        let dir = temp.path().join("store").join("profiles");
+        DirBuilder::new().recursive(true).mode(0o755).create(&dir).unwrap();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-        let store = Store::new(dir.clone(), TOKEN_URL, "client-1");
+        let store = Store::new(&temp.path().join("store"), "default");
         fs::write(store.path(), tokens("client-1").to_json()).unwrap();
         fs::set_permissions(store.path(), fs::Permissions::from_mode(0o644)).unwrap();
 
@@ -602,8 +643,9 @@ mod tests {
     #[test]
     fn leftover_temp_files_change_nothing() {
         let temp = tempfile::tempdir().unwrap();
-        let store = Store::new(temp.path().to_owned(), TOKEN_URL, "client-1");
-        let leftover = temp.path().join(format!("{}.999999.0123456789abcdef.tmp", store.file_name()));
+        let store = Store::new(temp.path(), "default");
+        DirBuilder::new().recursive(true).mode(0o700).create(temp.path().join("profiles")).unwrap();
+        let leftover = temp.path().join("profiles").join(format!("{}.999999.0123456789abcdef.tmp", store.file_name()));
         fs::write(&leftover, "{\"version\":1,\"tok").unwrap();
         assert_eq!(store.load().unwrap(), None);
         store.save(&tokens("client-1")).unwrap();
@@ -614,7 +656,7 @@ mod tests {
     #[test]
     fn delete_removes_the_file_once() {
         let temp = tempfile::tempdir().unwrap();
-        let store = Store::new(temp.path().to_owned(), TOKEN_URL, "client-1");
+        let store = Store::new(temp.path(), "default");
         assert!(!store.delete().unwrap());
         store.save(&tokens("client-1")).unwrap();
         assert!(store.delete().unwrap());
@@ -625,7 +667,7 @@ mod tests {
 
     #[test]
     fn a_missing_directory_is_no_error_for_load_and_delete() {
-        let store = Store::new(PathBuf::from("/nonexistent/sipgate-oauth-test"), TOKEN_URL, "client-1");
+        let store = Store::new(&PathBuf::from("/nonexistent/sipgate-oauth-test"), "default");
         assert_eq!(store.load().unwrap(), None);
         assert!(!store.delete().unwrap());
     }
@@ -643,7 +685,7 @@ mod tests {
                 let (dir, inside, overlaps) = (dir.clone(), inside.clone(), overlaps.clone());
                 std::thread::spawn(move || {
                     // Each thread has its own Store and so its own lock file handle, like a process would.
-                    let store = Store::new(dir, TOKEN_URL, "client-1");
+                    let store = Store::new(&dir, "default");
                     for _ in 0..ROUNDS {
                         let _lock = store.lock().unwrap();
                         if inside.swap(true, Ordering::SeqCst) {
@@ -662,11 +704,11 @@ mod tests {
         for worker in workers {
             worker.join().unwrap();
         }
-        let store = Store::new(dir.clone(), TOKEN_URL, "client-1");
+        let store = Store::new(&dir.clone(), "default");
         assert_eq!(overlaps.load(Ordering::SeqCst), 0);
         let count = unix_seconds(store.load().unwrap().unwrap().tokens.expires_at);
         assert_eq!(count, 1_700_000_300 + (THREADS * ROUNDS) as u64);
-        assert_eq!(mode(&dir.join(format!("{}.lock", store.file_name()))), 0o600);
+        assert_eq!(mode(&dir.join("profiles").join(format!("{}.lock", store.file_name()))), 0o600);
     }
 
     #[test]

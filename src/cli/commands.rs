@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sipgate_oauth::device::{self, DeviceEvent};
 use sipgate_oauth::mock::{self, MockClient, MockConfig, MockServer};
-use sipgate_oauth::{Browser, Config, Error, Http, NoBrowser, Session, SignIn, SignInEvent, TokenSet};
+use sipgate_oauth::{
+    Browser, Config, Error, Http, KeptProfile, NoBrowser, Profiles, Session, SignIn, SignInEvent, TokenSet,
+};
 
 use super::{Cli, Command, HELP, operations};
 
@@ -28,9 +30,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
             let addr = format!("127.0.0.1:{} (the stand-in)", options.port);
             return mock::run(options, &mut &mut *out, &mut &mut *err).map_err(|source| Error::Listen { addr, source });
         }
+        Command::Status { json } => return status(&cli, *json, out),
+        Command::Logout { all: true } => return logout_all(&cli, err),
         _ => {}
     }
-    let config = Config::load(cli.env_file.as_deref())?;
+    let config = Config::load(cli.env_file.as_deref(), cli.profile.as_deref())?;
     for warning in config.scope_warnings() {
         note(err, &format!("warning: {warning}"));
     }
@@ -51,8 +55,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
             let body = data.map(read_data).transpose()?;
             operations::api(&session, &config, (&method, &path), body.as_deref(), paginate, out, err)
         }
-        Command::Logout => logout(&session, err),
-        Command::Status { json } => status(&session, json, out),
+        Command::Logout { .. } => logout(&session, err),
+        Command::Status { .. } => Ok(()),
     }
 }
 
@@ -203,29 +207,54 @@ fn logout(session: &Session, err: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
-/// `status`: whether tokens are kept, usable, and when they expire; never a secret. Exits 1 (after the
-/// report) when there is no usable sign-in, as `gh auth status` does.
-fn status(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
-    let tokens = session.stored()?;
-    let usable = tokens.as_ref().is_some_and(|t| t.access_valid_for(Duration::ZERO) || t.can_refresh());
-    let now = unix_seconds(SystemTime::now());
-    if json {
-        let shown = serde_json::json!({
-            "signed_in": usable,
-            "kept": tokens.is_some(),
-            "store": session.path(),
-            "scope": tokens.as_ref().and_then(|t| t.scope.clone()),
-            "access_expires_at": tokens.as_ref().map(|t| unix_seconds(t.expires_at)),
-            "refresh_expires_at": tokens.as_ref().and_then(|t| t.refresh_expires_at.map(unix_seconds)),
-            "has_refresh_token": tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
-        });
-        write_out(out, &format!("{shown}\n"))?;
-        return if usable { Ok(()) } else { Err(Error::NotSignedIn) };
+/// `status`: every kept profile, whether it is signed in and when its tokens expire; never a secret. Needs
+/// no configuration. Exits 1 (after the report) when the selected profile has no usable sign-in, as
+/// `gh auth status` does.
+fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let profiles = Profiles::locate(cli.env_file.as_deref())?;
+    let selected = selected_profile(cli)?;
+    let mut names = profiles.names()?;
+    if !names.contains(&selected) {
+        names.insert(0, selected.clone());
     }
-    let Some(tokens) = tokens else {
-        write_out(out, &format!("not signed in (store: {})\n", session.path().display()))?;
-        return Err(Error::NotSignedIn);
+    let kept: Vec<(String, Option<KeptProfile>)> =
+        names.into_iter().map(|name| Ok((name.clone(), profiles.load(&name)?))).collect::<Result<_, Error>>()?;
+    let usable = |kept: &Option<KeptProfile>| {
+        kept.as_ref().is_some_and(|k| k.tokens.access_valid_for(Duration::ZERO) || k.tokens.can_refresh())
     };
+    let signed_in = kept.iter().any(|(name, kept)| *name == selected && usable(kept));
+    if json {
+        let entry = |name: &str, kept: &Option<KeptProfile>| {
+            let tokens = kept.as_ref().map(|k| &k.tokens);
+            serde_json::json!({
+                "profile": name,
+                "signed_in": usable(kept),
+                "client_id": kept.as_ref().map(|k| &k.client_id),
+                "scope": tokens.and_then(|t| t.scope.clone()),
+                "access_expires_at": tokens.map(|t| unix_seconds(t.expires_at)),
+                "refresh_expires_at": tokens.and_then(|t| t.refresh_expires_at.map(unix_seconds)),
+                "has_refresh_token": tokens.is_some_and(|t| t.refresh_token.is_some()),
+                "file": kept.as_ref().map(|k| &k.path),
+            })
+        };
+        let mut shown =
+            kept.iter().find(|(name, _)| *name == selected).map_or(serde_json::Value::Null, |(n, k)| entry(n, k));
+        shown["profiles"] = kept.iter().map(|(name, kept)| entry(name, kept)).collect();
+        write_out(out, &format!("{shown}\n"))?;
+    } else {
+        let text: String =
+            kept.iter().map(|(name, kept)| describe_profile(name, kept.as_ref(), *name == selected)).collect();
+        write_out(out, &text)?;
+    }
+    if signed_in { Ok(()) } else { Err(Error::NotSignedIn) }
+}
+
+/// One profile for `status`: a heading line, then its details indented.
+fn describe_profile(name: &str, kept: Option<&KeptProfile>, selected: bool) -> String {
+    let marker = if selected { " (selected)" } else { "" };
+    let Some(kept) = kept else { return format!("{name}{marker}: not signed in\n") };
+    let tokens = &kept.tokens;
+    let now = unix_seconds(SystemTime::now());
     let expiry = |time: SystemTime| match unix_seconds(time).saturating_sub(now) {
         0 => "expired".to_owned(),
         secs => format!("in {}", human_duration(secs)),
@@ -235,15 +264,45 @@ fn status(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Erro
         (Some(_), None) => "unknown".to_owned(),
         (Some(_), Some(at)) => expiry(at),
     };
+    let usable = tokens.access_valid_for(Duration::ZERO) || tokens.can_refresh();
     let state = if usable { "signed in" } else { "signed out: the kept tokens have expired" };
-    let text = format!(
-        "{state}\nscope: {}\naccess token expires: {}\nrefresh token expires: {refresh}\nstore: {}\n",
+    format!(
+        "{name}{marker}: {state}\n  client: {}\n  scope: {}\n  access token expires: {}\n  refresh token expires: \
+         {refresh}\n  file: {}\n",
+        kept.client_id,
         tokens.scope.as_deref().unwrap_or("(not reported)"),
         expiry(tokens.expires_at),
-        session.path().display()
-    );
-    write_out(out, &text)?;
-    if usable { Ok(()) } else { Err(Error::NotSignedIn) }
+        kept.path.display()
+    )
+}
+
+/// The profile the command line selects: `--profile`, else `SIPGATE_OAUTH_PROFILE`, else `default`.
+fn selected_profile(cli: &Cli) -> Result<String, Error> {
+    match &cli.profile {
+        Some(name) => Ok(name.clone()),
+        None => Config::load(cli.env_file.as_deref(), None).map(|config| config.profile).or_else(|_| {
+            Ok(std::env::var("SIPGATE_OAUTH_PROFILE")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "default".into()))
+        }),
+    }
+}
+
+/// `logout --all`: every kept profile signed out with its own kept configuration.
+fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
+    let profiles = Profiles::locate(cli.env_file.as_deref())?;
+    let names = profiles.names()?;
+    if names.is_empty() {
+        note(err, "No profile is kept: nothing to do.");
+    }
+    let http = http(cli);
+    for name in names {
+        let config = profiles.config(&name)?;
+        note(err, &format!("profile {name}:"));
+        logout(&Session::new(&http, &config)?, err)?;
+    }
+    Ok(())
 }
 
 /// Seconds since the Unix epoch (0 for earlier times).

@@ -58,7 +58,10 @@ pub enum Command {
         json: bool,
     },
     /// Revoke the tokens and delete them locally.
-    Logout,
+    Logout {
+        /// `--all`: every kept profile, not only the selected one.
+        all: bool,
+    },
     /// Show whether tokens are stored and when they expire.
     Status {
         /// `--json` output.
@@ -87,6 +90,8 @@ pub struct Cli {
     pub verbose: bool,
     /// `--device`: sign in on another device with a code (RFC 8628) instead of in the browser.
     pub device: bool,
+    /// `--profile NAME`: whose configuration and tokens (else `SIPGATE_OAUTH_PROFILE`, else `default`).
+    pub profile: Option<String>,
 }
 
 /// The default wait for the browser's callback.
@@ -99,7 +104,7 @@ const MAX_TIMEOUT: u64 = 24 * 60 * 60;
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// The options that take a value.
-const VALUED: [&str; 3] = ["--env-file", "--timeout", "--data"];
+const VALUED: [&str; 4] = ["--env-file", "--timeout", "--data", "--profile"];
 
 impl Cli {
     /// Parses the arguments after the program name.
@@ -118,9 +123,11 @@ impl Cli {
             no_browser: false,
             verbose: false,
             device: false,
+            profile: None,
         };
         let mut words: Vec<String> = Vec::new();
         let mut json = false;
+        let mut all = false;
         let mut data = None;
         let (mut list, mut paginate) = (false, false);
         let mut args = args.into_iter();
@@ -148,6 +155,8 @@ impl Cli {
                 "-v" | "--verbose" => cli.verbose = true,
                 "--no-browser" => cli.no_browser = true,
                 "--device" => cli.device = true,
+                "--all" => all = true,
+                "--profile" => cli.profile = Some(value()?),
                 "--json" => json = true,
                 "--list" => list = true,
                 "--paginate" => paginate = true,
@@ -166,7 +175,7 @@ impl Cli {
         }
         cli.command = match list {
             true => operations_list(&words[1..], json, data.is_some(), paginate)?,
-            false => command(&words, json, data.clone(), paginate)?,
+            false => command(&words, json, data.clone(), paginate, all)?,
         };
         let takes_json = matches!(
             cli.command,
@@ -181,6 +190,9 @@ impl Cli {
         if data.is_some() && !matches!(cli.command, Command::Api { .. }) {
             return Err(Error::Usage("--data goes with `api`".into()));
         }
+        if all && !matches!(cli.command, Command::Logout { .. }) {
+            return Err(Error::Usage("--all goes with `logout`".into()));
+        }
         Ok(cli)
     }
 }
@@ -193,7 +205,7 @@ fn timeout(text: &str) -> Result<Duration, Error> {
 }
 
 /// The command and its arguments.
-fn command(words: &[String], json: bool, data: Option<String>, paginate: bool) -> Result<Command, Error> {
+fn command(words: &[String], json: bool, data: Option<String>, paginate: bool, all: bool) -> Result<Command, Error> {
     let no_more = |n: usize, command: Command| match words.get(n) {
         Some(extra) => Err(Error::Usage(format!("unexpected argument {extra:?}"))),
         None => Ok(command),
@@ -205,7 +217,7 @@ fn command(words: &[String], json: bool, data: Option<String>, paginate: bool) -
         "token" => no_more(1, Command::Token { json }),
         "account" => no_more(1, Command::Account),
         "status" => no_more(1, Command::Status { json }),
-        "logout" => no_more(1, Command::Logout),
+        "logout" => no_more(1, Command::Logout { all }),
         "help" => no_more(1, Command::Help),
         "mock" => Ok(Command::Mock(words[1..].to_vec())),
         "scopes" => no_more(2, Command::Scopes { filter: words.get(1).cloned(), json }),

@@ -17,6 +17,7 @@ mod mock_server;
 mod operations_cli;
 mod paste;
 mod peer;
+mod profiles;
 mod properties;
 mod session;
 mod store_crash;

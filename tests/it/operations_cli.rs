@@ -42,14 +42,14 @@ fn a_403_names_the_scopes_the_operation_accepts() {
 fn a_mistyped_scope_is_a_warning_with_the_closest_known_one() {
     let server = mock();
     let sandbox = Sandbox::new();
-    let typo = sandbox.run(&env_with_scope(&server, "openid acount:read"), &["status"]);
-    // The command runs on (status: not signed in, exit 1): the typo is a warning, not an error.
-    assert!(typo.stdout.starts_with("not signed in"), "a warning, not an error: {} {}", typo.stdout, typo.stderr);
+    let typo = sandbox.run(&env_with_scope(&server, "openid acount:read"), &["token"]);
+    // The command runs on (and finds no sign-in): the typo is a warning, not an error.
+    assert!(typo.stderr.ends_with("error: not signed in — run `sipgate-oauth login`\n"), "{}", typo.stderr);
     assert!(typo.stderr.contains("warning: OAUTH_SCOPE has `acount:read`"), "{}", typo.stderr);
     assert!(typo.stderr.contains("did you mean `account:read`?"), "{}", typo.stderr);
     assert!(!typo.stdout.contains("warning"), "warnings stay off stdout: {}", typo.stdout);
 
-    let known = sandbox.run(&env_with_scope(&server, "openid account:read offline_access"), &["status"]);
+    let known = sandbox.run(&env_with_scope(&server, "openid account:read offline_access"), &["token"]);
     assert!(!known.stderr.contains("warning"), "known scopes are not warned about: {}", known.stderr);
 }
 

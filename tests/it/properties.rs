@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
-use sipgate_oauth::internals::{StoredTokens, query, redact};
+use sipgate_oauth::internals::{Record, query, redact};
 use sipgate_oauth::{Config, Grant, OAuthError, Response, TokenSet};
 
 /// A value that cannot appear in a message by chance.
@@ -243,8 +243,12 @@ fn debug_of_tokens_stored_tokens_and_config_shows_no_secret() {
         "id_token":"ID-SECRET-3","expires_in":300,"scope":"account:read"}"#;
     let response = Response { status: 200, www_authenticate: None, content_type: None, body: body.into() };
     let tokens = TokenSet::from_response(Grant::AuthorizationCode, &response, SystemTime::now(), &mut |_| {}).unwrap();
-    let stored =
-        StoredTokens { token_url: "https://login.example/token".into(), client_id: "c".into(), tokens: tokens.clone() };
+    let stored = Record {
+        token_url: "https://login.example/token".into(),
+        client_id: "c".into(),
+        tokens: tokens.clone(),
+        config: [("CLIENT_SECRET".to_owned(), "CS-SECRET-4".to_owned())].into(),
+    };
     let vars = [
         ("AUTH_URL", "https://login.example/auth"),
         ("TOKEN_URL", "https://login.example/token"),

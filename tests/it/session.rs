@@ -19,7 +19,7 @@ fn login(sandbox: &Sandbox, server: &MockServer) -> Finished {
 
 /// The single token file of the sandbox's store.
 fn token_file(sandbox: &Sandbox) -> std::path::PathBuf {
-    let mut files: Vec<_> = std::fs::read_dir(sandbox.store())
+    let mut files: Vec<_> = std::fs::read_dir(sandbox.store().join("profiles"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
@@ -49,9 +49,12 @@ fn login_keeps_tokens_private_and_token_prints_only_the_token() {
 
     let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&sandbox.store()), 0o700);
+    assert_eq!(mode(&sandbox.store().join("profiles")), 0o700);
     assert_eq!(mode(&token_file(&sandbox)), 0o600);
     let file = stored(&sandbox);
-    assert!(!file.to_string().contains("demo-secret"), "the client secret is never stored");
+    // The profile keeps its configuration, the client secret too, in the private file and nowhere else.
+    assert_eq!(file["config"]["CLIENT_SECRET"], "demo-secret");
+    assert_eq!(file["config"]["CLIENT_ID"], "sipgate-oauth-demo");
 
     let token = sandbox.run(&env_for(&server), &["token"]);
     assert_eq!(token.code(), Some(0), "{}", token.stderr);
@@ -189,7 +192,13 @@ fn status_shows_expiry_and_no_secret() {
     let status = sandbox.run(&env_for(&server), &["status"]);
     assert_eq!(status.code(), Some(0));
     let fresh = ["access token expires: in 5 min 0 s\n", "access token expires: in 4 min 59 s\n"];
-    assert!(status.stdout.starts_with("signed in\nscope: account:read\n"), "{}", status.stdout);
+    assert!(
+        status
+            .stdout
+            .starts_with("default (selected): signed in\n  client: sipgate-oauth-demo\n  scope: account:read\n"),
+        "{}",
+        status.stdout
+    );
     assert!(fresh.iter().any(|line| status.stdout.contains(line)), "{}", status.stdout);
     assert!(
         status.stdout.contains("refresh token expires: in 29 d") || status.stdout.contains("in 30 d"),
@@ -239,7 +248,9 @@ fn logout_without_the_server_still_deletes_and_warns() {
 }
 
 fn token_file_exists(sandbox: &Sandbox) -> bool {
-    std::fs::read_dir(sandbox.store()).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "json"))
+    std::fs::read_dir(sandbox.store().join("profiles"))
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "json"))
 }
 
 /// SIGKILL lands at different points of a refresh (the stand-in's latency holds the answer back after it
@@ -289,7 +300,7 @@ fn status_is_signed_out_with_exit_1_when_both_tokens_have_expired_or_none_are_ke
     let sandbox = Sandbox::new();
     let none = sandbox.run(&env_for(&server), &["status"]);
     assert_eq!(none.code(), Some(1));
-    assert!(none.stdout.starts_with("not signed in"), "{}", none.stdout);
+    assert_eq!(none.stdout, "default (selected): not signed in\n");
 
     login(&sandbox, &server);
     assert_eq!(sandbox.run(&env_for(&server), &["status"]).code(), Some(0));
@@ -299,7 +310,11 @@ fn status_is_signed_out_with_exit_1_when_both_tokens_have_expired_or_none_are_ke
     std::fs::write(token_file(&sandbox), file.to_string()).unwrap();
     let status = sandbox.run(&env_for(&server), &["status"]);
     assert_eq!(status.code(), Some(1), "{}", status.stderr);
-    assert!(status.stdout.starts_with("signed out: the kept tokens have expired\n"), "{}", status.stdout);
+    assert!(
+        status.stdout.starts_with("default (selected): signed out: the kept tokens have expired\n"),
+        "{}",
+        status.stdout
+    );
     let json = sandbox.run(&env_for(&server), &["status", "--json"]);
     assert_eq!((json.code(), json.json_documents()[0]["signed_in"].clone()), (Some(1), false.into()));
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use sipgate_oauth::internals::{Store, StoredTokens, unix_seconds};
+use sipgate_oauth::internals::{Record, Store, unix_seconds};
 use sipgate_oauth::{AccessToken, RefreshToken, TokenSet};
 
 const WORKER_VAR: &str = "SIPGATE_OAUTH_STORE_WORKER";
@@ -25,7 +25,7 @@ const INCREMENTS: u64 = 100;
 
 /// One of two token sets that differ in every field and in length, so a mix or a torn write cannot parse
 /// as either.
-fn token_set(which: usize) -> StoredTokens {
+fn token_set(which: usize) -> Record {
     let (letter, length) = [('a', 6000), ('b', 9000)][which];
     let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(secs);
     let tokens = TokenSet {
@@ -38,7 +38,7 @@ fn token_set(which: usize) -> StoredTokens {
         scope: Some(format!("scope-{letter}")),
         id_token: None,
     };
-    StoredTokens { token_url: TOKEN_URL.to_owned(), client_id: CLIENT_ID.to_owned(), tokens }
+    Record { token_url: TOKEN_URL.to_owned(), client_id: CLIENT_ID.to_owned(), tokens, config: Default::default() }
 }
 
 /// The worker side. `crash:<dir>`: save the two token sets alternately forever, printing `saved <n>` after
@@ -50,7 +50,7 @@ fn worker() {
     let task =
         std::env::var(WORKER_VAR).expect("run only by the store_crash tests, which set SIPGATE_OAUTH_STORE_WORKER");
     let (kind, dir) = task.split_once(':').expect("the test sets SIPGATE_OAUTH_STORE_WORKER to <kind>:<dir>");
-    let store = Store::new(PathBuf::from(dir), TOKEN_URL, CLIENT_ID);
+    let store = Store::new(&PathBuf::from(dir), "default");
     match kind {
         "crash" => {
             let sets = [token_set(0), token_set(1)];
@@ -116,17 +116,18 @@ fn modes_hold_with_umask_0() {
     let mode =
         |path: &Path| std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions()) & 0o777;
     assert_eq!(mode(&dir.join("control")), 0o666, "the worker did not run with umask 000");
-    let store = Store::new(dir.clone(), TOKEN_URL, CLIENT_ID);
+    let store = Store::new(&dir, "default");
     assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("profiles")), 0o700);
     assert_eq!(mode(store.path()), 0o600);
-    let lock_file = dir.join(format!("{}.lock", store.path().file_name().unwrap().to_str().unwrap()));
+    let lock_file = dir.join("profiles").join(format!("{}.lock", store.path().file_name().unwrap().to_str().unwrap()));
     assert_eq!(mode(&lock_file), 0o600);
 }
 
 #[test]
 fn a_save_killed_at_any_moment_leaves_one_complete_token_set() {
     let temp = TempDir::new();
-    let store = Store::new(temp.0.clone(), TOKEN_URL, CLIENT_ID);
+    let store = Store::new(&temp.0, "default");
     let sets = [token_set(0), token_set(1)];
     let mut seen = [0usize; 2];
     let mut failures = Vec::new();
@@ -180,7 +181,7 @@ fn a_save_killed_at_any_moment_leaves_one_complete_token_set() {
 #[test]
 fn two_processes_never_update_the_store_at_the_same_time() {
     let temp = TempDir::new();
-    let store = Store::new(temp.0.clone(), TOKEN_URL, CLIENT_ID);
+    let store = Store::new(&temp.0, "default");
     let mut workers = [spawn_worker("lock", &temp.0), spawn_worker("lock", &temp.0)];
     // Start both at once, so their loops overlap in time.
     for worker in &mut workers {

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
-use sipgate_oauth::internals::{Store, StoredTokens};
+use sipgate_oauth::internals::{Record, Store};
 use sipgate_oauth::{AccessToken, RefreshToken, TokenSet};
 
 use crate::common::{Finished, PATIENCE, Sandbox, env_for, mock};
@@ -28,9 +28,9 @@ fn var(env: &[(&str, String)], name: &str) -> String {
     env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone()).expect("the stand-in's env has it")
 }
 
-/// The store of the configured client in `dir`.
-fn store_in(dir: PathBuf, env: &[(&str, String)]) -> Store {
-    Store::new(dir, &var(env, "TOKEN_URL"), &var(env, "CLIENT_ID"))
+/// The store of the default profile in `dir`.
+fn store_in(dir: PathBuf, _env: &[(&str, String)]) -> Store {
+    Store::new(&dir, "default")
 }
 
 /// A valid token file of the configured client whose access token [`PLANTED`] is good for hours.
@@ -46,11 +46,15 @@ fn token_file(env: &[(&str, String)]) -> String {
         scope: None,
         id_token: None,
     };
-    StoredTokens { token_url: var(env, "TOKEN_URL"), client_id: var(env, "CLIENT_ID"), tokens }.to_json()
+    let config = Default::default();
+    Record { token_url: var(env, "TOKEN_URL"), client_id: var(env, "CLIENT_ID"), tokens, config }.to_json()
 }
 
-/// Writes `text` to `path` with exactly `mode`, whatever the umask.
+/// Writes `text` to `path` with exactly `mode`, whatever the umask (its directory is created 0700 if missing).
 fn write_file(path: &Path, text: &str, mode: u32) {
+    if let Some(parent) = path.parent() {
+        DirBuilder::new().recursive(true).mode(0o700).create(parent).unwrap();
+    }
     let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).unwrap();
     file.write_all(text.as_bytes()).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
@@ -127,7 +131,7 @@ fn a_token_file_planted_by_another_user_is_refused() {
     let server = mock();
     let env = env_for(&server);
     let sandbox = Sandbox::new();
-    make_dir(&sandbox.store(), 0o700);
+    make_dir(&sandbox.store().join("profiles"), 0o700);
     let store = store_in(sandbox.store(), &env);
     let planted = token_file(&env);
     write_file(store.path(), &planted, 0o600);
@@ -143,7 +147,7 @@ fn a_symlinked_token_file_is_refused() {
     let server = mock();
     let env = env_for(&server);
     let sandbox = Sandbox::new();
-    make_dir(&sandbox.store(), 0o700);
+    make_dir(&sandbox.store().join("profiles"), 0o700);
     let elsewhere = sandbox.dir.path().join("elsewhere.json");
     write_file(&elsewhere, &token_file(&env), 0o600);
     let store = store_in(sandbox.store(), &env);
@@ -159,7 +163,7 @@ fn a_fifo_at_the_token_path_fails_promptly() {
     let server = mock();
     let env = env_for(&server);
     let sandbox = Sandbox::new();
-    make_dir(&sandbox.store(), 0o700);
+    make_dir(&sandbox.store().join("profiles"), 0o700);
     let store = store_in(sandbox.store(), &env);
     let made = Command::new("mkfifo").args(["-m", "600"]).arg(store.path()).status().unwrap();
     assert!(made.success());
@@ -175,7 +179,7 @@ fn a_symlink_to_dev_zero_is_refused() {
     let server = mock();
     let env = env_for(&server);
     let sandbox = Sandbox::new();
-    make_dir(&sandbox.store(), 0o700);
+    make_dir(&sandbox.store().join("profiles"), 0o700);
     let store = store_in(sandbox.store(), &env);
     std::os::unix::fs::symlink("/dev/zero", store.path()).unwrap();
 
@@ -188,7 +192,7 @@ fn a_token_file_larger_than_64_kib_is_not_read() {
     let server = mock();
     let env = env_for(&server);
     let sandbox = Sandbox::new();
-    make_dir(&sandbox.store(), 0o700);
+    make_dir(&sandbox.store().join("profiles"), 0o700);
     let store = store_in(sandbox.store(), &env);
     // Valid JSON all the same: leading white space is allowed.
     write_file(store.path(), &format!("{}{}", " ".repeat(70 * 1024), token_file(&env)), 0o600);
@@ -203,7 +207,7 @@ fn a_token_file_group_or_others_can_write_is_refused() {
     let env = env_for(&server);
     for (mode, shown) in [(0o620, "mode 0620"), (0o602, "mode 0602")] {
         let sandbox = Sandbox::new();
-        make_dir(&sandbox.store(), 0o700);
+        make_dir(&sandbox.store().join("profiles"), 0o700);
         let store = store_in(sandbox.store(), &env);
         write_file(store.path(), &token_file(&env), mode);
 
@@ -251,7 +255,7 @@ fn a_symlinked_lock_file_is_refused() {
     let server = mock();
     let env = env_for(&server);
     let sandbox = Sandbox::new();
-    make_dir(&sandbox.store(), 0o700);
+    make_dir(&sandbox.store().join("profiles"), 0o700);
     let store = store_in(sandbox.store(), &env);
     write_file(store.path(), &token_file(&env), 0o600);
     let target = sandbox.dir.path().join("created-elsewhere");

@@ -117,7 +117,7 @@ impl Secrets {
 
 /// The access token in the token file.
 fn stored_access_token(sandbox: &Sandbox) -> String {
-    let file = std::fs::read_dir(sandbox.store())
+    let file = std::fs::read_dir(sandbox.store().join("profiles"))
         .unwrap()
         .map_while(Result::ok)
         .find(|f| f.path().extension().is_some_and(|e| e == "json"))
