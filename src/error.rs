@@ -239,7 +239,7 @@ pub enum Error {
     },
 }
 
-/// A hint for an OAuth error code, per SIPGATE.md's troubleshooting list.
+/// A hint for an OAuth error code, per the troubleshooting list of `docs/sipgate.md`.
 fn hint(grant: Grant, code: &str) -> &'static str {
     match (grant, code) {
         (_, "unauthorized_client" | "invalid_client") => {

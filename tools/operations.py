@@ -10,7 +10,8 @@ Usage (from the repository root):
     python3 tools/operations.py [SWAGGER]          # writes src/operations.json
     python3 tools/operations.py --check [SWAGGER]  # exits 1 if the committed table differs
 
-SWAGGER defaults to ../shared/sipgate-api/swagger.json.
+SWAGGER defaults to ../shared/sipgate-api/swagger.json. What the spec is and which facts of it the code relies
+on: docs/sipgate.md, "The operation table".
 """
 
 import json

@@ -2,10 +2,11 @@
 //! endpoint, the verification pages where the user types the code and allows or denies, and the
 //! device-code grant at the token endpoint.
 //!
-//! Answers and error bodies are Keycloak's, as listed in `SIPGATE.md`: a client without the grant gets
-//! "the flow is disabled for the client" at both endpoints; a poll gets `authorization_pending`,
-//! `slow_down` (sooner than `interval` after the last one), `expired_token`, `access_denied` or
-//! `invalid_grant` "Device code not valid"; a device code yields tokens once.
+//! Answers and error bodies are Keycloak's, as listed in `docs/sipgate.md` ("The device grant as Keycloak
+//! does it"): a client without the grant gets "the flow is disabled for the client" at both endpoints; a
+//! poll gets `authorization_pending`, `slow_down` (sooner than `interval` after the last one),
+//! `expired_token`, `access_denied` or `invalid_grant` "Device code not valid"; a device code yields
+//! tokens once.
 
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 //! It serves the authorization, token, revocation, logout and discovery endpoints of the realms
 //! `third-party` and `sipgate-apps` (and the device authorization grant, RFC 8628), plus
 //! `GET /v2/account`, on `127.0.0.1` only. It answers the way
-//! sipgate's login (Keycloak) does, including the error bodies of `SIPGATE.md`, so a client tested
+//! sipgate's login (Keycloak) does, including the error bodies of `docs/sipgate.md`, so a client tested
 //! against it behaves the same against the real thing. Faults (latency, 502/503, dead tokens) can be
 //! switched on to test a client's error paths.
 //!

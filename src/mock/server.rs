@@ -196,9 +196,9 @@ impl MockServer {
         self.serving.shared.base_url.clone()
     }
 
-    /// The `.env` lines for `client` in `realm` (see SIPGATE.md): `AUTH_URL`, `TOKEN_URL`,
-    /// `TEST_API_ENDPOINT`, `CLIENT_ID`, `CLIENT_SECRET`, `OAUTH_SCOPE`, `REDIRECT_URI` (the client's
-    /// first redirect URI). `PORT` is left to the caller.
+    /// The `.env` lines for `client` in `realm` (see `docs/sipgate.md`, "The `.env` of sipgate's example"):
+    /// `AUTH_URL`, `TOKEN_URL`, `TEST_API_ENDPOINT`, `CLIENT_ID`, `CLIENT_SECRET`, `OAUTH_SCOPE`,
+    /// `REDIRECT_URI` (the client's first redirect URI). `PORT` is left to the caller.
     pub fn env(&self, realm: &str, client: &MockClient) -> Vec<(&'static str, String)> {
         let endpoint = |name: &str| format!("{}/auth/realms/{realm}/protocol/openid-connect/{name}", self.base_url());
         vec![

@@ -2,8 +2,9 @@
 //! authentication by form fields or HTTP Basic (RFC 6749 §2.3.1). The device-code grant (RFC 8628
 //! §3.4) is answered in `device`.
 //!
-//! Errors are Keycloak's JSON bodies and statuses (RFC 6749 §5.2), as listed in `SIPGATE.md`. The
-//! mutex is taken once per request, after the form is read and the client is authenticated.
+//! Errors are Keycloak's JSON bodies and statuses (RFC 6749 §5.2), as listed in `docs/sipgate.md` ("Error
+//! bodies the code matches on"). The mutex is taken once per request, after the form is read and the
+//! client is authenticated.
 
 use std::time::Instant;
 

@@ -1,4 +1,4 @@
-//! The stand-in, driven over HTTP: one test per behaviour of `SIPGATE.md` it reproduces.
+//! The stand-in, driven over HTTP: one test per behaviour of `docs/sipgate.md` it reproduces.
 //!
 //! Every test starts its own `MockServer` on 127.0.0.1:0 and talks to it with a ureq agent that
 //! neither follows redirects nor turns 4xx/5xx into errors. Nothing here reaches the internet or
