@@ -44,7 +44,7 @@ fn is_name(text: &str) -> bool {
 
 /// The variables a profile keeps (and [`Config::kept`] returns): everything that says which server and
 /// which client, nothing about this machine (`BROWSER`, `SIPGATE_OAUTH_STORE`).
-const KEPT: [&str; 11] = [
+const KEPT: [&str; 12] = [
     "AUTH_URL",
     "TOKEN_URL",
     "TEST_API_ENDPOINT",
@@ -52,6 +52,7 @@ const KEPT: [&str; 11] = [
     "REVOKE_URL",
     "LOGOUT_URL",
     "DEVICE_AUTH_URL",
+    "ISSUER",
     "CLIENT_ID",
     "CLIENT_SECRET",
     "OAUTH_SCOPE",
@@ -91,6 +92,9 @@ pub struct Config {
     pub store_dir: Result<PathBuf, String>,
     /// `BROWSER`: the program that opens the sign-in URL; by default the platform's opener.
     pub browser: Option<String>,
+    /// `ISSUER`: the authorization server's issuer a callback's `iss` must equal (RFC 9207); by default
+    /// read off a Keycloak AUTH_URL.
+    pub issuer: Option<String>,
 }
 
 /// A loopback redirect URI (RFC 8252 §7.3): `http://HOST:PORT/PATH` with HOST a loopback name.
@@ -175,6 +179,7 @@ impl Config {
             profile,
             store_dir,
             browser: get("BROWSER"),
+            issuer: get("ISSUER"),
             auth_url,
             token_url,
             api_endpoint,
@@ -251,6 +256,16 @@ impl Config {
         })
     }
 
+    /// The authorization server's issuer (RFC 9207 `iss`): `ISSUER` if set, else where AUTH_URL shows it —
+    /// Keycloak's `…/realms/NAME/protocol/openid-connect/auth` belongs to the issuer `…/realms/NAME`.
+    pub(crate) fn issuer(&self) -> Option<String> {
+        if let Some(issuer) = &self.issuer {
+            return Some(issuer.clone());
+        }
+        let issuer = self.auth_url.strip_suffix("/protocol/openid-connect/auth")?;
+        issuer.rsplit_once("/realms/").is_some().then(|| issuer.to_owned())
+    }
+
     /// What a profile keeps of this configuration, variable → value: the server's URLs, the client (its
     /// secret included), the scope and the redirect URI.
     pub(crate) fn kept(&self) -> std::collections::BTreeMap<String, String> {
@@ -263,6 +278,7 @@ impl Config {
                 "REVOKE_URL" => self.revoke_url.clone(),
                 "LOGOUT_URL" => self.logout_url.clone(),
                 "DEVICE_AUTH_URL" => self.device_auth_url.clone()?,
+                "ISSUER" => self.issuer.clone()?,
                 "CLIENT_ID" => self.client_id.clone(),
                 "CLIENT_SECRET" => self.client_secret.secret().to_owned(),
                 "OAUTH_SCOPE" => self.scope.clone(),
@@ -462,6 +478,15 @@ mod tests {
         assert_eq!(default_port.redirect.port, 80);
         let any_port = config_with(&[("REDIRECT_URI", "http://[::1]:0/cb"), ("PORT", "")]).unwrap();
         assert_eq!(any_port.redirect.with_port(4242), "http://[::1]:4242/cb");
+    }
+
+    #[test]
+    fn keycloaks_issuer_is_read_off_auth_url() {
+        assert_eq!(
+            config_with(&[]).unwrap().issuer().as_deref(),
+            Some("https://login.sipgate.com/auth/realms/third-party")
+        );
+        assert_eq!(config_with(&[("AUTH_URL", "https://op.example/authorize")]).unwrap().issuer(), None);
     }
 
     #[test]

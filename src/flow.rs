@@ -103,7 +103,7 @@ pub fn sign_in(
     let pkce = Pkce::generate();
     let state = pkce::new_state();
     let challenge = pkce.challenge.clone();
-    let server = CallbackServer::start(&config.redirect, state.clone(), |redirect_uri| {
+    let server = CallbackServer::start(&config.redirect, state.clone(), config.issuer(), |redirect_uri| {
         authorization_url(config, redirect_uri, state.secret(), &challenge)
     })?;
     let url = authorization_url(config, server.redirect_uri(), state.secret(), &pkce.challenge);

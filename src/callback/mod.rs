@@ -104,12 +104,14 @@ impl std::fmt::Debug for CallbackServer {
 }
 
 impl CallbackServer {
-    /// Starts listening for the redirect to `redirect`, expecting `state`; port 0 picks a free port. Its
+    /// Starts listening for the redirect to `redirect`, expecting `state` and, if it is known, `issuer` as
+    /// `iss` (RFC 9207); port 0 picks a free port. Its
     /// [`start_url`](Self::start_url) redirects once to what [`authorization_url`] returns for the real
     /// redirect URI.
     pub fn start(
         redirect: &RedirectUri,
         state: CsrfState,
+        issuer: Option<String>,
         authorization_url: impl FnOnce(&str) -> String,
     ) -> Result<CallbackServer, Error> {
         let listeners = bind(redirect)?;
@@ -118,6 +120,7 @@ impl CallbackServer {
         let start_path = format!("/start-{}", uuid::Uuid::new_v4().simple());
         let start_url = format!("http://{}:{port}{start_path}", redirect.host);
         let mut expected = Expected::new(&redirect.path, state);
+        expected.issuer = issuer;
         expected.start = Some((start_path, authorization_url(&redirect_uri)));
         let expected = Arc::new(expected);
         let (sender, events) = mpsc::channel();

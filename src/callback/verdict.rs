@@ -28,6 +28,8 @@ pub(crate) struct Expected {
     pub start: Option<(String, String)>,
     /// Set when the start address has been used.
     pub start_used: AtomicBool,
+    /// The authorization server's issuer, where known: a callback's `iss` must equal it (RFC 9207).
+    pub issuer: Option<String>,
 }
 
 impl Expected {
@@ -39,6 +41,7 @@ impl Expected {
             used: AtomicBool::new(false),
             start: None,
             start_used: AtomicBool::new(false),
+            issuer: None,
         }
     }
 }
@@ -141,6 +144,17 @@ fn judge_query(query: &str, expected: &Expected) -> Verdict {
             "The state in the callback does not match the state of this sign-in. This happens when \
              sipgate-oauth was restarted and an old sign-in URL was used, or the browser tab was refreshed. \
              Use the URL that the running sipgate-oauth printed.",
+        ));
+    }
+    let Ok(iss) = query::single(&pairs, "iss") else {
+        return Verdict::TurnAway(Page::failed("The callback repeats the parameter iss; it was rejected."));
+    };
+    if let (Some(iss), Some(issuer)) = (iss, &expected.issuer)
+        && iss != issuer
+    {
+        return Verdict::TurnAway(Page::failed(
+            "The callback names another authorization server (iss) than the one this sign-in went to; it was \
+             rejected (RFC 9207).",
         ));
     }
     let error = error.filter(|error| !error.is_empty());
@@ -247,6 +261,24 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_callback_from_another_issuer_is_rejected() {
+        let mut expected = expected();
+        expected.issuer = Some("https://login.example/realms/r".into());
+        let other = get("/oauth?code=c&state=s3cret-state&iss=https%3A%2F%2Fevil.example%2Frealms%2Fr");
+        assert_eq!(judge(&other, &expected).status(), Some(400));
+        let twice = get("/oauth?code=c&state=s3cret-state&iss=a&iss=b");
+        assert_eq!(judge(&twice, &expected).status(), Some(400));
+        assert!(!expected.used.load(Ordering::SeqCst), "a rejected issuer does not use up the state");
+        let same = get("/oauth?code=c&state=s3cret-state&iss=https%3A%2F%2Flogin.example%2Frealms%2Fr");
+        assert!(matches!(judge(&same, &expected), Verdict::Code(_)));
+        // Without an issuer to compare with (a server that is not Keycloak), `iss` is not checked.
+        assert!(matches!(
+            judge(&get("/oauth?code=c&state=s3cret-state&iss=x"), &super::tests::expected()),
+            Verdict::Code(_)
+        ));
     }
 
     #[test]

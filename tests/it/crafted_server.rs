@@ -95,3 +95,24 @@ fn server_text_cannot_rewrite_the_terminal() {
     assert!(done.stderr.contains("pwned") && done.stderr.contains("look"), "{}", done.stderr);
     assert!(!done.stderr.contains('\u{1b}') && !done.stderr.contains('\u{7}'), "{:?}", done.stderr);
 }
+
+/// RFC 9207: a callback with the right state but another server's `iss` (a mix-up attack) is turned away;
+/// the genuine one still completes.
+#[test]
+fn a_callback_naming_another_issuer_is_turned_away() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["--no-browser", "login"]);
+    let url = run.authorization_url();
+    let genuine = approve(&url);
+    let issuer = query_of(&genuine)["iss"].clone();
+    assert_eq!(issuer, format!("{}/auth/realms/third-party", server.base_url()));
+    let forged = genuine.replace("iss=", "iss=https%3A%2F%2Fattacker.example%2Frealms%2Fx&ignored=");
+    let (status, page, _) = get(&forged);
+    assert_eq!(status, 400);
+    assert!(page.contains("another authorization server (iss)"), "{page}");
+    let (status, page, _) = get(&genuine);
+    assert_eq!(status, 200, "{page}");
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+}

@@ -100,7 +100,7 @@ fn access_denied_ends_the_run_with_the_servers_words() {
     let url = run.authorization_url();
     let params = query_of(&url);
     let denied = format!(
-        "{}?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state={}&iss=x",
+        "{}?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state={}&session_state=x",
         params["redirect_uri"], params["state"]
     );
     let (status, page, _) = get(&denied);

@@ -65,10 +65,13 @@ impl Relay {
     }
 }
 
-/// The stand-in's environment with every URL pointing at the relay.
+/// The stand-in's environment with every URL pointing at the relay; the issuer stays the stand-in's own.
 fn env_via(server: &MockServer, relay: &Relay) -> Vec<(&'static str, String)> {
     let (direct, relayed) = (server.base_url(), format!("http://{}", relay.addr));
-    env_for(server).into_iter().map(|(key, value)| (key, value.replace(&direct, &relayed))).collect()
+    let mut env: Vec<_> =
+        env_for(server).into_iter().map(|(key, value)| (key, value.replace(&direct, &relayed))).collect();
+    env.push(("ISSUER", format!("{direct}/auth/realms/third-party")));
+    env
 }
 
 /// The secrets of one scan: what must never show, with the one allowed exception.
