@@ -384,9 +384,11 @@ fn kept_sign_in_lifecycle_against_oidc_provider() {
     assert_no_leaks(&api, &secret, &issued_tokens(&dir));
 
     // `token` prints a fresh access token (the only place a token may show), refreshed each time
-    // here; with rotation, the second refresh works only if the first rotated token was kept.
+    // here (the kept one is made to look expired first); with rotation, the second refresh works only if
+    // the first rotated token was kept.
     let mut printed = Vec::new();
     for round in 0..2 {
+        expire_kept_access_token(&store);
         let token = run(cli(&["token", "--env-file", env], &browser, &store), limit);
         assert_eq!(token.code(), Some(0), "token #{round}: {}\n--- peer ---\n{}", token.describe(), peer.log());
         let value = token.stdout.trim().to_string();
@@ -400,7 +402,9 @@ fn kept_sign_in_lifecycle_against_oidc_provider() {
         assert_no_leaks(&Run { stdout: String::new(), ..token }, &secret, &issued_tokens(&dir));
         printed.push(value);
     }
-    assert_ne!(printed[0], printed[1], "each `token` refreshed the 20 s access token");
+    assert_ne!(printed[0], printed[1], "each `token` refreshed the expired access token");
+    let again = run(cli(&["token", "--env-file", env], &browser, &store), limit);
+    assert_eq!(again.stdout.trim(), printed[1], "a token with most of its 20 s left is handed out as it is");
     let log = peer.log();
     assert!(log.matches("grant.success refresh_token").count() >= 2, "refreshes at the peer:\n{log}");
     assert!(!log.contains("grant.revoked"), "no refresh token was reused:\n{log}");
@@ -549,4 +553,13 @@ fn device_flow_not_allowed_for_the_client_says_whom_to_ask() {
         run.describe()
     );
     assert!(run.stderr.contains("ask the client's owner"), "{}", run.describe());
+}
+
+/// Makes the kept access token of the default profile in the store `store` look expired: the next use
+/// refreshes it.
+fn expire_kept_access_token(store: &std::path::Path) {
+    let file = store.join("profiles").join("default.json");
+    let mut kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    kept["access_expires_at"] = 0.into();
+    std::fs::write(&file, kept.to_string()).unwrap();
 }

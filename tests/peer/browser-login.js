@@ -33,6 +33,14 @@ const start = argv.find((a) => !a.startsWith('--'));
 if (!start) fail('usage: browser-login.js [--device] [--cancel] URL');
 let authUrl;
 try { authUrl = new URL(start); } catch { fail('not a URL'); }
+// sipgate-oauth hands a browser a one-time loopback start address that redirects to the authorization URL
+// (so that the URL with its state does not show in the browser's command line): follow it once.
+if (!device && !authUrl.searchParams.get('redirect_uri')) {
+  const response = await fetch(authUrl, { redirect: 'manual' });
+  const location = response.headers.get('location');
+  if (response.status !== 302 || !location) fail(`the start address answered ${response.status}, not a redirect`);
+  authUrl = new URL(location, authUrl);
+}
 const redirectUri = authUrl.searchParams.get('redirect_uri');
 if (!redirectUri && !device) fail('the authorization URL has no redirect_uri');
 const callbackBase = redirectUri ? (() => { const u = new URL(redirectUri); return `${u.origin}${u.pathname}`; })() : undefined;

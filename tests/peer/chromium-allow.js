@@ -39,6 +39,12 @@ if (!start) {
   process.exit(2);
 }
 
+// sipgate-oauth hands a browser a one-time loopback start address that redirects to the authorization URL;
+// it is followed here once to learn the redirect_uri, and Chromium then opens the authorization URL itself.
+if (!new URL(start).searchParams.get('redirect_uri')) {
+  const response = await fetch(start, { redirect: 'manual' });
+  start = new URL(response.headers.get('location') ?? 'invalid:', start).href;
+}
 const redirectUri = new URL(new URL(start).searchParams.get('redirect_uri') ?? 'invalid:');
 const callbackBase = `${redirectUri.origin}${redirectUri.pathname}`;
 const atCallback = (u) => { const x = new URL(u); return `${x.origin}${x.pathname}` === callbackBase; };
