@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::api;
+use crate::api::{self, ApiRequest, ApiResponse};
 use crate::config::Config;
 use crate::error::{Error, Grant};
 use crate::http::{Http, Response};
@@ -90,6 +90,15 @@ impl<'a> Session<'a> {
         let url = self.config.api_url(path)?;
         let mut tokens = self.valid_tokens()?;
         api::call(self.http, &self.config.api_base, method, &url, json, &mut tokens, |stale| self.refresh(stale))
+    }
+
+    /// Sends `request` as [`call`](Session::call) does (tokens refreshed before and on 401), with its
+    /// headers and any body, and returns the answer whatever its status: a non-2xx answer carries the
+    /// error `call` would have returned, for the caller to report after showing the answer.
+    pub fn send(&self, request: &ApiRequest) -> Result<ApiResponse, Error> {
+        let url = self.config.api_url(&request.path)?;
+        let mut tokens = self.valid_tokens()?;
+        api::send(self.http, &self.config.api_base, request, &url, &mut tokens, |stale| self.refresh(stale))
     }
 
     /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if

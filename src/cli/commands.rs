@@ -9,7 +9,7 @@ use sipgate_oauth::device::{self, DeviceEvent};
 use sipgate_oauth::mock::{self, MockClient, MockConfig, MockServer};
 use sipgate_oauth::{Browser, Config, Error, Http, NoBrowser, Session, SignIn, SignInEvent, TokenSet};
 
-use super::{Cli, Command, HELP, operations};
+use super::{Cli, Command, HELP, completions, help, operations};
 
 /// How long one HTTP request may take in all.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -17,7 +17,8 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Runs the command of `cli`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
     match &cli.command {
-        Command::Help => return write_out(out, HELP),
+        Command::Help(topic) => return write_out(out, topic.as_deref().and_then(help::topic).unwrap_or(HELP)),
+        Command::Completions(shell) => return write_out(out, &completions::script(*shell)),
         Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Demo => return demo(&cli, out, err),
         Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
@@ -37,7 +38,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
     let http = http(&cli);
     let session = Session::new(&http, &config)?;
     match cli.command {
-        Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
+        Command::Help(_) | Command::Version | Command::Demo | Command::Mock(_) | Command::Completions(_) => Ok(()),
         Command::Operations { .. } | Command::Scopes { .. } => Ok(()),
         Command::Flow => {
             example_flow(&http, &config, &session, login_options(&cli, &config), out, err)?;
@@ -45,14 +46,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
             Ok(())
         }
         Command::Login => login(&http, &config, &session, login_options(&cli, &config), err),
-        Command::Token { json } => token(&session, json, out),
+        Command::Token { json, header } => token(&session, (json, header), profile(&cli), out),
         Command::Account => api_call(&session, "GET", &config.api_endpoint, None, out),
-        Command::Api { method, path, data, paginate } => {
-            let body = data.map(read_data).transpose()?;
-            operations::api(&session, &config, (&method, &path), body.as_deref(), paginate, out, err)
+        Command::Api { method, path, body, headers, include, paginate } => {
+            let body = body.map(|body| operations::read_body(body, &mut std::io::stdin().lock())).transpose()?;
+            let request = sipgate_oauth::ApiRequest { method, path, headers, body };
+            operations::api(&session, &config, request, (include, paginate), out, err)
         }
-        Command::Logout => logout(&session, err),
-        Command::Status { json } => status(&session, json, out),
+        Command::Logout { .. } => logout(&session, err),
+        Command::Status { json } => status(&session, json, profile(&cli), out),
     }
 }
 
@@ -141,16 +143,26 @@ fn describe_account(account: &serde_json::Value) -> String {
     if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
 }
 
-/// `token`: a valid access token on stdout, and nothing else.
-fn token(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+/// The profile's name for `token --json` and `status --json`.
+fn profile(cli: &Cli) -> &str {
+    cli.profile.as_deref().unwrap_or("default")
+}
+
+/// `token`: a valid access token on stdout, and nothing else; with `--header` as an `Authorization`
+/// header line, with `--json` with the fields `status --json` names the same way.
+fn token(session: &Session, (json, header): (bool, bool), profile: &str, out: &mut dyn Write) -> Result<(), Error> {
     let tokens = session.valid_tokens()?;
+    if header {
+        return write_out(out, &format!("Authorization: Bearer {}\n", tokens.access_token.secret()));
+    }
     if !json {
         return write_out(out, &format!("{}\n", tokens.access_token.secret()));
     }
     let shown = serde_json::json!({
         "access_token": tokens.access_token.secret(),
-        "expires_at": unix_seconds(tokens.expires_at),
+        "access_expires_at": unix_seconds(tokens.expires_at),
         "scope": tokens.scope,
+        "profile": profile,
     });
     write_out(out, &format!("{shown}\n"))
 }
@@ -171,18 +183,10 @@ pub(super) fn api_call(
 }
 
 /// A response body for stdout: JSON pretty-printed, anything else as it came.
-fn pretty(body: &str) -> String {
+pub(super) fn pretty(body: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(body) {
         Ok(value) => serde_json::to_string_pretty(&value).unwrap_or_else(|_| body.to_owned()),
         Err(_) => body.to_owned(),
-    }
-}
-
-/// `--data JSON` or `--data @FILE`.
-fn read_data(data: String) -> Result<String, Error> {
-    match data.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("--data @{path}: {e}"))),
-        None => Ok(data),
     }
 }
 
@@ -205,7 +209,7 @@ fn logout(session: &Session, err: &mut dyn Write) -> Result<(), Error> {
 
 /// `status`: whether tokens are kept, usable, and when they expire; never a secret. Exits 1 (after the
 /// report) when there is no usable sign-in, as `gh auth status` does.
-fn status(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+fn status(session: &Session, json: bool, profile: &str, out: &mut dyn Write) -> Result<(), Error> {
     let tokens = session.stored()?;
     let usable = tokens.as_ref().is_some_and(|t| t.access_valid_for(Duration::ZERO) || t.can_refresh());
     let now = unix_seconds(SystemTime::now());
@@ -218,6 +222,7 @@ fn status(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Erro
             "access_expires_at": tokens.as_ref().map(|t| unix_seconds(t.expires_at)),
             "refresh_expires_at": tokens.as_ref().and_then(|t| t.refresh_expires_at.map(unix_seconds)),
             "has_refresh_token": tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
+            "profile": profile,
         });
         write_out(out, &format!("{shown}\n"))?;
         return if usable { Ok(()) } else { Err(Error::NotSignedIn) };

@@ -62,7 +62,8 @@ fn login_keeps_tokens_private_and_token_prints_only_the_token() {
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(json["access_token"], file["access_token"]);
     assert_eq!(json["scope"], "account:read");
-    assert!(json["expires_at"].as_u64().unwrap() > 0);
+    assert!(json["access_expires_at"].as_u64().unwrap() > 0);
+    assert_eq!(json["profile"], "default");
 }
 
 #[test]
