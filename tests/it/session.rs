@@ -83,7 +83,7 @@ fn account_and_api_use_the_kept_tokens() {
     let missing = sandbox.run(&env_for(&server), &["api", "GET", "/no/such/thing"]);
     assert_eq!(missing.code(), Some(1));
     assert!(missing.stderr.contains("failed with HTTP 404"), "{}", missing.stderr);
-    assert!(missing.stdout.is_empty());
+    assert!(!missing.stdout.is_empty(), "the 404's body is on stdout, as `gh api` prints it");
 }
 
 #[test]
