@@ -38,6 +38,17 @@ pub struct Response {
     pub body: String,
 }
 
+/// A [`Response`] with its status line and every header: for callers that show them (`api --include`).
+#[derive(Debug)]
+pub(crate) struct FullResponse {
+    /// Status, the headers the client reads itself, and the body.
+    pub(crate) response: Response,
+    /// E.g. `HTTP/1.1 200 OK`.
+    pub(crate) status_line: String,
+    /// Every header in the order received; values that are not text are replaced by `…`.
+    pub(crate) headers: Vec<(String, String)>,
+}
+
 impl Response {
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
@@ -113,7 +124,7 @@ impl Http {
                 format!("{}:{}", crate::query::encode_component(id), crate::query::encode_component(secret.secret()));
             request = request.header("Authorization", format!("Basic {}", STANDARD.encode(credentials)));
         }
-        self.send(what, request, body.into_bytes(), || redact::form(fields))
+        self.send(what, request, body.into_bytes(), || redact::form(fields)).map(|full| full.response)
     }
 
     /// Sends `method url` with an optional bearer token (RFC 6750 §2.1, header only) and JSON body.
@@ -124,16 +135,39 @@ impl Http {
         bearer: Option<&AccessToken>,
         json: Option<&str>,
     ) -> Result<Response, Error> {
+        self.exchange(method, url, bearer, &[], json.map(str::as_bytes)).map(|full| full.response)
+    }
+
+    /// Sends `method url` with an optional bearer token and body (as `application/json` unless `headers`
+    /// say otherwise); `headers` replace the defaults of the same name (`Accept`, `Content-Type`). The
+    /// answer comes with every header, whatever its status.
+    pub(crate) fn exchange(
+        &self,
+        method: &str,
+        url: &str,
+        bearer: Option<&AccessToken>,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Result<FullResponse, Error> {
         let what = format!("{method} {url}");
-        let mut request = http::Request::builder().method(method).uri(url).header("Accept", "application/json");
+        let mut defaults = vec![("Accept", "application/json".to_owned())];
         if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {}", token.secret()));
+            defaults.push(("Authorization", format!("Bearer {}", token.secret())));
         }
-        if json.is_some() {
-            request = request.header("Content-Type", "application/json");
+        if body.is_some() {
+            defaults.push(("Content-Type", "application/json".to_owned()));
         }
-        let body = json.unwrap_or_default().as_bytes().to_vec();
-        self.send(&what, request, body, || json.map(redact::body).unwrap_or_default())
+        let mut request = http::Request::builder().method(method).uri(url);
+        for (name, value) in defaults {
+            if !headers.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)) {
+                request = request.header(name, value);
+            }
+        }
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let traced = || body.map(|body| redact::body(&String::from_utf8_lossy(body))).unwrap_or_default();
+        self.send(&what, request, body.unwrap_or_default().to_vec(), traced)
     }
 
     fn send(
@@ -142,7 +176,7 @@ impl Http {
         request: http::request::Builder,
         body: Vec<u8>,
         traced_body: impl FnOnce() -> String,
-    ) -> Result<Response, Error> {
+    ) -> Result<FullResponse, Error> {
         let http_error = |source: ureq::Error| Error::Http { what: what.to_owned(), source };
         let request = request.body(body).map_err(|e| http_error(ureq::Error::Http(e)))?;
         self.trace(|out| trace_request(out, &request, &traced_body()));
@@ -154,6 +188,13 @@ impl Http {
         let www_authenticate = header("www-authenticate");
         let content_type = header("content-type");
         let status = response.status().as_u16();
+        let status_line =
+            format!("{:?} {status} {}", response.version(), response.status().canonical_reason().unwrap_or_default());
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("…").to_owned()))
+            .collect();
         if (300..400).contains(&status) {
             let location = header("location").map(|location| redact::terminal_safe(&redact::url(&location)));
             let took = started.elapsed();
@@ -166,7 +207,7 @@ impl Http {
             Response { status, www_authenticate, content_type, body: String::from_utf8_lossy(&bytes).into_owned() };
         let took = started.elapsed();
         self.trace(|out| trace_response(out, &response, took));
-        Ok(response)
+        Ok(FullResponse { response, status_line: status_line.trim_end().to_owned(), headers })
     }
 
     /// A line of its own in the trace (`-v`), e.g. that a token lifetime was capped.

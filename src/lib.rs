@@ -65,6 +65,7 @@ mod secret;
 mod session;
 mod store;
 
+pub use api::{ApiRequest, ApiResponse};
 pub use browser::{Browser, NoBrowser};
 pub use config::{Config, RedirectUri};
 pub use error::{Error, Grant, OAuthError};

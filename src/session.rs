@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::api;
+use crate::api::{self, ApiRequest, ApiResponse};
 use crate::config::Config;
 use crate::error::{Error, Grant};
 use crate::http::{Http, Response};
@@ -103,9 +103,17 @@ impl<'a> Session<'a> {
         api::call(self.http, &self.config.api_base, method, &url, json, &mut tokens, |stale| self.refresh(stale))
     }
 
-    /// Ends the sign-in: revokes the refresh token at the server, then deletes the profile's file (its
-    /// tokens and kept configuration) even if the server could not be reached. Returns the server's error,
-    /// if any, for the caller to report.
+    /// Sends `request` as [`call`](Session::call) does (tokens refreshed before and on 401), with its
+    /// headers and any body, and returns the answer whatever its status: a non-2xx answer carries the
+    /// error `call` would have returned, for the caller to report after showing the answer.
+    pub fn send(&self, request: &ApiRequest) -> Result<ApiResponse, Error> {
+        let url = self.config.api_url(&request.path)?;
+        let mut tokens = self.valid_tokens()?;
+        api::send(self.http, &self.config.api_base, request, &url, &mut tokens, |stale| self.refresh(stale))
+    }
+
+    /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if
+    /// the server could not be reached. Returns the server's error, if any, for the caller to report.
     pub fn logout(&self) -> Result<Option<Error>, Error> {
         let _lock = self.store.lock()?;
         let Some(tokens) = self.stored()? else { return Err(Error::NotSignedIn) };

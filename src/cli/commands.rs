@@ -11,7 +11,7 @@ use sipgate_oauth::{
     Browser, Config, Error, Http, KeptProfile, NoBrowser, Profiles, Session, SignIn, SignInEvent, TokenSet,
 };
 
-use super::{Cli, Command, HELP, operations};
+use super::{Cli, Command, HELP, completions, help, operations};
 
 /// How long one HTTP request may take in all.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -19,7 +19,8 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Runs the command of `cli`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error> {
     match &cli.command {
-        Command::Help => return write_out(out, HELP),
+        Command::Help(topic) => return write_out(out, topic.as_deref().and_then(help::topic).unwrap_or(HELP)),
+        Command::Completions(shell) => return write_out(out, &completions::script(*shell)),
         Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Demo => return demo(&cli, out, err),
         Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
@@ -41,7 +42,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
     let http = http(&cli);
     let session = Session::new(&http, &config)?;
     match cli.command {
-        Command::Help | Command::Version | Command::Demo | Command::Mock(_) => Ok(()),
+        Command::Help(_) | Command::Version | Command::Demo | Command::Mock(_) | Command::Completions(_) => Ok(()),
         Command::Operations { .. } | Command::Scopes { .. } => Ok(()),
         Command::Flow => {
             example_flow(&http, &config, &session, login_options(&cli, &config), out, err)?;
@@ -49,11 +50,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
             Ok(())
         }
         Command::Login => login(&http, &config, &session, login_options(&cli, &config), err),
-        Command::Token { json } => token(&session, json, out),
+        Command::Token { json, header } => token(&session, (json, header), &config.profile, out),
         Command::Account => api_call(&session, "GET", &config.api_endpoint, None, out),
-        Command::Api { method, path, data, paginate } => {
-            let body = data.map(read_data).transpose()?;
-            operations::api(&session, &config, (&method, &path), body.as_deref(), paginate, out, err)
+        Command::Api { method, path, body, headers, include, paginate } => {
+            let body = body.map(|body| operations::read_body(body, &mut std::io::stdin().lock())).transpose()?;
+            let request = sipgate_oauth::ApiRequest { method, path, headers, body };
+            operations::api(&session, &config, request, (include, paginate), out, err)
         }
         Command::Logout { .. } => logout(&session, err),
         Command::Status { .. } => Ok(()),
@@ -145,16 +147,21 @@ fn describe_account(account: &serde_json::Value) -> String {
     if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
 }
 
-/// `token`: a valid access token on stdout, and nothing else.
-fn token(session: &Session, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+/// `token`: a valid access token on stdout, and nothing else; with `--header` as an `Authorization`
+/// header line, with `--json` with the fields `status --json` names the same way.
+fn token(session: &Session, (json, header): (bool, bool), profile: &str, out: &mut dyn Write) -> Result<(), Error> {
     let tokens = session.valid_tokens()?;
+    if header {
+        return write_out(out, &format!("Authorization: Bearer {}\n", tokens.access_token.secret()));
+    }
     if !json {
         return write_out(out, &format!("{}\n", tokens.access_token.secret()));
     }
     let shown = serde_json::json!({
         "access_token": tokens.access_token.secret(),
-        "expires_at": unix_seconds(tokens.expires_at),
+        "access_expires_at": unix_seconds(tokens.expires_at),
         "scope": tokens.scope,
+        "profile": profile,
     });
     write_out(out, &format!("{shown}\n"))
 }
@@ -175,18 +182,10 @@ pub(super) fn api_call(
 }
 
 /// A response body for stdout: JSON pretty-printed, anything else as it came.
-fn pretty(body: &str) -> String {
+pub(super) fn pretty(body: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(body) {
         Ok(value) => serde_json::to_string_pretty(&value).unwrap_or_else(|_| body.to_owned()),
         Err(_) => body.to_owned(),
-    }
-}
-
-/// `--data JSON` or `--data @FILE`.
-fn read_data(data: String) -> Result<String, Error> {
-    match data.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("--data @{path}: {e}"))),
-        None => Ok(data),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The help text: what `--help` prints.
+//! The help texts: the general one (`--help`, `help`) and each command's own (`COMMAND --help`,
+//! `help COMMAND`), every command's with examples.
 
 /// The text of `--help`.
 pub const HELP: &str = "\
@@ -11,26 +12,32 @@ COMMANDS:
     (none)           sign in in the browser, GET TEST_API_ENDPOINT, refresh, GET it again; keep the tokens
     demo             the same flow against a built-in sipgate stand-in: offline, no .env needed
     login            sign in in the browser and keep the tokens
-    token [--json]   print a valid access token (refreshed when needed) on stdout
+    token [--json|--header]
+                     print a valid access token (refreshed when needed) on stdout
     account          GET TEST_API_ENDPOINT with the kept tokens
-    api [METHOD] PATH [--data JSON|@FILE] [--paginate]
+    api [METHOD] PATH [-H 'Name: value'] [--data JSON|@FILE | --input FILE|- | -f key=value…]
+                     [-i] [--paginate]
                      call any API path below API_BASE_URL with the kept tokens;
                      {userId} in PATH is the signed-in user; --paginate gathers
                      every page of a list (GET) into one JSON array
-                     (METHOD: GET, or POST when --data is given)
+                     (METHOD: GET, or POST when a body is given)
     api --list [WORD] [--json]
                      list the API's operations (method, path, scopes), those matching WORD
     scopes [WORD] [--json]
                      list sipgate's scopes with what each allows, those matching WORD
     status [--json]  show whether tokens are kept and when they expire (no secrets)
-    logout           revoke the tokens at the server and delete them here
+    logout [--all]   revoke the tokens at the server and delete them here (--all: every profile's)
     mock [OPTIONS]   run the sipgate stand-in on 127.0.0.1 (see `sipgate-oauth mock --help`)
+    completions bash|zsh|fish
+                     print a completion script for the shell
+    help [COMMAND]   print this help, or a command's own with examples (also: COMMAND --help)
 
 OPTIONS (before or after the command; --name=value works too):
     --env-file PATH      read configuration from PATH instead of ./.env
     --timeout SECONDS    how long to wait for the browser's sign-in [default: 300]
     --no-browser         only print the sign-in URL, do not open a browser
     --device             (none), login, demo: sign in on another device with a code (device flow)
+    --profile NAME       use the sign-in kept under NAME instead of the default one
     -v, --verbose        trace every HTTP exchange on stderr, secrets replaced by [redacted]
     -h, --help           print this help
     -V, --version        print the version
@@ -52,3 +59,196 @@ ENVIRONMENT (the keys of sipgate's Python example; the environment wins over .en
 EXIT CODES:
     0 success, 1 the run failed, 2 usage or configuration error
 ";
+
+/// The help of one command, with examples; `None` for a name that is no command.
+pub fn topic(command: &str) -> Option<&'static str> {
+    Some(match command {
+        "demo" => DEMO,
+        "login" => LOGIN,
+        "token" => TOKEN,
+        "account" => ACCOUNT,
+        "api" => API,
+        "scopes" => SCOPES,
+        "status" => STATUS,
+        "logout" => LOGOUT,
+        "mock" => sipgate_oauth::mock::HELP,
+        "completions" => COMPLETIONS,
+        "help" => HELP,
+        _ => return None,
+    })
+}
+
+/// The lines every command's help ends with.
+macro_rules! common_tail {
+    () => {
+        "\nThe options of every command (--env-file, --profile, -v, …): `sipgate-oauth --help`.\n"
+    };
+}
+
+const DEMO: &str = concat!(
+    "\
+sipgate-oauth demo — the whole flow, offline, against a built-in sipgate stand-in
+
+USAGE:
+    sipgate-oauth demo [--device]
+
+Starts the stand-in on a free loopback port, signs in with a built-in HTTP client as the browser,
+calls /v2/account, refreshes, calls it again and prints both answers as JSON. Needs no .env.
+
+EXAMPLES:
+    sipgate-oauth demo
+    sipgate-oauth demo --device     # the same with the device sign-in (RFC 8628)
+",
+    common_tail!()
+);
+
+const LOGIN: &str = concat!(
+    "\
+sipgate-oauth login — sign in in the browser and keep the tokens
+
+USAGE:
+    sipgate-oauth login [--no-browser] [--device] [--timeout SECONDS] [--profile NAME]
+
+OPTIONS:
+    --no-browser       print the sign-in URL only; paste the address the browser ends on
+    --device           sign in on another device with a code (RFC 8628)
+    --timeout SECONDS  how long to wait for the browser [default: 300]
+
+EXAMPLES:
+    sipgate-oauth login
+    sipgate-oauth login --no-browser           # over SSH: open the URL elsewhere
+    sipgate-oauth --profile work login         # keep this sign-in under the name work
+",
+    common_tail!()
+);
+
+const TOKEN: &str = concat!(
+    "\
+sipgate-oauth token — print a valid access token on stdout (refreshed when needed)
+
+USAGE:
+    sipgate-oauth token [--json | --header]
+
+OPTIONS:
+    --json     {\"access_token\", \"access_expires_at\" (Unix seconds), \"scope\", \"profile\"}
+    --header   Authorization: Bearer …, ready for curl -H @-
+
+EXAMPLES:
+    curl -H \"Authorization: Bearer $(sipgate-oauth token)\" https://api.sipgate.com/v2/account
+    sipgate-oauth token --header | curl -H @- https://api.sipgate.com/v2/account
+    sipgate-oauth token --json | jq .access_expires_at
+",
+    common_tail!()
+);
+
+const ACCOUNT: &str = concat!(
+    "\
+sipgate-oauth account — GET TEST_API_ENDPOINT with the kept tokens
+
+USAGE:
+    sipgate-oauth account
+
+EXAMPLES:
+    sipgate-oauth account
+    sipgate-oauth --profile work account
+",
+    common_tail!()
+);
+
+const API: &str = concat!(
+    "\
+sipgate-oauth api — call any sipgate API path with the kept tokens (like `gh api`)
+
+USAGE:
+    sipgate-oauth api [METHOD] PATH [OPTIONS]
+    sipgate-oauth api --list [WORD] [--json]
+
+PATH is below API_BASE_URL (/account, /history?limit=5) or a full URL below it; {userId} in it is the
+signed-in user. METHOD is GET, or POST when a body is given. The answer's body goes to stdout, JSON
+pretty-printed; an answer that is not 2xx is printed all the same, and the run exits 1.
+
+OPTIONS:
+    -H, --header 'Name: value'  send a header too (repeatable; replaces Accept or Content-Type)
+    --data JSON|@FILE           the body, as it is or from FILE
+    --input FILE|-              the body from FILE, or from stdin with -
+    -f, --raw-field key=value   a string field of a JSON object body (repeatable)
+    -F, --field key=value       the same, but true, false, null and numbers as JSON values
+    -i, --include               print the status line and the headers before the body
+    --paginate                  GET every page of a list; one JSON array of all items
+    --list [WORD]               list the API's operations (method, path, scopes) instead
+
+EXAMPLES:
+    sipgate-oauth api /history?limit=5
+    sipgate-oauth api POST /sessions/sms -f smsId=s0 -f recipient=+4915790000000 -f message=hello
+    sipgate-oauth api -i -H 'Accept: application/json' /account
+    echo '{\"firstname\":\"Ada\"}' | sipgate-oauth api PUT /contacts/ID --input -
+    sipgate-oauth api --paginate '/history?limit=100'
+",
+    common_tail!()
+);
+
+const SCOPES: &str = concat!(
+    "\
+sipgate-oauth scopes — list sipgate's scopes with what each allows
+
+USAGE:
+    sipgate-oauth scopes [WORD] [--json]
+
+EXAMPLES:
+    sipgate-oauth scopes
+    sipgate-oauth scopes history
+    sipgate-oauth scopes --json
+",
+    common_tail!()
+);
+
+const STATUS: &str = concat!(
+    "\
+sipgate-oauth status — whether tokens are kept and when they expire (no secrets)
+
+USAGE:
+    sipgate-oauth status [--json]
+
+Exits 0 when signed in, 1 when not (or the kept tokens can no longer be used), like `gh auth status`.
+--json has the fields of `token --json` (access_expires_at, scope, profile) without the token.
+
+EXAMPLES:
+    sipgate-oauth status
+    sipgate-oauth status >/dev/null || sipgate-oauth login
+    sipgate-oauth status --json
+",
+    common_tail!()
+);
+
+const LOGOUT: &str = concat!(
+    "\
+sipgate-oauth logout — revoke the tokens at the server and delete them here
+
+USAGE:
+    sipgate-oauth logout [--all]
+
+OPTIONS:
+    --all    every profile's tokens, not only the current profile's
+
+EXAMPLES:
+    sipgate-oauth logout
+    sipgate-oauth --profile work logout
+    sipgate-oauth logout --all
+",
+    common_tail!()
+);
+
+const COMPLETIONS: &str = concat!(
+    "\
+sipgate-oauth completions — print a completion script: commands, options, profile names
+
+USAGE:
+    sipgate-oauth completions bash|zsh|fish
+
+EXAMPLES:
+    source <(sipgate-oauth completions bash)                      # in ~/.bashrc
+    sipgate-oauth completions zsh > \"${fpath[1]}/_sipgate-oauth\"
+    sipgate-oauth completions fish > ~/.config/fish/completions/sipgate-oauth.fish
+",
+    common_tail!()
+);

@@ -1,16 +1,19 @@
 //! The commands that know sipgate's operations: `api` (with `{userId}` filled in, a warning for a path
-//! or method that the operation table does not know, and `--paginate`), `api --list` and `scopes`.
+//! or method that the operation table does not know, headers, a body from `--data`, `--input` or
+//! fields, `--include` and `--paginate`), `api --list` and `scopes`.
 //!
 //! Results go to `out`, warnings to `err`. An operation the table does not know is still sent: the
-//! table may be older than sipgate.
+//! table may be older than sipgate. An answer that is not 2xx is printed like any other, then reported
+//! as the error it is (exit 1), so a script sees both sipgate's body and the failure.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use serde_json::{Value, json};
 use sipgate_oauth::operations::{self, Lookup, Operation};
-use sipgate_oauth::{Config, Error, Session};
+use sipgate_oauth::{ApiRequest, Config, Error, Response, Session};
 
-use super::commands::{api_call, note, write_out};
+use super::Body;
+use super::commands::{note, pretty, write_out};
 
 /// The placeholder `api` fills with the signed-in user's id.
 const USER_ID: &str = "{userId}";
@@ -19,22 +22,22 @@ const USER_ID: &str = "{userId}";
 const PAGE_SIZE: u64 = 100;
 
 /// `api [METHOD] PATH`: fills `{userId}`, warns about a path or method the table does not know, and
-/// sends the call; with `paginate`, follows the pages of a list and prints all items as one JSON array.
+/// sends the call; with `include`, the status line and headers come before the body; with `paginate`,
+/// follows the pages of a list and prints all items as one JSON array.
 pub fn api(
     session: &Session,
     config: &Config,
-    request: (&str, &str),
-    body: Option<&str>,
-    paginate: bool,
+    mut request: ApiRequest,
+    (include, paginate): (bool, bool),
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Error> {
-    let (method, path) = request;
-    let path = fill_user_id(session, path)?;
-    let Some(relative) = relative_path(&config.api_base, &path) else {
+    request.path = fill_user_id(session, &request.path)?;
+    let (method, path) = (request.method.as_str(), request.path.as_str());
+    let Some(relative) = relative_path(&config.api_base, path) else {
         return match paginate {
-            true => all_pages(session, &path, None).and_then(|items| print_items(items, out)),
-            false => api_call(session, method, &path, body, out),
+            true => all_pages(session, &request, None).and_then(|items| print_items(items, out)),
+            false => show(session, &request, include, out),
         };
     };
     let op = match operations::find(method, relative) {
@@ -55,7 +58,7 @@ pub fn api(
         }
     };
     if !paginate {
-        return api_call(session, method, &path, body, out);
+        return show(session, &request, include, out);
     }
     if let Some(op) = op.filter(|op| !op.is_paged()) {
         return Err(Error::Usage(format!(
@@ -64,7 +67,46 @@ pub fn api(
             op.method, op.path
         )));
     }
-    print_items(all_pages(session, &path, op)?, out)
+    print_items(all_pages(session, &request, op)?, out)
+}
+
+/// Sends `request` and prints the answer, whatever its status (with `include`, the status line and
+/// headers first, as `curl -i` does); an answer that is not 2xx is then the error it stands for.
+fn show(session: &Session, request: &ApiRequest, include: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let answer = session.send(request)?;
+    let mut text = String::new();
+    if include {
+        text.push_str(&answer.status_line);
+        text.push('\n');
+        for (name, value) in &answer.headers {
+            text.push_str(&format!("{name}: {value}\n"));
+        }
+        text.push('\n');
+    }
+    if !answer.response.body.is_empty() {
+        text.push_str(&pretty(&answer.response.body));
+        text.push('\n');
+    }
+    write_out(out, &text)?;
+    answer.error.map_or(Ok(()), Err)
+}
+
+/// The bytes of `api`'s body: `--data` as given or from `@FILE`, `--input` from a file or `-` (`stdin`),
+/// fields as one JSON object.
+pub fn read_body(body: Body, stdin: &mut dyn Read) -> Result<Vec<u8>, Error> {
+    match body {
+        Body::Data(data) => match data.strip_prefix('@') {
+            Some(path) => std::fs::read(path).map_err(|e| Error::Usage(format!("--data @{path}: {e}"))),
+            None => Ok(data.into_bytes()),
+        },
+        Body::Input(path) if path.as_os_str() == "-" => {
+            let mut bytes = Vec::new();
+            stdin.read_to_end(&mut bytes).map_err(|e| Error::Usage(format!("--input -: cannot read stdin: {e}")))?;
+            Ok(bytes)
+        }
+        Body::Input(path) => std::fs::read(&path).map_err(|e| Error::Usage(format!("--input {}: {e}", path.display()))),
+        Body::Fields(fields) => Ok(Value::Object(fields).to_string().into_bytes()),
+    }
 }
 
 /// The items of all pages as one pretty JSON array.
@@ -130,7 +172,8 @@ fn unknown_path_warning(base: &str, relative: &str) -> String {
 
 /// Every item of a paged list: `GET path` with `offset` and `limit` until `totalCount` items came (or a
 /// page came empty). The path's own `offset` and `limit` are where to start and the page size.
-fn all_pages(session: &Session, path: &str, op: Option<&Operation>) -> Result<Vec<Value>, Error> {
+fn all_pages(session: &Session, request: &ApiRequest, op: Option<&Operation>) -> Result<Vec<Value>, Error> {
+    let path = request.path.as_str();
     let (bare, query) = path.split_once('?').unwrap_or((path, ""));
     let mut kept = Vec::new();
     let (mut offset, mut limit) = (0, None);
@@ -152,7 +195,7 @@ fn all_pages(session: &Session, path: &str, op: Option<&Operation>) -> Result<Ve
         let paging = [format!("offset={offset}"), format!("limit={limit}")];
         query.extend(paging.iter().map(String::as_str));
         let url = format!("{bare}?{}", query.join("&"));
-        let response = session.call("GET", &url, None)?;
+        let response = get(session, request, &url)?;
         let not_a_page = || Error::BadApiAnswer {
             what: format!("GET {url}"),
             reason: "not with a page of a list (`items` and `totalCount`) — call it without --paginate".into(),
@@ -167,6 +210,13 @@ fn all_pages(session: &Session, path: &str, op: Option<&Operation>) -> Result<Ve
             return Ok(items);
         }
     }
+}
+
+/// `GET url` with the headers of `request`; an answer that is not 2xx is an error.
+fn get(session: &Session, request: &ApiRequest, url: &str) -> Result<Response, Error> {
+    let page = ApiRequest { method: "GET".into(), path: url.to_owned(), headers: request.headers.clone(), body: None };
+    let answer = session.send(&page)?;
+    answer.error.map_or(Ok(answer.response), Err)
 }
 
 /// `api --list [WORD]`: the operations whose method, path, name or scopes contain `filter` (any case):

@@ -26,7 +26,7 @@ fn a_403_names_the_scopes_the_operation_accepts() {
     login(&sandbox, &server, "account:read");
     let refused = sandbox.run(&env_with_scope(&server, "account:read"), &["api", "/history"]);
     assert_eq!(refused.code(), Some(1), "{}", refused.stderr);
-    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    assert_eq!(refused.stdout, "Forbidden\n", "the 403's body is on stdout, as `gh api` prints it");
     assert!(refused.stderr.contains("HTTP 403"), "{}", refused.stderr);
     assert!(refused.stderr.contains("(granted: account:read)"), "{}", refused.stderr);
     assert!(

@@ -65,7 +65,8 @@ fn login_keeps_tokens_private_and_token_prints_only_the_token() {
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(json["access_token"], file["access_token"]);
     assert_eq!(json["scope"], "account:read");
-    assert!(json["expires_at"].as_u64().unwrap() > 0);
+    assert!(json["access_expires_at"].as_u64().unwrap() > 0);
+    assert_eq!(json["profile"], "default");
 }
 
 #[test]
@@ -85,7 +86,7 @@ fn account_and_api_use_the_kept_tokens() {
     let missing = sandbox.run(&env_for(&server), &["api", "GET", "/no/such/thing"]);
     assert_eq!(missing.code(), Some(1));
     assert!(missing.stderr.contains("failed with HTTP 404"), "{}", missing.stderr);
-    assert!(missing.stdout.is_empty());
+    assert!(!missing.stdout.is_empty(), "the 404's body is on stdout, as `gh api` prints it");
 }
 
 #[test]
