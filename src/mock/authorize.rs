@@ -12,84 +12,19 @@ use super::routes::{Incoming, Shared, form, param};
 use super::state::{Challenge, ChallengeMethod, Grant};
 use crate::query;
 
-/// The scopes the stand-in knows: sipgate's documented scopes plus the OpenID Connect ones.
-/// A request for any other scope is refused with `invalid_scope`, as Keycloak does.
-pub(super) const SCOPES: &[&str] = &[
-    "all",
-    "account:read",
-    "account:write",
-    "addresses:read",
-    "addresses:write",
-    "autorecordings:read",
-    "autorecordings:write",
-    "balance:read",
-    "blacklist:read",
-    "blacklist:write",
-    "call:write",
-    "contacts:read",
-    "contacts:write",
-    "devices:read",
-    "devices:write",
-    "devices:callerid:read",
-    "devices:callerid:write",
-    "devices:localprefix:read",
-    "devices:localprefix:write",
-    "devices:sim:read",
-    "devices:sim:write",
-    "devices:sim:orders:write",
-    "devices:tariffannouncement:read",
-    "devices:tariffannouncement:write",
-    "faxlines:read",
-    "faxlines:write",
-    "groups:read",
-    "groups:write",
-    "groups:fax:read",
-    "groups:numbers:read",
-    "groups:users:read",
-    "groups:voicemails:read",
-    "history:read",
-    "history:write",
-    "log:webhooks:read",
-    "notifications:write",
-    "numbers:read",
-    "numbers:write",
-    "phonelines:read",
-    "phonelines:write",
-    "phonelines:blockanonymous:read",
-    "phonelines:blockanonymous:write",
-    "phonelines:busyonbusy:read",
-    "phonelines:busyonbusy:write",
-    "phonelines:devices:read",
-    "phonelines:devices:write",
-    "phonelines:forwardings:read",
-    "phonelines:forwardings:write",
-    "phonelines:numbers:read",
-    "phonelines:parallelforwardings:read",
-    "phonelines:parallelforwardings:write",
-    "phonelines:sipgateio:read",
-    "phonelines:sipgateio:write",
-    "phonelines:voicemails:read",
-    "phonelines:voicemails:write",
-    "portings:read",
-    "portings:write",
-    "sessions:write",
-    "sessions:calls:write",
-    "sessions:fax:write",
-    "sessions:sms:write",
-    "settings:read",
-    "settings:write",
-    "sms:read",
-    "sms:write",
-    "trunk:read",
-    "trunk:write",
-    "users:read",
-    "users:write",
-    "webhooks:read",
-    "webhooks:write",
-    "openid",
-    "profile",
-    "email",
-];
+/// The OpenID Connect scopes the stand-in accepts besides sipgate's own.
+const OIDC_SCOPES: [&str; 4] = ["openid", "offline_access", "profile", "email"];
+
+/// Whether the stand-in knows `scope`: one of sipgate's (every scope of its published API description) or
+/// an OpenID Connect one. A request for any other scope is refused with `invalid_scope`, as Keycloak does.
+pub(super) fn is_known_scope(scope: &str) -> bool {
+    crate::operations::is_known_scope(scope) || OIDC_SCOPES.contains(&scope)
+}
+
+/// Every scope the stand-in knows, for its discovery document.
+pub(super) fn known_scopes() -> Vec<&'static str> {
+    crate::operations::scopes().map(|(name, _)| name).chain(OIDC_SCOPES).collect()
+}
 
 /// The parameters the sign-in page carries through to its form post.
 const CARRIED: [&str; 8] = [
@@ -164,7 +99,7 @@ fn check(pairs: &[(String, String)], duplicated_state: bool) -> Result<Checked, 
     let requested = get("scope")?.unwrap_or_default();
     let mut scopes: Vec<String> = Vec::new();
     for scope in requested.split(' ').filter(|s| !s.is_empty()) {
-        if !SCOPES.contains(&scope) {
+        if !is_known_scope(scope) {
             return Err(("invalid_scope", format!("Invalid scopes: {requested}")));
         }
         if !scopes.iter().any(|s| s == scope) {

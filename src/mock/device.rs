@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::MockClient;
-use super::authorize::SCOPES;
+use super::authorize::is_known_scope;
 use super::pages;
 use super::reply::Reply;
 use super::routes::{Incoming, Shared, form, param, required};
@@ -42,7 +42,7 @@ pub(super) fn authorize(shared: &Shared, realm: &str, request: &Incoming<'_>) ->
         let requested = param(&pairs, "scope")?.unwrap_or_default();
         let mut scopes: Vec<&str> = Vec::new();
         for scope in requested.split(' ').filter(|s| !s.is_empty()) {
-            if !SCOPES.contains(&scope) {
+            if !is_known_scope(scope) {
                 return Err(Reply::oauth_error(400, "invalid_scope", &format!("Invalid scopes: {requested}")));
             }
             if !scopes.contains(&scope) {

@@ -156,7 +156,7 @@ fn discovery_document(base_url: &str, realm: &str) -> Reply {
             "code_challenge_methods_supported": ["plain", "S256"],
             "token_endpoint_auth_methods_supported": client_auth,
             "revocation_endpoint_auth_methods_supported": client_auth,
-            "scopes_supported": authorize::SCOPES,
+            "scopes_supported": authorize::known_scopes(),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "authorization_response_iss_parameter_supported": true,

@@ -271,6 +271,9 @@ fn a_narrow_scope_allows_its_operations_only() {
     assert_eq!(refused.status, 403);
     assert!(refused.header("www-authenticate").contains("scope=\"contacts:read\""));
     assert_eq!(stand.get("/authorization/userinfo", &token).status, 200, "userinfo needs no scope");
+    // Every scope of sipgate's API description can be asked for, not only the common ones.
+    let narrow = stand.token("callrestrictions:read");
+    assert_eq!(stand.get("/callrestrictions", &narrow).status, 200);
 }
 
 #[test]
