@@ -414,3 +414,73 @@ fn reason(status: u16) -> &'static str {
         _ => "",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn localhost(port: u16) -> RedirectUri {
+        RedirectUri { host: "localhost".into(), port, path: "/oauth".into() }
+    }
+
+    fn port_of(listener: &TcpListener) -> u16 {
+        listener.local_addr().expect("a bound listener has an address").port()
+    }
+
+    /// A port held on ::1 whose twin on 127.0.0.1 is free; `None` without IPv6 loopback.
+    fn taken_on_ipv6_only() -> Option<TcpListener> {
+        for _ in 0..PORT_TRIES {
+            let v6 = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).ok()?;
+            if TcpListener::bind((Ipv4Addr::LOCALHOST, port_of(&v6))).is_ok() {
+                return Some(v6);
+            }
+        }
+        panic!("no port free on 127.0.0.1 among {PORT_TRIES} picked on ::1")
+    }
+
+    #[test]
+    fn localhost_with_its_port_taken_on_ipv6_is_in_use_not_served_on_ipv4_alone() {
+        let Some(taken) = taken_on_ipv6_only() else {
+            eprintln!("note: skipped, this machine has no IPv6 loopback");
+            return;
+        };
+        let port = port_of(&taken);
+        let error = bind(&localhost(port)).expect_err("::1 is taken");
+        assert!(matches!(error, Error::PortInUse { port: p } if p == port), "{error:?}");
+        assert!(error.to_string().contains(&format!("port {port} is already in use")), "{error}");
+        assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok(), "127.0.0.1:{port} was let go");
+    }
+
+    /// Port 0: whatever port 127.0.0.1 gets, ::1 is owned on it too. To make the kernel's pick collide
+    /// with a port someone holds on ::1, a few thousand ports of the range it picks from are held there
+    /// (odd ones: Linux tries those first for `bind`), then many servers are bound: with the old
+    /// behaviour (v4 alone on a collision) at least one comes out v4-only with near certainty, though
+    /// not with certainty: the kernel's pick is random.
+    #[test]
+    fn localhost_with_port_0_owns_the_port_on_both_addresses() {
+        if TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_err() {
+            eprintln!("note: skipped, this machine has no IPv6 loopback");
+            return;
+        }
+        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+        let bounds: Vec<u16> = range.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+        let (low, high) = match bounds[..] {
+            [low, high] if low < high => (low, high),
+            _ => (32768, 60999),
+        };
+        let held: Vec<TcpListener> = (low..=high)
+            .filter(|port| port % 2 == 1)
+            .step_by(4)
+            .filter_map(|port| TcpListener::bind((Ipv6Addr::LOCALHOST, port)).ok())
+            .collect();
+        assert!(!held.is_empty(), "no port of {low}-{high} could be held on ::1");
+        for _ in 0..300 {
+            let listeners = bind(&localhost(0)).expect("a port free on both addresses");
+            let addrs: Vec<SocketAddr> =
+                listeners.iter().map(|l| l.local_addr().expect("a bound listener has an address")).collect();
+            assert_eq!(addrs.len(), 2, "127.0.0.1 and ::1: {addrs:?}");
+            assert!(addrs[0].ip().is_loopback() && addrs[0].is_ipv4(), "{addrs:?}");
+            assert_eq!(addrs[1], SocketAddr::from((Ipv6Addr::LOCALHOST, addrs[0].port())), "the same port");
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! the test playing the browser.
 
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 
 use crate::common::*;
 
@@ -235,13 +236,68 @@ fn ctrl_c_ends_the_wait_and_closes_the_port() {
     assert!(!sandbox.store().exists(), "nothing was kept");
 }
 
-/// A port below 1024 as an unprivileged user: as root, the test drops to `nobody` with `setpriv`,
-/// running a copy of the binary that `nobody` may execute.
+/// `$BROWSER` gets a one-time loopback address, not the authorization URL (whose `state` would show in
+/// the browser's command line); the address redirects once to the URL printed on stderr.
+#[test]
+fn the_browser_gets_a_one_time_start_address_that_redirects_to_the_authorization_url() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.dir.path().join("browser.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    let browser = sandbox.dir.path().join("browser");
+    std::fs::write(&browser, format!("#!/bin/sh\nprintf '%s\\n' \"$1\" > '{}'\n", fifo.display())).unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Opening the FIFO blocks until the browser opens it: read on a thread, wait on a channel.
+    let (sender, handed) = std::sync::mpsc::channel();
+    let reading = fifo.clone();
+    std::thread::spawn(move || sender.send(std::fs::read_to_string(reading)));
+
+    let env = with(env_for(&server), "BROWSER", &browser.to_string_lossy());
+    let mut run = sandbox.spawn(&env, &[]);
+    let url = run.authorization_url();
+    let handed = handed.recv_timeout(PATIENCE).expect("the browser was started").expect("the FIFO is readable");
+    let handed = handed.trim_end();
+    let redirect_uri = query_of(&url)["redirect_uri"].clone();
+    let origin = redirect_uri.strip_suffix("/oauth").expect("the redirect URI of env_for");
+    let random = handed.strip_prefix(&format!("{origin}/start-")).unwrap_or_else(|| panic!("{handed} is on {origin}"));
+    assert!(random.len() == 32 && random.bytes().all(|b| b.is_ascii_hexdigit()), "{handed}");
+    assert!(!handed.contains("state="), "{handed}");
+
+    let (status, _, headers) = get(handed);
+    assert_eq!(status, 302, "the start address redirects");
+    assert_eq!(headers.get("location").and_then(|v| v.to_str().ok()), Some(url.as_str()), "to the printed URL");
+    let (status, _, _) = get(handed);
+    assert_eq!(status, 404, "once");
+
+    let (status, page) = browse(&url);
+    assert_eq!(status, 200, "{page}");
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert_eq!(done.json_documents().len(), 2, "{}", done.stdout);
+}
+
+/// The lowest port an unprivileged process may bind (`net.ipv4.ip_unprivileged_port_start`, 1024 unless
+/// changed; containers often set 0). `None` where the file cannot be read.
+fn unprivileged_port_start() -> Option<u16> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start").ok()?.trim().parse().ok()
+}
+
+/// A port below the unprivileged ones as an unprivileged user: as root, the test drops to `nobody` with
+/// `setpriv`, running a copy of the binary that `nobody` may execute. Where every port is free to bind
+/// (the limit is 0 or 1), there is nothing to test.
 #[test]
 fn a_privileged_port_without_privileges_says_so() {
-    use std::os::unix::fs::PermissionsExt;
+    let Some(start) = unprivileged_port_start() else {
+        eprintln!("note: skipped, /proc/sys/net/ipv4/ip_unprivileged_port_start is not readable");
+        return;
+    };
+    let Some(port) = start.checked_sub(1).filter(|port| *port > 0).map(|port| port.min(81)) else {
+        eprintln!("note: skipped, unprivileged ports start at {start} here: every port may be bound");
+        return;
+    };
     let server = mock();
-    let env = with(env_for(&server), "REDIRECT_URI", "http://127.0.0.1:81/oauth");
+    let env = with(env_for(&server), "REDIRECT_URI", &format!("http://127.0.0.1:{port}/oauth"));
     let is_root = std::process::Command::new("id").arg("-u").output().unwrap().stdout.starts_with(b"0\n");
     let sandbox = Sandbox::new();
     let shared = std::env::temp_dir().join(format!("sipgate-oauth-nobody-{}", std::process::id()));
@@ -266,7 +322,8 @@ fn a_privileged_port_without_privileges_says_so() {
     let _ = std::fs::remove_dir_all(&shared);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("permission denied to listen on port 81 — ports below 1024 need privileges"), "{stderr}");
+    assert!(stderr.contains(&format!("permission denied to listen on port {port} — ")), "{stderr}");
+    assert!(stderr.contains("need privileges; use a port above"), "{stderr}");
 }
 
 #[test]

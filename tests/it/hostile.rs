@@ -1,14 +1,15 @@
 //! The callback server under attack: while the real binary waits for the browser, a battery of hostile
 //! requests arrives over real sockets (other paths and methods, forged and duplicated parameters, broken
 //! encodings, raw junk, connections left hanging, a client that never reads, 500 requests from parallel
-//! clients). The genuine callback must still complete the flow, every HTML answer must be private and
-//! self-contained, and afterwards the port must be closed. Also: the callback listens on loopback only.
+//! clients), 300 idle connections. The genuine callback must still complete the flow, every HTML answer
+//! must be private and self-contained, and afterwards the port must be closed. Also: the callback listens
+//! on loopback only, and a connection that never sends its request line is closed soon.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::common::*;
 
@@ -246,11 +247,7 @@ fn a_battery_of_hostile_requests_does_not_stop_the_genuine_callback() {
     let url = run.authorization_url();
     let state = query_of(&url)["state"].clone();
     let callback = approve(&url);
-    let addr: SocketAddr = callback
-        .strip_prefix("http://")
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|authority| authority.parse().ok())
-        .expect("the callback is on an IP literal and port");
+    let addr = callback_addr(&callback);
 
     let hanging = Hanging::open(addr, &state);
     let battery = battery(addr, &state);
@@ -297,6 +294,116 @@ fn a_battery_of_hostile_requests_does_not_stop_the_genuine_callback() {
         "battery: {} distinct hostile requests, {hanging_count} hanging connections, {parallel} parallel requests",
         battery.len()
     );
+}
+
+/// The address of the callback server, read off the callback URL the stand-in redirects to.
+fn callback_addr(callback: &str) -> SocketAddr {
+    callback
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|authority| authority.parse().ok())
+        .expect("the callback is on an IP literal and port")
+}
+
+/// The callback server's deadline for a request line (`request::FIRST_LINE_DEADLINE`); its deadline for
+/// the whole head is 10 s, which was all an idle connection had before.
+const FIRST_LINE_DEADLINE: Duration = Duration::from_secs(3);
+
+/// How many connections the callback server serves at once (`MAX_CONNECTIONS`).
+const MAX_CONNECTIONS: usize = 256;
+
+/// `count` connections that each send one byte of a request line and then nothing, kept open.
+fn idle_connections(addr: SocketAddr, count: usize) -> Vec<TcpStream> {
+    (0..count)
+        .map(|n| {
+            let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("idle connection {n}: {e}"));
+            stream.write_all(b"G").unwrap_or_else(|e| panic!("idle connection {n}: {e}"));
+            stream
+        })
+        .collect()
+}
+
+/// Whether the server has closed `stream` by now, without waiting: end of stream or a reset.
+fn closed_now(stream: &TcpStream) -> bool {
+    stream.set_nonblocking(true).expect("a non-blocking socket");
+    let closed = match stream.peek(&mut [0u8; 1]) {
+        Ok(0) => true,
+        Ok(_) => panic!("the server answered a connection that sent one byte"),
+        Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
+    };
+    stream.set_nonblocking(false).expect("a blocking socket");
+    closed
+}
+
+/// Waits (at most [`PATIENCE`]) until the server closes `stream`; what it sent before, if anything.
+fn wait_for_close(stream: &mut TcpStream) -> Vec<u8> {
+    stream.set_read_timeout(Some(PATIENCE)).expect("a read timeout");
+    let mut received = Vec::new();
+    match stream.read_to_end(&mut received) {
+        Ok(_) => received,
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => received,
+        Err(error) => panic!("the server did not close the connection within {PATIENCE:?}: {error}"),
+    }
+}
+
+#[test]
+fn three_hundred_idle_connections_do_not_stop_the_genuine_callback() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["--no-browser", "--timeout", "60"]);
+    let callback = approve(&run.authorization_url());
+    let addr = callback_addr(&callback);
+
+    let opened = Instant::now();
+    let mut idle = idle_connections(addr, 300);
+    let (status, page, _) = get(&callback);
+    assert_eq!(status, 200, "the genuine callback completes at once: {page}");
+    assert!(page.contains("Sign-in completed"), "{page}");
+
+    // Room was made by dropping the oldest idle connections: the 44 beyond the limit and one for the
+    // callback. The others are still open, unless this machine was too slow to check that before the
+    // first-line deadline closed them anyway.
+    let dropped = idle.len() - MAX_CONNECTIONS + 1;
+    let open_after: Vec<usize> = (dropped..idle.len()).filter(|&n| !closed_now(&idle[n])).collect();
+    if opened.elapsed() < FIRST_LINE_DEADLINE {
+        assert_eq!(open_after.len(), idle.len() - dropped, "only the oldest idle connections were dropped");
+    } else {
+        eprintln!(
+            "note: opening 300 connections took longer than the first-line deadline; not checked which stayed open"
+        );
+    }
+    for (n, stream) in idle.iter_mut().take(dropped).enumerate() {
+        assert!(wait_for_close(stream).is_empty(), "idle connection {n} was closed without an answer");
+    }
+
+    run.line(|line| line.starts_with("Got tokens"));
+    drop(idle);
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert_eq!(done.json_documents().len(), 2, "{}", done.stdout);
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_the_first_line_deadline() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let mut run = sandbox.spawn(&env_for(&server), &["--no-browser", "--timeout", "60"]);
+    let callback = approve(&run.authorization_url());
+    let addr = callback_addr(&callback);
+
+    let started = Instant::now();
+    let mut idle = idle_connections(addr, 1).remove(0);
+    let answer = wait_for_close(&mut idle);
+    let waited = started.elapsed();
+    assert!(answer.is_empty(), "no answer to an unfinished request line: {:?}", String::from_utf8_lossy(&answer));
+    assert!(
+        waited >= FIRST_LINE_DEADLINE && waited < Duration::from_secs(10),
+        "closed after the first-line deadline, before the 10 s head deadline: {waited:?}"
+    );
+
+    let (status, page, _) = get(&callback);
+    assert_eq!(status, 200, "the wait went on: {page}");
+    assert_eq!(run.finish().code(), Some(0));
 }
 
 #[test]
