@@ -267,7 +267,7 @@ impl fmt::Display for Error {
             ),
             Error::PortPermission { port } => write!(
                 f,
-                "permission denied to listen on port {port} — ports below 1024 need privileges; \
+                "permission denied to listen on port {port} — ports this low need privileges here (usually those below 1024); \
                  use a port above 1024 in REDIRECT_URI (and PORT) and register that URI for your client"
             ),
             Error::Listen { addr, .. } => write!(f, "cannot listen on {addr}"),

@@ -323,7 +323,7 @@ fn a_privileged_port_without_privileges_says_so() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("permission denied to listen on port {port} — ")), "{stderr}");
-    assert!(stderr.contains("need privileges; use a port above"), "{stderr}");
+    assert!(stderr.contains("need privileges here (usually those below 1024); use a port above"), "{stderr}");
 }
 
 #[test]
