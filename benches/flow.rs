@@ -260,12 +260,12 @@ fn measure_flows(plan: &Plan, curl: bool) -> Flows {
         floor_connections_max: 0,
     };
     // One unmeasured round first: page cache, lazily mapped libraries, curl's first start.
-    let _ = flow_once(&stand_in(None), None);
+    let _ = flow_once(&stand_in(), None);
     if curl {
-        let _ = floor_once(&stand_in(None));
+        let _ = floor_once(&stand_in());
     }
     for _ in 0..plan.flows {
-        let server = stand_in(None);
+        let server = stand_in();
         let run = flow_once(&server, None);
         flows.to_url.push(run.to_url);
         flows.callback_to_exit.push(run.callback_to_exit);
@@ -274,7 +274,7 @@ fn measure_flows(plan: &Plan, curl: bool) -> Flows {
             continue;
         }
 
-        let server = stand_in(None);
+        let server = stand_in();
         let (took, connections, transfers) = floor_once(&server);
         flows.floor.push(took);
         flows.floor_transfers.push(transfers);
@@ -283,12 +283,9 @@ fn measure_flows(plan: &Plan, curl: bool) -> Flows {
     flows
 }
 
-/// A stand-in with the demo client that approves at once; `access_ttl` if given.
-fn stand_in(access_ttl: Option<Duration>) -> MockServer {
-    let mut config = MockConfig { auto_approve: true, log: false, ..MockConfig::default() };
-    if let Some(ttl) = access_ttl {
-        config.access_ttl = ttl;
-    }
+/// A stand-in with the demo client that approves at once.
+fn stand_in() -> MockServer {
+    let config = MockConfig { auto_approve: true, log: false, ..MockConfig::default() };
     MockServer::start(config, "127.0.0.1:0".parse().expect("a literal address")).expect("the stand-in starts")
 }
 
@@ -307,6 +304,15 @@ impl Sandbox {
             }
         }
         Sandbox { dir: tempfile::tempdir().expect("a temp dir"), env }
+    }
+
+    /// Makes the kept access token look expired (as if its time had passed): the next `token` refreshes.
+    fn expire_access_token(&self) {
+        let file = self.dir.path().join("store").join("profiles").join("default.json");
+        let text = std::fs::read_to_string(&file).expect("a kept profile");
+        let mut kept: serde_json::Value = serde_json::from_str(&text).expect("a profile file is JSON");
+        kept["access_expires_at"] = 0.into();
+        std::fs::write(&file, kept.to_string()).expect("the profile file is writable");
     }
 
     /// The binary with `args` and only this sandbox's configuration; wrapped in `/usr/bin/time` when
@@ -531,7 +537,7 @@ struct Tokens {
 
 /// `token` with a kept, valid token; then with one that must be refreshed on every run.
 fn measure_tokens(plan: &Plan) -> Tokens {
-    let server = stand_in(None);
+    let server = stand_in();
     let signed_in = flow_once(&server, None).sandbox;
     let _ = token_once(&signed_in, None);
     let mut valid = Samples::default();
@@ -539,12 +545,11 @@ fn measure_tokens(plan: &Plan) -> Tokens {
         valid.push(token_once(&signed_in, None));
     }
 
-    // Access tokens for 10 s, less than the 30 s refresh margin: every `token` refreshes (and keeps).
-    let server = stand_in(Some(Duration::from_secs(10)));
-    let signed_in = flow_once(&server, None).sandbox;
+    // The kept access token made to look expired before each run: every `token` refreshes (and keeps).
     let before = server.requests();
     let mut refreshing = Samples::default();
     for _ in 0..plan.token_runs {
+        signed_in.expire_access_token();
         refreshing.push(token_once(&signed_in, None));
     }
     let refreshes = server.requests() - before;
@@ -582,7 +587,7 @@ fn measure_rss(plan: &Plan) -> Option<(u64, u64)> {
     let mut flow = 0;
     let mut token = 0;
     for _ in 0..plan.rss_runs {
-        let server = stand_in(None);
+        let server = stand_in();
         let run = flow_once(&server, Some(&file));
         flow = read(&file).max(flow);
         token_once(&run.sandbox, Some(&file));
@@ -660,7 +665,7 @@ impl std::fmt::Display for Throughput {
 
 /// Loads a fresh stand-in's `endpoint` for `duration` with [`CLIENT_THREADS`] clients, checking every answer.
 fn throughput(duration: Duration, endpoint: Endpoint) -> Throughput {
-    let server = stand_in(None);
+    let server = stand_in();
     let addr = server.addr();
     let account_path = "/v2/account";
     let token_path = env_value(&server, "TOKEN_URL").replace(&server.base_url(), "");

@@ -16,6 +16,15 @@ use serde_json::{Map, Value};
 /// The generated table (see `tools/operations.py`).
 const TABLE: &str = include_str!("operations.json");
 
+/// sipgate's scopes, one a line, generated with the table: read without parsing it, so that checking
+/// `OAUTH_SCOPE` on every run costs nothing.
+const SCOPES: &str = include_str!("scopes.txt");
+
+/// sipgate's scopes, in the order of its API description.
+fn scope_names() -> impl Iterator<Item = &'static str> {
+    SCOPES.lines()
+}
+
 /// Where a parameter goes in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
@@ -165,7 +174,6 @@ impl Template {
 struct Table {
     ops: Vec<Operation>,
     templates: Vec<Template>,
-    scopes: Vec<String>,
     defs: Map<String, Value>,
 }
 
@@ -183,7 +191,6 @@ fn parse(text: &str) -> Result<Table, String> {
     let strings = |value: &Value| -> Vec<String> {
         value.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
     };
-    let scopes = strings(&root["scopes"]);
     let defs = match root.get_mut("defs").map(Value::take) {
         Some(Value::Object(defs)) => defs,
         _ => return Err("no definitions".into()),
@@ -260,7 +267,7 @@ fn parse(text: &str) -> Result<Table, String> {
     }
     // Most specific first: the first template that matches a path is the one that answers it.
     templates.sort_by_key(|t| (t.segments.len(), std::cmp::Reverse(t.specificity())));
-    Ok(Table { ops, templates, scopes, defs })
+    Ok(Table { ops, templates, defs })
 }
 
 /// The segments of a path: `/a/b` is `["a", "b"]`, `/` is none.
@@ -375,12 +382,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Every scope sipgate knows, with a one-line meaning in our words.
 pub fn scopes() -> impl Iterator<Item = (&'static str, String)> {
-    table().scopes.iter().map(|scope| (scope.as_str(), meaning(scope)))
+    scope_names().map(|scope| (scope, meaning(scope)))
 }
 
 /// Whether sipgate knows this scope (`openid` included).
 pub fn is_known_scope(scope: &str) -> bool {
-    table().scopes.iter().any(|known| known == scope)
+    scope_names().any(|known| known == scope)
 }
 
 /// The known scope closest to a mistyped `word` (`acount:read`, `account.read`, `read:account`), if
@@ -390,10 +397,10 @@ pub fn closest_scope(word: &str) -> Option<&'static str> {
         word.trim().to_ascii_lowercase().chars().map(|c| if c == '.' || c == '-' { ':' } else { c }).collect();
     let flipped: String = normal.rsplit(':').collect::<Vec<_>>().join(":");
     let mut best: Option<(usize, &'static str)> = None;
-    for scope in &table().scopes {
+    for scope in scope_names() {
         let distance = edit_distance(scope, &normal).min(edit_distance(scope, &flipped));
         if best.is_none_or(|(d, _)| distance < d) {
-            best = Some((distance, scope.as_str()));
+            best = Some((distance, scope));
         }
     }
     let (distance, scope) = best?;

@@ -21,6 +21,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SWAGGER = os.path.join(ROOT, "..", "shared", "sipgate-api", "swagger.json")
 TABLE = os.path.join(ROOT, "src", "operations.json")
+# The scopes, one a line: read without parsing the table, so that checking OAUTH_SCOPE costs nothing.
+SCOPES = os.path.join(ROOT, "src", "scopes.txt")
 METHODS = ("get", "post", "put", "delete", "patch")
 
 # Schema keywords the stand-in and the client use; everything else (descriptions, titles) is dropped.
@@ -136,7 +138,7 @@ def table(swagger):
 
 def render(data):
     """Compact JSON, one operation or definition per line so that diffs stay readable."""
-    lines = ["{\"scopes\":" + json.dumps(data["scopes"], separators=(",", ":")) + ",", "\"defs\":{"]
+    lines = ["{\"defs\":{"]
     defs = list(data["defs"].items())
     for n, (name, schema) in enumerate(defs):
         comma = "," if n + 1 < len(defs) else ""
@@ -157,20 +159,24 @@ def main(argv):
     with open(source, encoding="utf-8") as f:
         swagger = json.load(f)
     data, dropped = table(swagger)
-    text = render(data)
+    files = {TABLE: render(data), SCOPES: "".join(scope + "\n" for scope in data["scopes"])}
+    text = files[TABLE]
     if check:
-        try:
-            with open(TABLE, encoding="utf-8") as f:
-                current = f.read()
-        except FileNotFoundError:
-            current = None
-        if current != text:
-            print(f"{os.path.relpath(TABLE, ROOT)} is out of date: run python3 tools/operations.py", file=sys.stderr)
-            return 1
-        print(f"{os.path.relpath(TABLE, ROOT)} is up to date ({len(data['ops'])} operations)")
+        for path, wanted in files.items():
+            try:
+                with open(path, encoding="utf-8") as f:
+                    current = f.read()
+            except FileNotFoundError:
+                current = None
+            if current != wanted:
+                print(f"{os.path.relpath(path, ROOT)} is out of date: run python3 tools/operations.py", file=sys.stderr)
+                return 1
+        print(f"{os.path.relpath(TABLE, ROOT)} and {os.path.relpath(SCOPES, ROOT)} are up to date "
+              f"({len(data['ops'])} operations, {len(data['scopes'])} scopes)")
         return 0
-    with open(TABLE, "w", encoding="utf-8") as f:
-        f.write(text)
+    for path, wanted in files.items():
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(wanted)
     print(f"wrote {os.path.relpath(TABLE, ROOT)}: {len(data['ops'])} operations, {len(data['defs'])} definitions, "
           f"{len(text)} bytes; {len(dropped)} examples dropped for having the wrong type")
     return 0

@@ -22,14 +22,13 @@ pub(super) struct Bearer {
     pub scope: String,
 }
 
-/// `GET /v2/account`: needs scope `account:read` or `all`.
+/// `GET /v2/account`: needs scope `account:read` or `all`. The scope is checked under the lock, without
+/// a copy, and the answer was built at start.
 pub(super) fn account(shared: &Shared, request: &Incoming<'_>) -> Reply {
-    match bearer(shared, request) {
+    match authorized(shared, request, |scope| has_scope(scope, "account:read") || has_scope(scope, "all")) {
         Err(reply) => reply,
-        Ok(token) if has_scope(&token.scope, "account:read") || has_scope(&token.scope, "all") => {
-            Reply::json(200, &shared.config.account)
-        }
-        Ok(_) => forbidden("account:read"),
+        Ok(true) => shared.account.clone(),
+        Ok(false) => forbidden("account:read"),
     }
 }
 
@@ -58,6 +57,17 @@ pub(super) fn oidc_userinfo(shared: &Shared, realm: &str, request: &Incoming<'_>
 
 /// The live access token of the `Authorization: Bearer` header, or the 401 answer.
 pub(super) fn bearer(shared: &Shared, request: &Incoming<'_>) -> Result<Bearer, Reply> {
+    with_token(shared, request, |realm, scope| Bearer { realm: realm.to_owned(), scope: scope.to_owned() })
+}
+
+/// What `allows` says of the live access token's scope, or the 401 answer.
+fn authorized(shared: &Shared, request: &Incoming<'_>, allows: impl FnOnce(&str) -> bool) -> Result<bool, Reply> {
+    with_token(shared, request, |_, scope| allows(scope))
+}
+
+/// `read(realm, scope)` of the live access token of the `Authorization: Bearer` header, under the lock; or
+/// the 401 answer.
+fn with_token<R>(shared: &Shared, request: &Incoming<'_>, read: impl FnOnce(&str, &str) -> R) -> Result<R, Reply> {
     let header = request.authorization.ok_or_else(|| unauthorized(None))?;
     let (scheme, token) = header.trim().split_once(' ').ok_or_else(|| unauthorized(None))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -68,7 +78,7 @@ pub(super) fn bearer(shared: &Shared, request: &Incoming<'_>) -> Result<Bearer, 
         .token(token.trim())
         .filter(|t| t.kind == Kind::Access && Instant::now() < t.expires_at && state.session_alive(&t.session))
         .ok_or_else(|| unauthorized(Some("The access token is invalid, expired or revoked")))?;
-    Ok(Bearer { realm: found.realm.clone(), scope: found.scope.clone() })
+    Ok(read(&found.realm, &found.scope))
 }
 
 /// 401 (RFC 6750 §3): without a description when no token came at all (§3.1 asks for no error code then).

@@ -42,6 +42,8 @@ pub(super) struct Shared {
     /// The discovery document of each realm of `REALMS`, in that order: fixed for the server's lifetime,
     /// so it is built once here rather than per request.
     discovery: Vec<Reply>,
+    /// The answer of `GET /v2/account`, built once: the hot path of a bearer GET.
+    pub account: Reply,
 }
 
 impl Shared {
@@ -50,7 +52,8 @@ impl Shared {
         let mut state = State::new(config.faults.token_503, config.faults.token_502);
         state.device_slow_down_left = config.faults.device_slow_down;
         let discovery = REALMS.iter().map(|realm| discovery_document(&base_url, realm)).collect();
-        Shared { config, base_url, state: Mutex::new(state), requests: AtomicU64::new(0), discovery }
+        let account = Reply::json(200, &config.account);
+        Shared { config, base_url, state: Mutex::new(state), requests: AtomicU64::new(0), discovery, account }
     }
 
     /// The tables, locked. No handler panics while holding them, but a poisoned lock is used anyway:
