@@ -63,7 +63,12 @@ fn param(params: &[(String, String)], key: &str) -> Option<String> {
 }
 
 fn start(config: MockConfig) -> Stand {
-    let server = MockServer::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+    start_on(config, [127, 0, 0, 1])
+}
+
+/// The stand-in on a loopback address of its own choosing (`127.0.0.0/8` has many).
+fn start_on(config: MockConfig, ip: [u8; 4]) -> Stand {
+    let server = MockServer::start(config, SocketAddr::from((ip, 0))).unwrap();
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -967,7 +972,8 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 
 #[test]
 fn shutdown_closes_the_port() {
-    let stand = start(auto());
+    // An address no other test listens on: its freed port cannot be taken by another test's stand-in.
+    let stand = start_on(auto(), [127, 0, 0, 42]);
     let addr = stand.server.addr();
     assert_eq!(stand.get(&format!("{}/v2/account", stand.server.base_url())).status, 401);
     stand.server.shutdown();
