@@ -6,77 +6,21 @@
 //! `required`, `enum`, the integer formats, `uniqueItems`, and it also refuses fields the schema does
 //! not name. Every test starts its own stand-in on 127.0.0.1:0; nothing reaches the internet.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use sipgate_oauth::internals::query;
-use sipgate_oauth::mock::{MockConfig, MockServer};
 use sipgate_oauth::operations::{self, Location, Operation};
 
-const REDIRECT: &str = "http://127.0.0.1:54321/oauth";
+use crate::common::stand::{self, Answer, Stand};
 
-/// A running stand-in and a client for it.
-struct Stand {
-    server: MockServer,
-    agent: ureq::Agent,
-}
-
-/// An HTTP answer, read completely.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: http::HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
-    }
-}
-
+/// The stand-in with the demo client that approves at once.
 fn start() -> Stand {
-    let config = MockConfig { auto_approve: true, ..MockConfig::default() };
-    let server = MockServer::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
-    Stand { server, agent }
+    stand::start(stand::auto())
 }
 
 impl Stand {
     /// An access token for `scope`, through the auto-approved authorization-code flow.
     fn token(&self, scope: &str) -> String {
-        let oidc = format!("{}/auth/realms/third-party/protocol/openid-connect", self.server.base_url());
-        let params = [
-            ("client_id", "sipgate-oauth-demo"),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", scope),
-        ];
-        let answer = self.agent.get(format!("{oidc}/auth?{}", query::encode(params))).call().unwrap();
-        let location = answer.headers().get("location").and_then(|v| v.to_str().ok()).unwrap().to_owned();
-        let pairs = query::decode(location.split_once('?').unwrap().1).unwrap();
-        let code = query::single(&pairs, "code").unwrap().unwrap().to_owned();
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("client_id", "sipgate-oauth-demo"),
-            ("client_secret", "demo-secret"),
-        ];
-        let mut answer = self.agent.post(format!("{oidc}/token")).send_form(form).unwrap();
-        let tokens: Value = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
-        tokens["access_token"].as_str().unwrap().to_owned()
+        stand::token_field(&self.tokens(scope), "access_token")
     }
 
     /// `method` on `/v2{target}` with an optional bearer token and JSON body.
@@ -92,14 +36,11 @@ impl Stand {
             }
             None => Vec::new(),
         };
-        let response = self.agent.run(request.body(bytes).unwrap()).unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.into_body().read_to_string().unwrap();
-        Answer { status, headers, body }
+        stand::read(self.agent.run(request.body(bytes).unwrap()))
     }
 
-    fn get(&self, target: &str, token: &str) -> Answer {
+    /// `GET /v2{target}` with a bearer token.
+    fn api_get(&self, target: &str, token: &str) -> Answer {
         self.call("GET", target, Some(token), None)
     }
 }
@@ -266,14 +207,14 @@ fn every_operation_refuses_a_token_without_its_scopes() {
 fn a_narrow_scope_allows_its_operations_only() {
     let stand = start();
     let token = stand.token("history:read");
-    assert_eq!(stand.get("/history", &token).status, 200);
-    let refused = stand.get("/contacts", &token);
+    assert_eq!(stand.api_get("/history", &token).status, 200);
+    let refused = stand.api_get("/contacts", &token);
     assert_eq!(refused.status, 403);
     assert!(refused.header("www-authenticate").contains("scope=\"contacts:read\""));
-    assert_eq!(stand.get("/authorization/userinfo", &token).status, 200, "userinfo needs no scope");
+    assert_eq!(stand.api_get("/authorization/userinfo", &token).status, 200, "userinfo needs no scope");
     // Every scope of sipgate's API description can be asked for, not only the common ones.
     let narrow = stand.token("callrestrictions:read");
-    assert_eq!(stand.get("/callrestrictions", &narrow).status, 200);
+    assert_eq!(stand.api_get("/callrestrictions", &narrow).status, 200);
 }
 
 #[test]
@@ -291,14 +232,14 @@ fn missing_or_bad_token_is_401_with_a_bearer_challenge() {
 fn unknown_path_is_404_and_known_path_with_another_method_is_405() {
     let stand = start();
     let token = stand.token("all");
-    let unknown = stand.get("/nothing/here", &token);
+    let unknown = stand.api_get("/nothing/here", &token);
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"], "not_found");
-    assert_eq!(stand.get("/v2/account", &token).status, 404, "a doubled /v2 is not a path");
+    assert_eq!(stand.api_get("/v2/account", &token).status, 404, "a doubled /v2 is not a path");
     let wrong = stand.call("PATCH", "/history", Some(&token), None);
     assert_eq!(wrong.status, 405);
     assert_eq!(wrong.header("allow"), "GET, PUT, DELETE");
-    let not_a_number = stand.get("/addresses/home", &token);
+    let not_a_number = stand.api_get("/addresses/home", &token);
     assert_eq!(not_a_number.status, 400);
     assert_eq!(not_a_number.json()["field"], "addressId");
     let wrong = stand.call("DELETE", "/w0/sms", Some(&token), None);
@@ -310,25 +251,25 @@ fn unknown_path_is_404_and_known_path_with_another_method_is_405() {
 fn the_fake_account_is_the_same_everywhere() {
     let stand = start();
     let token = stand.token("all");
-    let user = stand.get("/authorization/userinfo", &token).json()["sub"].clone();
+    let user = stand.api_get("/authorization/userinfo", &token).json()["sub"].clone();
     assert_eq!(user, "w0");
-    let sms = stand.get("/w0/sms", &token).json();
+    let sms = stand.api_get("/w0/sms", &token).json();
     assert_eq!(sms["items"][0]["id"], "s0");
-    let devices = stand.get("/w0/devices", &token).json();
+    let devices = stand.api_get("/w0/devices", &token).json();
     assert_eq!(devices["items"][0]["id"], "e0", "{devices}");
-    assert_eq!(stand.get("/users/w0", &token).json()["id"], "w0");
+    assert_eq!(stand.api_get("/users/w0", &token).json()["id"], "w0");
 }
 
 #[test]
 fn a_sent_sms_appears_in_the_history() {
     let stand = start();
     let token = stand.token("sessions:sms:write history:read");
-    let before = stand.get("/history?types=SMS", &token).json();
+    let before = stand.api_get("/history?types=SMS", &token).json();
     assert_eq!(before["totalCount"], 0);
     let sms = json!({"smsId": "s0", "recipient": "+4915799912345", "message": "See you at noon"});
     let sent = stand.call("POST", "/sessions/sms", Some(&token), Some(&sms));
     assert_eq!(sent.status, 204, "{}", sent.body);
-    let after = stand.get("/history?types=SMS", &token);
+    let after = stand.api_get("/history?types=SMS", &token);
     let history = after.json();
     assert_eq!(history["totalCount"], 1);
     let entry = &history["items"][0];
@@ -340,7 +281,7 @@ fn a_sent_sms_appears_in_the_history() {
     let schema = operations::definition("HistoryResponse").unwrap();
     conforms(&history, &json!({"$ref": "HistoryResponse"}), "history").unwrap();
     assert!(schema.get("properties").is_some());
-    let calls = stand.get("/history?types=CALL", &token).json();
+    let calls = stand.api_get("/history?types=CALL", &token).json();
     assert!(calls["items"].as_array().unwrap().iter().all(|e| e["type"] == "CALL"));
     let other = json!({"smsId": "s7", "recipient": "+4915799912345", "message": "hi"});
     let refused = stand.call("POST", "/sessions/sms", Some(&token), Some(&other));
@@ -353,7 +294,7 @@ fn contacts_can_be_created_listed_changed_and_deleted() {
     let stand = start();
     let token = stand.token("contacts:read contacts:write");
     let names = |stand: &Stand| -> Vec<String> {
-        let list = stand.get("/contacts", &token).json();
+        let list = stand.api_get("/contacts", &token).json();
         conforms(&list, &json!({"$ref": "ContactsResponse"}), "contacts").unwrap();
         list["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
     };
@@ -362,7 +303,7 @@ fn contacts_can_be_created_listed_changed_and_deleted() {
                      "numbers": [{"number": "+4921100000042", "type": ["work"]}]});
     assert_eq!(stand.call("POST", "/contacts", Some(&token), Some(&new)).status, 204);
     assert_eq!(names(&stand).last().unwrap(), "Margaret Hamilton");
-    let found = stand.get("/contacts?phonenumbers=%2B4921100000042", &token).json();
+    let found = stand.api_get("/contacts?phonenumbers=%2B4921100000042", &token).json();
     assert_eq!(found["totalCount"], 1);
     let id = found["items"][0]["id"].as_str().unwrap().to_owned();
     let changed = json!({"name": "Margaret H. Hamilton", "scope": "SHARED"});
@@ -419,24 +360,24 @@ fn lists_page_with_offset_and_limit_and_count_everything() {
         let sms = json!({"smsId": "s0", "recipient": format!("+491579991234{n}"), "message": "hi"});
         assert_eq!(stand.call("POST", "/sessions/sms", Some(&token), Some(&sms)).status, 204);
     }
-    let everything = stand.get("/history?limit=1000", &token).json();
+    let everything = stand.api_get("/history?limit=1000", &token).json();
     assert_eq!(everything["totalCount"], 7, "four SMS and the account's call, voicemail and fax");
     let all_ids: Vec<Value> = everything["items"].as_array().unwrap().iter().map(|e| e["id"].clone()).collect();
     assert_eq!(all_ids.len(), 7);
-    let page = stand.get("/history?offset=2&limit=3", &token).json();
+    let page = stand.api_get("/history?offset=2&limit=3", &token).json();
     assert_eq!(page["totalCount"], 7);
     let page_ids: Vec<Value> = page["items"].as_array().unwrap().iter().map(|e| e["id"].clone()).collect();
     assert_eq!(page_ids, all_ids[2..5]);
-    assert_eq!(stand.get("/history", &token).json()["items"].as_array().unwrap().len(), 7, "default limit 10");
-    assert_eq!(stand.get("/history?offset=7", &token).json()["items"], json!([]));
-    let contacts = stand.get("/contacts?offset=2&limit=1", &token).json();
+    assert_eq!(stand.api_get("/history", &token).json()["items"].as_array().unwrap().len(), 7, "default limit 10");
+    assert_eq!(stand.api_get("/history?offset=7", &token).json()["items"], json!([]));
+    let contacts = stand.api_get("/contacts?offset=2&limit=1", &token).json();
     assert_eq!(
         (contacts["totalCount"].clone(), contacts["items"][0]["name"].clone()),
         (json!(3), json!("Alan Turing"))
     );
-    let invalid = stand.get("/history?limit=many", &token);
+    let invalid = stand.api_get("/history?limit=many", &token);
     assert_eq!(invalid.status, 400);
     assert_eq!(invalid.json()["field"], "limit");
-    assert_eq!(stand.get("/history?limit=5000", &token).json()["field"], "limit", "at most 1000");
-    assert_eq!(stand.get("/history?types=LETTER", &token).json()["field"], "types[0]");
+    assert_eq!(stand.api_get("/history?limit=5000", &token).json()["field"], "limit", "at most 1000");
+    assert_eq!(stand.api_get("/history?types=LETTER", &token).json()["field"], "types[0]");
 }
