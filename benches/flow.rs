@@ -27,6 +27,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+/// The integration tests' helpers: the same sandbox, stand-in and browser as `cargo test` uses.
+#[path = "../tests/it/common/mod.rs"]
+mod common;
+
 use serde_json::Value;
 use sipgate_oauth::internals::Pkce;
 use sipgate_oauth::internals::query;
@@ -283,60 +287,45 @@ fn measure_flows(plan: &Plan, curl: bool) -> Flows {
     flows
 }
 
-/// A stand-in with the demo client that approves at once.
+/// A stand-in with the demo client that approves at once (the tests' own).
 fn stand_in() -> MockServer {
-    let config = MockConfig { auto_approve: true, log: false, ..MockConfig::default() };
-    MockServer::start(config, "127.0.0.1:0".parse().expect("a literal address")).expect("the stand-in starts")
+    common::mock()
 }
 
-/// A temp directory for one run: working directory (no stray `.env`) and token store.
+/// A run's sandbox (the tests' own: a temp directory as working directory and token store) and the
+/// stand-in's `.env` for the demo client.
 struct Sandbox {
-    dir: tempfile::TempDir,
+    sandbox: common::Sandbox,
     env: Vec<(&'static str, String)>,
 }
 
 impl Sandbox {
     fn new(server: &MockServer) -> Sandbox {
-        let mut env = server.env("third-party", &MockClient::demo());
-        for (key, value) in env.iter_mut() {
-            if *key == "REDIRECT_URI" {
-                *value = "http://127.0.0.1:0/oauth".into();
-            }
-        }
-        Sandbox { dir: tempfile::tempdir().expect("a temp dir"), env }
+        Sandbox { sandbox: common::Sandbox::new(), env: common::env_for(server) }
     }
 
     /// Makes the kept access token look expired (as if its time had passed): the next `token` refreshes.
     fn expire_access_token(&self) {
-        let file = self.dir.path().join("store").join("profiles").join("default.json");
-        let text = std::fs::read_to_string(&file).expect("a kept profile");
-        let mut kept: serde_json::Value = serde_json::from_str(&text).expect("a profile file is JSON");
-        kept["access_expires_at"] = 0.into();
-        std::fs::write(&file, kept.to_string()).expect("the profile file is writable");
+        common::expire_kept_access_token(&self.sandbox.store());
     }
 
-    /// The binary with `args` and only this sandbox's configuration; wrapped in `/usr/bin/time` when
-    /// `rss_file` is given.
+    /// The binary with `args` and only this sandbox's configuration, as the tests run it; wrapped in
+    /// `/usr/bin/time` when `rss_file` is given.
     fn command(&self, args: &[&str], rss_file: Option<&Path>) -> Command {
-        let mut command = match rss_file {
-            Some(file) => {
-                let mut command = Command::new(GNU_TIME);
-                command.args(["-f", "%M", "-o"]).arg(file).arg(BIN);
-                command
+        let command = self.sandbox.command(&self.env, args);
+        let Some(file) = rss_file else { return command };
+        let mut timed = Command::new(GNU_TIME);
+        timed.args(["-f", "%M", "-o"]).arg(file).arg(command.get_program()).args(command.get_args());
+        timed.env_clear().stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (key, value) in command.get_envs() {
+            if let Some(value) = value {
+                timed.env(key, value);
             }
-            None => Command::new(BIN),
-        };
-        command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SIPGATE_OAUTH_STORE", self.dir.path().join("store"))
-            .envs(self.env.iter().map(|(key, value)| (key, value)))
-            .current_dir(self.dir.path())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
+        }
+        if let Some(dir) = command.get_current_dir() {
+            timed.current_dir(dir);
+        }
+        timed
     }
 }
 
@@ -395,9 +384,9 @@ fn read_url(stderr: &mut impl BufRead, child: &mut Child) -> String {
     }
 }
 
-/// An HTTP client that does not follow redirects and reads error bodies, like the tests' browser.
+/// An HTTP client that does not follow redirects and reads error bodies: the tests' browser.
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent()
+    common::agent()
 }
 
 /// GETs `url` and returns its `Location` (the stand-in redirects at once with auto-approve).

@@ -388,7 +388,7 @@ fn kept_sign_in_lifecycle_against_oidc_provider() {
     // the first rotated token was kept.
     let mut printed = Vec::new();
     for round in 0..2 {
-        expire_kept_access_token(&store);
+        crate::common::expire_kept_access_token(&store);
         let token = run(cli(&["token", "--env-file", env], &browser, &store), limit);
         assert_eq!(token.code(), Some(0), "token #{round}: {}\n--- peer ---\n{}", token.describe(), peer.log());
         let value = token.stdout.trim().to_string();
@@ -555,11 +555,3 @@ fn device_flow_not_allowed_for_the_client_says_whom_to_ask() {
     assert!(run.stderr.contains("ask the client's owner"), "{}", run.describe());
 }
 
-/// Makes the kept access token of the default profile in the store `store` look expired: the next use
-/// refreshes it.
-fn expire_kept_access_token(store: &std::path::Path) {
-    let file = store.join("profiles").join("default.json");
-    let mut kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    kept["access_expires_at"] = 0.into();
-    std::fs::write(&file, kept.to_string()).unwrap();
-}

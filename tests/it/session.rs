@@ -34,9 +34,7 @@ fn stored(sandbox: &Sandbox) -> serde_json::Value {
 
 /// Makes the kept access token expired, as if its time had passed: the next use refreshes it.
 fn expire(sandbox: &Sandbox) {
-    let mut file = stored(sandbox);
-    file["access_expires_at"] = 0.into();
-    std::fs::write(token_file(sandbox), file.to_string()).unwrap();
+    expire_kept_access_token(&sandbox.store());
 }
 
 #[test]

@@ -196,6 +196,16 @@ pub fn mock_with(change: impl FnOnce(&mut MockConfig)) -> MockServer {
     MockServer::start(config, "127.0.0.1:0".parse().expect("an address")).expect("the stand-in starts")
 }
 
+/// Makes the kept access token of profile `default` in the token store `store` look expired, as if its
+/// time had passed: the next use refreshes it.
+pub fn expire_kept_access_token(store: &std::path::Path) {
+    let file = store.join("profiles").join("default.json");
+    let text = std::fs::read_to_string(&file).expect("a kept profile");
+    let mut kept: serde_json::Value = serde_json::from_str(&text).expect("a profile file is JSON");
+    kept["access_expires_at"] = 0.into();
+    std::fs::write(&file, kept.to_string()).expect("the profile file is writable");
+}
+
 /// The `.env` of the Python example pointing at `server`, redirect on an ephemeral loopback port.
 pub fn env_for(server: &MockServer) -> Vec<(&'static str, String)> {
     let mut env = server.env("third-party", &MockClient::demo());
