@@ -425,19 +425,23 @@ fn progress(err: &mut dyn Write, paste: bool, why: Option<NoBrowser>) -> impl Fn
     }
 }
 
-/// How to finish a sign-in whose browser runs elsewhere: paste the last address, or forward the port.
+/// How to finish a sign-in whose browser runs elsewhere: paste the last address; over SSH, or forward the
+/// port.
 fn paste_help(redirect_uri: &str) -> String {
-    let port = redirect_uri.rsplit_once(':').and_then(|(_, rest)| rest.split('/').next()).unwrap_or("8080");
-    let host = std::env::var("SSH_CONNECTION")
-        .ok()
-        .and_then(|c| c.split_whitespace().nth(2).map(str::to_owned))
-        .unwrap_or_else(|| "<this host>".to_owned());
-    format!(
+    let mut help = format!(
         "Paste mode is on: when the browser ends on a page that does not load ({redirect_uri}?code=…), copy that \
-         whole address from its address bar, paste it here and press Enter.\n\
-         Or forward the port from the machine with the browser, and the sign-in completes by itself:\n    \
-         ssh -L {port}:localhost:{port} {host}"
-    )
+         whole address from its address bar, paste it here and press Enter."
+    );
+    // Over SSH, the server's address as the client sees it: the third field of SSH_CONNECTION.
+    let ssh_host = std::env::var("SSH_CONNECTION").ok().and_then(|c| c.split_whitespace().nth(2).map(str::to_owned));
+    if let Some(host) = ssh_host {
+        let port = redirect_uri.rsplit_once(':').and_then(|(_, rest)| rest.split('/').next()).unwrap_or("8080");
+        help.push_str(&format!(
+            "\nOr forward the port from the machine with the browser, and the sign-in completes by itself:\n    \
+             ssh -L {port}:localhost:{port} {host}"
+        ));
+    }
+    help
 }
 
 /// The "waiting for sign-in" line: rewritten in place on a terminal, said once otherwise.

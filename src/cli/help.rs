@@ -42,19 +42,23 @@ OPTIONS (before or after the command; --name=value works too):
     -h, --help           print this help
     -V, --version        print the version
 
-ENVIRONMENT (the keys of sipgate's Python example; the environment wins over .env):
-    AUTH_URL, TOKEN_URL      sipgate's authorization and token endpoints
-    TEST_API_ENDPOINT        the API URL called after sign-in (https://api.sipgate.com/v2/account)
-    CLIENT_ID, CLIENT_SECRET your client from https://console.sipgate.com
-    OAUTH_SCOPE              space-separated scopes, e.g. account:read
-    REDIRECT_URI             the registered loopback redirect, e.g. http://localhost:8080/oauth
+CONFIGURATION (the keys of sipgate's Python example). Each variable comes from the first that sets it:
+    1. the environment   2. --env-file, else ./.env   3. what the profile kept at login   4. the default
+    CLIENT_ID, CLIENT_SECRET your client from https://console.sipgate.com (the only required settings)
+    REALM                    sipgate's login realm: third-party or sipgate-apps [default: third-party]
+    AUTH_URL, TOKEN_URL      authorization and token endpoints [default: sipgate's, for REALM]
+    TEST_API_ENDPOINT        the API URL called after sign-in [default: https://api.sipgate.com/v2/account]
+    OAUTH_SCOPE              space-separated scopes [default: account:read]
+    REDIRECT_URI             the registered loopback redirect [default: http://localhost:8080/oauth]
     PORT                     optional; must equal REDIRECT_URI's port
     API_BASE_URL             base of `api` paths [default: TEST_API_ENDPOINT without its last segment]
     REVOKE_URL, LOGOUT_URL   logout endpoints [default: next to TOKEN_URL]
     DEVICE_AUTH_URL          device authorization endpoint for --device [default: from discovery]
-    SIPGATE_OAUTH_STORE      where tokens are kept [default: $XDG_CONFIG_HOME/sipgate-oauth]
-    BROWSER                  the program that opens the sign-in URL [default: xdg-open / open / start]
-    HTTPS_PROXY, NO_PROXY    proxy settings
+    ISSUER                   the issuer a callback's iss must name [default: read off a Keycloak AUTH_URL]
+    SIPGATE_OAUTH_PROFILE    the profile, like --profile [default: default]
+    SIPGATE_OAUTH_STORE      where profiles are kept [default: $XDG_CONFIG_HOME/sipgate-oauth]
+    BROWSER                  the program that opens the sign-in URL [default: xdg-open / open; wslview in WSL]
+    HTTPS_PROXY, NO_PROXY    proxy settings (never used for loopback hosts)
 
 EXIT CODES:
     0 success, 1 the run failed, 2 usage or configuration error

@@ -554,4 +554,3 @@ fn device_flow_not_allowed_for_the_client_says_whom_to_ask() {
     );
     assert!(run.stderr.contains("ask the client's owner"), "{}", run.describe());
 }
-

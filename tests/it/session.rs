@@ -317,3 +317,18 @@ fn status_is_signed_out_with_exit_1_when_both_tokens_have_expired_or_none_are_ke
     let json = sandbox.run(&env_for(&server), &["status", "--json"]);
     assert_eq!((json.code(), json.json_documents()[0]["signed_in"].clone()), (Some(1), false.into()));
 }
+
+/// A client without `account:read` signs in all the same: the greeting is left out, nothing fails.
+#[test]
+fn login_succeeds_whatever_the_scope() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let env = with(env_for(&server), "OAUTH_SCOPE", "history:read");
+    let mut run = sandbox.spawn(&env, &["login", "--no-browser"]);
+    let (status, page) = browse(&run.authorization_url());
+    assert_eq!(status, 200, "{page}");
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert!(done.stderr.contains("Signed in. Tokens kept in"), "{}", done.stderr);
+    assert!(!done.stderr.contains("403") && !done.stderr.contains("error"), "{}", done.stderr);
+}
