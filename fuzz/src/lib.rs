@@ -5,13 +5,10 @@
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use sipgate_oauth::callback;
-use sipgate_oauth::config::Config;
-use sipgate_oauth::error::{Grant, OAuthError};
-use sipgate_oauth::http::{Response, is_secret_name};
+use sipgate_oauth::internals::redact::is_secret_name;
+use sipgate_oauth::internals::{answer_status, is_loopback_host, query};
 use sipgate_oauth::mock::{MockConfig, MockServer};
-use sipgate_oauth::oauth::TokenSet;
-use sipgate_oauth::query;
+use sipgate_oauth::{Config, Grant, OAuthError, Response, TokenSet};
 
 /// The callback's parsing: the query decoder (strict; round-trips through the encoder) and the whole
 /// request head as the callback server reads it (never the genuine callback without the right state).
@@ -24,7 +21,7 @@ pub fn callback_query(data: &[u8]) {
         assert_eq!(query::decode(&encoded).as_ref(), Ok(&pairs), "decode(encode(pairs)) == pairs");
     }
     const STATE: &str = "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4";
-    let verdict = callback::answer_status(data, "/oauth", STATE);
+    let verdict = answer_status(data, "/oauth", STATE);
     if verdict.is_none() {
         let text = String::from_utf8_lossy(data);
         assert!(text.contains(STATE), "a callback without the state was accepted: {text:?}");
@@ -71,7 +68,7 @@ pub fn token_response(data: &[u8]) {
     let body = String::from_utf8_lossy(body).into_owned();
     let response = Response { status, www_authenticate: None, content_type: None, body };
     for grant in [Grant::AuthorizationCode, Grant::Refresh] {
-        if let Err(error) = TokenSet::from_response(grant, &response, SystemTime::UNIX_EPOCH) {
+        if let Err(error) = TokenSet::from_response(grant, &response, SystemTime::UNIX_EPOCH, &mut |_| {}) {
             let message = error.to_string();
             let debug = format!("{error:?}");
             for secret in secrets_in(&response.body) {
@@ -122,11 +119,11 @@ pub fn config_url(data: &[u8]) {
                     } else {
                         host.split(':').next().unwrap_or(host)
                     };
-                    sipgate_oauth::config::is_loopback_host(host)
+                    is_loopback_host(host)
                 });
                 assert!(secure || loopback, "accepted a plain http:// endpoint off loopback: {url}");
             }
-            assert!(sipgate_oauth::config::is_loopback_host(&config.redirect.host), "{:?}", config.redirect);
+            assert!(is_loopback_host(&config.redirect.host), "{:?}", config.redirect);
             assert!(!format!("{config:?}").contains("FUZZ-SECRET-VALUE"));
         }
         Err(error) => assert!(!error.to_string().contains("FUZZ-SECRET-VALUE")),
