@@ -133,11 +133,7 @@ impl Config {
         let required = |var: &'static str, why: &str| {
             get(var).ok_or_else(|| Error::Config { var, message: format!("is not set — {why}") })
         };
-        let profile = get("SIPGATE_OAUTH_PROFILE").unwrap_or_else(|| "default".to_owned());
-        if !crate::store::is_profile_name(&profile) {
-            let message = format!("{profile:?} is not a profile name: 1 to 64 letters, digits, - and _");
-            return Err(Error::Config { var: "SIPGATE_OAUTH_PROFILE", message });
-        }
+        let profile = profile_name(None, &get)?;
 
         let client_id = required("CLIENT_ID", CONSOLE_HINT)?;
         let client_secret = ClientSecret::new(required("CLIENT_SECRET", CONSOLE_HINT)?);
@@ -239,13 +235,7 @@ impl Config {
         let file = read_env_file(env_file)?;
         let outer =
             |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty()).or_else(|| file.get(var).cloned());
-        let profile = profile.map(str::to_owned).or_else(|| outer("SIPGATE_OAUTH_PROFILE"));
-        let profile = profile.unwrap_or_else(|| "default".to_owned());
-        if !crate::store::is_profile_name(&profile) {
-            return Err(Error::Usage(format!(
-                "--profile {profile:?}: a profile name is 1 to 64 letters, digits, - and _"
-            )));
-        }
+        let profile = profile_name(profile, &outer)?;
         let kept = match crate::store::Store::dir_from_env(&outer) {
             Ok(dir) => crate::store::Store::new(&dir, &profile).load()?.map(|record| record.config),
             Err(_) => None,
@@ -288,6 +278,21 @@ impl Config {
         };
         KEPT.iter().filter_map(|&var| Some((var.to_owned(), value(var)?))).collect()
     }
+}
+
+/// The selected profile: `flag` (`--profile`), else `SIPGATE_OAUTH_PROFILE` as `lookup` finds it, else
+/// `default`; a name that cannot be a file name is an error naming where it came from.
+pub(crate) fn profile_name(flag: Option<&str>, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, Error> {
+    let name = flag.map(str::to_owned).or_else(|| lookup("SIPGATE_OAUTH_PROFILE"));
+    let name = name.unwrap_or_else(|| "default".to_owned());
+    if crate::store::is_profile_name(&name) {
+        return Ok(name);
+    }
+    let message = format!("{name:?} is not a profile name: 1 to 64 letters, digits, - and _");
+    Err(match flag {
+        Some(_) => Error::Usage(format!("--profile {message}")),
+        None => Error::Config { var: "SIPGATE_OAUTH_PROFILE", message },
+    })
 }
 
 /// Reads a dotenv file into a map without touching the process environment.

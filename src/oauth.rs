@@ -125,6 +125,11 @@ impl TokenSet {
         self.refresh_token.is_some() && self.refresh_expires_at.is_none_or(|at| SystemTime::now() < at)
     }
 
+    /// Whether the set can still be used: its access token is valid, or it can be refreshed.
+    pub fn usable(&self) -> bool {
+        self.access_valid_for(Duration::ZERO) || self.can_refresh()
+    }
+
     /// How long before expiry the access token is renewed: a quarter of its lifetime, at most 30 s, so that a
     /// server issuing 20-second tokens does not see a refresh for every use.
     pub fn refresh_margin(&self) -> Duration {

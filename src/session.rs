@@ -130,6 +130,7 @@ impl<'a> Session<'a> {
 #[derive(Debug, Clone)]
 pub struct Profiles {
     dir: PathBuf,
+    selected: String,
 }
 
 /// What one profile keeps, without its secrets' values.
@@ -149,12 +150,19 @@ pub struct KeptProfile {
 
 impl Profiles {
     /// The token store named by the environment, then `env_file` (or `./.env`): `SIPGATE_OAUTH_STORE`,
-    /// `XDG_CONFIG_HOME` or `HOME`.
-    pub fn locate(env_file: Option<&Path>) -> Result<Profiles, Error> {
+    /// `XDG_CONFIG_HOME` or `HOME`; and the selected profile: `profile` (`--profile`), else
+    /// `SIPGATE_OAUTH_PROFILE` from the same places, else `default`.
+    pub fn locate(env_file: Option<&Path>, profile: Option<&str>) -> Result<Profiles, Error> {
         let file = crate::config::read_env_file(env_file)?;
-        let lookup = |var: &str| std::env::var(var).ok().or_else(|| file.get(var).cloned());
+        let lookup = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty()).or_else(|| file.get(var).cloned());
         let dir = Store::dir_from_env(&lookup).map_err(|message| Error::Config { var: "HOME", message })?;
-        Ok(Profiles { dir })
+        let selected = crate::config::profile_name(profile, &lookup)?;
+        Ok(Profiles { dir, selected })
+    }
+
+    /// The selected profile's name.
+    pub fn selected(&self) -> &str {
+        &self.selected
     }
 
     /// The names of the kept profiles, sorted.

@@ -87,7 +87,8 @@ fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Error
     let http = http(cli);
     let session = Session::new(&http, &config)?;
     let follow_redirects = |url: String| {
-        let agent = ureq::Agent::config_builder().max_redirects(5).http_status_as_error(false).build().new_agent();
+        let agent = ureq::Agent::config_builder().max_redirects(5).http_status_as_error(false).proxy(None).build();
+        let agent = agent.new_agent();
         let _ = agent.get(&url).call();
     };
     let sign_in = match cli.device {
@@ -210,17 +211,15 @@ fn logout(session: &Session, err: &mut dyn Write) -> Result<(), Error> {
 /// no configuration. Exits 1 (after the report) when the selected profile has no usable sign-in, as
 /// `gh auth status` does.
 fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
-    let profiles = Profiles::locate(cli.env_file.as_deref())?;
-    let selected = selected_profile(cli)?;
+    let profiles = Profiles::locate(cli.env_file.as_deref(), cli.profile.as_deref())?;
+    let selected = profiles.selected().to_owned();
     let mut names = profiles.names()?;
     if !names.contains(&selected) {
         names.insert(0, selected.clone());
     }
     let kept: Vec<(String, Option<KeptProfile>)> =
         names.into_iter().map(|name| Ok((name.clone(), profiles.load(&name)?))).collect::<Result<_, Error>>()?;
-    let usable = |kept: &Option<KeptProfile>| {
-        kept.as_ref().is_some_and(|k| k.tokens.access_valid_for(Duration::ZERO) || k.tokens.can_refresh())
-    };
+    let usable = |kept: &Option<KeptProfile>| kept.as_ref().is_some_and(|k| k.tokens.usable());
     let signed_in = kept.iter().any(|(name, kept)| *name == selected && usable(kept));
     if json {
         let entry = |name: &str, kept: &Option<KeptProfile>| {
@@ -263,8 +262,7 @@ fn describe_profile(name: &str, kept: Option<&KeptProfile>, selected: bool) -> S
         (Some(_), None) => "unknown".to_owned(),
         (Some(_), Some(at)) => expiry(at),
     };
-    let usable = tokens.access_valid_for(Duration::ZERO) || tokens.can_refresh();
-    let state = if usable { "signed in" } else { "signed out: the kept tokens have expired" };
+    let state = if tokens.usable() { "signed in" } else { "signed out: the kept tokens have expired" };
     format!(
         "{name}{marker}: {state}\n  client: {}\n  scope: {}\n  access token expires: {}\n  refresh token expires: \
          {refresh}\n  file: {}\n",
@@ -275,22 +273,9 @@ fn describe_profile(name: &str, kept: Option<&KeptProfile>, selected: bool) -> S
     )
 }
 
-/// The profile the command line selects: `--profile`, else `SIPGATE_OAUTH_PROFILE`, else `default`.
-fn selected_profile(cli: &Cli) -> Result<String, Error> {
-    match &cli.profile {
-        Some(name) => Ok(name.clone()),
-        None => Config::load(cli.env_file.as_deref(), None).map(|config| config.profile).or_else(|_| {
-            Ok(std::env::var("SIPGATE_OAUTH_PROFILE")
-                .ok()
-                .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| "default".into()))
-        }),
-    }
-}
-
 /// `logout --all`: every kept profile signed out with its own kept configuration.
 fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
-    let profiles = Profiles::locate(cli.env_file.as_deref())?;
+    let profiles = Profiles::locate(cli.env_file.as_deref(), None)?;
     let names = profiles.names()?;
     if names.is_empty() {
         note(err, "No profile is kept: nothing to do.");
