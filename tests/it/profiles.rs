@@ -142,3 +142,30 @@ fn a_bad_profile_name_is_a_usage_error() {
         assert_eq!(done.code(), Some(2), "{name:?}: {}", done.stderr);
     }
 }
+
+/// `SIPGATE_OAUTH_STORE` and `BROWSER` are read like every other setting: from `.env` too.
+#[test]
+fn store_and_browser_are_read_from_env_file_too() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let elsewhere = sandbox.dir.path().join("kept-here");
+    let browser = sandbox.dir.path().join("my-browser");
+    std::fs::write(&browser, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dotenv: String = env_for(&server)
+        .iter()
+        .map(|(key, value)| format!("{key}={value}\n"))
+        .chain([format!("SIPGATE_OAUTH_STORE={}\n", elsewhere.display()), format!("BROWSER={}\n", browser.display())])
+        .collect();
+    std::fs::write(sandbox.dir.path().join(".env"), dotenv).unwrap();
+    // The sandbox sets SIPGATE_OAUTH_STORE in the environment; without it, .env's is the one.
+    let mut command = sandbox.command(&[], &["login"]);
+    command.env_remove("SIPGATE_OAUTH_STORE");
+    let mut run = sandbox.start(command);
+    let url = run.authorization_url();
+    run.line(|line| line == format!("(opened with {})", browser.display()));
+    browse(&url);
+    let done = run.finish();
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert!(elsewhere.join("profiles").join("default.json").is_file(), "{}", done.stderr);
+}

@@ -72,7 +72,8 @@ impl Sandbox {
         self.start(command)
     }
 
-    fn start(&self, mut command: Command) -> Running {
+    /// Starts `command` (one of [`Sandbox::command`], changed as a test needs); stderr is read line by line.
+    pub fn start(&self, mut command: Command) -> Running {
         let mut child = command.spawn().expect("the binary starts");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (sender, lines) = mpsc::channel();
