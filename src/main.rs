@@ -13,21 +13,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", message(&error));
+            eprintln!("error: {}", cli::message(&error));
             ExitCode::from(exit_code(&error))
         }
     }
-}
-
-/// The error's message, followed by its causes.
-fn message(error: &Error) -> String {
-    let mut message = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(inner) = cause {
-        message.push_str(&format!(": {inner}"));
-        cause = inner.source();
-    }
-    message
 }
 
 /// 2 for a wrong command line or configuration, 1 for every other failure.

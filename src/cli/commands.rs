@@ -217,22 +217,24 @@ fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
     if !names.contains(&selected) {
         names.insert(0, selected.clone());
     }
-    let kept: Vec<(String, Option<KeptProfile>)> =
-        names.into_iter().map(|name| Ok((name.clone(), profiles.load(&name)?))).collect::<Result<_, Error>>()?;
-    let usable = |kept: &Option<KeptProfile>| kept.as_ref().is_some_and(|k| k.tokens.usable());
-    let signed_in = kept.iter().any(|(name, kept)| *name == selected && usable(kept));
+    // A profile that cannot be read is reported as such; the others are listed all the same.
+    let kept: Vec<(String, Result<Option<KeptProfile>, Error>)> =
+        names.into_iter().map(|name| (name.clone(), profiles.load(&name))).collect();
+    let usable = |kept: &Result<Option<KeptProfile>, Error>| matches!(kept, Ok(Some(k)) if k.tokens.usable());
     if json {
-        let entry = |name: &str, kept: &Option<KeptProfile>| {
-            let tokens = kept.as_ref().map(|k| &k.tokens);
+        let entry = |name: &str, kept: &Result<Option<KeptProfile>, Error>| {
+            let found = kept.as_ref().ok().and_then(Option::as_ref);
+            let tokens = found.map(|k| &k.tokens);
             serde_json::json!({
                 "profile": name,
                 "signed_in": usable(kept),
-                "client_id": kept.as_ref().map(|k| &k.client_id),
+                "client_id": found.map(|k| &k.client_id),
                 "scope": tokens.and_then(|t| t.scope.clone()),
                 "access_expires_at": tokens.map(|t| unix_seconds(t.expires_at)),
                 "refresh_expires_at": tokens.and_then(|t| t.refresh_expires_at.map(unix_seconds)),
                 "has_refresh_token": tokens.is_some_and(|t| t.refresh_token.is_some()),
-                "file": kept.as_ref().map(|k| &k.path),
+                "file": found.map(|k| &k.path),
+                "error": kept.as_ref().err().map(super::message),
             })
         };
         let mut shown =
@@ -240,17 +242,24 @@ fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
         shown["profiles"] = kept.iter().map(|(name, kept)| entry(name, kept)).collect();
         write_out(out, &format!("{shown}\n"))?;
     } else {
-        let text: String =
-            kept.iter().map(|(name, kept)| describe_profile(name, kept.as_ref(), *name == selected)).collect();
+        let text: String = kept.iter().map(|(name, kept)| describe_profile(name, kept, *name == selected)).collect();
         write_out(out, &text)?;
     }
-    if signed_in { Ok(()) } else { Err(Error::NotSignedIn) }
+    match kept.into_iter().find(|(name, _)| *name == selected) {
+        Some((_, Err(error))) => Err(error),
+        Some((_, kept)) if usable(&kept) => Ok(()),
+        _ => Err(Error::NotSignedIn),
+    }
 }
 
 /// One profile for `status`: a heading line, then its details indented.
-fn describe_profile(name: &str, kept: Option<&KeptProfile>, selected: bool) -> String {
+fn describe_profile(name: &str, kept: &Result<Option<KeptProfile>, Error>, selected: bool) -> String {
     let marker = if selected { " (selected)" } else { "" };
-    let Some(kept) = kept else { return format!("{name}{marker}: not signed in\n") };
+    let kept = match kept {
+        Err(error) => return format!("{name}{marker}: cannot be read — {}\n", super::message(error)),
+        Ok(None) => return format!("{name}{marker}: not signed in\n"),
+        Ok(Some(kept)) => kept,
+    };
     let tokens = &kept.tokens;
     let now = unix_seconds(SystemTime::now());
     let expiry = |time: SystemTime| match unix_seconds(time).saturating_sub(now) {

@@ -20,6 +20,17 @@ use sipgate_oauth::Error;
 pub use completions::Shell;
 pub use help::HELP;
 
+/// An error's message, followed by its causes (`: cause: cause of the cause`).
+pub fn message(error: &Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        message.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    message
+}
+
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {

@@ -169,3 +169,21 @@ fn store_and_browser_are_read_from_env_file_too() {
     assert_eq!(done.code(), Some(0), "{}", done.stderr);
     assert!(elsewhere.join("profiles").join("default.json").is_file(), "{}", done.stderr);
 }
+
+/// A profile whose file cannot be read is reported as such; `status` lists the others all the same.
+#[test]
+fn status_lists_the_other_profiles_when_one_cannot_be_read() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    sign_in(&sandbox, &env_for(&server), &["login", "--no-browser"]);
+    let broken = sandbox.store().join("profiles").join("broken.json");
+    std::fs::write(&broken, "{not json").unwrap();
+    std::fs::set_permissions(&broken, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let status = sandbox.run(&[], &["status"]);
+    assert_eq!(status.code(), Some(0), "the selected profile is fine: {}", status.stderr);
+    assert!(status.stdout.starts_with("broken: cannot be read — token file"), "{}", status.stdout);
+    assert!(status.stdout.contains("default (selected): signed in"), "{}", status.stdout);
+    let selected = sandbox.run(&[], &["status", "--profile", "broken"]);
+    assert_eq!(selected.code(), Some(1));
+    assert!(selected.stderr.contains("is not valid (not JSON"), "{}", selected.stderr);
+}
