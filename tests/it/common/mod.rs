@@ -197,6 +197,21 @@ pub fn mock_with(change: impl FnOnce(&mut MockConfig)) -> MockServer {
     MockServer::start(config, "127.0.0.1:0".parse().expect("an address")).expect("the stand-in starts")
 }
 
+/// Whether `text` has something JWT-like (`eyJ`, the start of base64url JSON) outside the authorization
+/// URL's `code_challenge`, whose random base64url may hold any three letters.
+pub fn has_jwt_like(text: &str) -> bool {
+    let mut rest = text;
+    let mut outside = String::new();
+    while let Some(at) = rest.find("code_challenge=") {
+        outside.push_str(&rest[..at]);
+        let value = &rest[at + "code_challenge=".len()..];
+        rest =
+            &value[value.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).unwrap_or(value.len())..];
+    }
+    outside.push_str(rest);
+    outside.contains("eyJ")
+}
+
 /// Makes the kept access token of profile `default` in the token store `store` look expired, as if its
 /// time had passed: the next use refreshes it.
 pub fn expire_kept_access_token(store: &std::path::Path) {
@@ -261,4 +276,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.server.unblock();
     }
+}
+
+#[test]
+fn has_jwt_like_ignores_the_challenge_and_nothing_else() {
+    assert!(!has_jwt_like("http://h/auth?code_challenge=abeyJx-_9&state=1"));
+    assert!(has_jwt_like("http://h/auth?code_challenge=ab&x=eyJ"));
+    assert!(has_jwt_like("Bearer eyJhbGciOi"));
 }
