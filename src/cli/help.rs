@@ -25,7 +25,7 @@ COMMANDS:
                      list the API's operations (method, path, scopes), those matching WORD
     scopes [WORD] [--json]
                      list sipgate's scopes with what each allows, those matching WORD
-    status [--json]  show whether tokens are kept and when they expire (no secrets)
+    status [--json]  every profile: signed in?, scopes, expiry (no secrets); exit 1 when the selected one is not
     logout [--all]   revoke the tokens at the server and delete them here (--all: every profile's)
     mock [OPTIONS]   run the sipgate stand-in on 127.0.0.1 (see `sipgate-oauth mock --help`)
     completions bash|zsh|fish
@@ -208,18 +208,21 @@ EXAMPLES:
 
 const STATUS: &str = concat!(
     "\
-sipgate-oauth status — whether tokens are kept and when they expire (no secrets)
+sipgate-oauth status — every kept profile: signed in or not, client, scopes, expiry (no secrets)
 
 USAGE:
-    sipgate-oauth status [--json]
+    sipgate-oauth status [--json] [--profile NAME]
 
-Exits 0 when signed in, 1 when not (or the kept tokens can no longer be used), like `gh auth status`.
---json has the fields of `token --json` (access_expires_at, scope, profile) without the token.
+Lists every profile; the selected one (--profile, SIPGATE_OAUTH_PROFILE, else default) is marked. Exits 0
+when the selected profile is signed in, 1 when not (or its tokens can no longer be used), like
+`gh auth status`. Needs no configuration. --json: the selected profile's fields at the top (those of
+`token --json`: access_expires_at, scope, profile — without the token) and every profile under profiles.
 
 EXAMPLES:
     sipgate-oauth status
     sipgate-oauth status >/dev/null || sipgate-oauth login
     sipgate-oauth status --json
+    sipgate-oauth status --profile customer
 ",
     common_tail!()
 );
