@@ -7,7 +7,6 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -107,8 +106,8 @@ fn worker_command(mut command: Command, kind: &str, dir: &Path) -> Command {
 /// and the token and lock files 0600.
 #[test]
 fn modes_hold_with_umask_0() {
-    let temp = TempDir::new();
-    let dir = temp.0.join("new").join("store");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("new").join("store");
     let mut shell = Command::new("/bin/sh");
     shell.args(["-c", "umask 000 && exec \"$0\" \"$@\""]).arg(std::env::current_exe().unwrap());
     let status = worker_command(shell, "save", &dir).status().expect("/bin/sh runs");
@@ -126,14 +125,14 @@ fn modes_hold_with_umask_0() {
 
 #[test]
 fn a_save_killed_at_any_moment_leaves_one_complete_token_set() {
-    let temp = TempDir::new();
-    let store = Store::new(&temp.0, "default");
+    let temp = tempfile::tempdir().unwrap();
+    let store = Store::new(temp.path(), "default");
     let sets = [token_set(0), token_set(1)];
     let mut seen = [0usize; 2];
     let mut failures = Vec::new();
     let mut saves_total = 0usize;
     for round in 0..KILLS {
-        let mut child = spawn_worker("crash", &temp.0);
+        let mut child = spawn_worker("crash", temp.path());
         // Keep the pipe open until the child is dead: a closed pipe would make its println fail, and it
         // would die between two saves instead of at a random point.
         let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
@@ -161,7 +160,7 @@ fn a_save_killed_at_any_moment_leaves_one_complete_token_set() {
             Err(error) => failures.push(format!("round {round}: {error}")),
         }
     }
-    let temp_files = std::fs::read_dir(&temp.0)
+    let temp_files = std::fs::read_dir(temp.path())
         .unwrap()
         .filter(|entry| entry.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
         .count();
@@ -180,9 +179,9 @@ fn a_save_killed_at_any_moment_leaves_one_complete_token_set() {
 
 #[test]
 fn two_processes_never_update_the_store_at_the_same_time() {
-    let temp = TempDir::new();
-    let store = Store::new(&temp.0, "default");
-    let mut workers = [spawn_worker("lock", &temp.0), spawn_worker("lock", &temp.0)];
+    let temp = tempfile::tempdir().unwrap();
+    let store = Store::new(temp.path(), "default");
+    let mut workers = [spawn_worker("lock", temp.path()), spawn_worker("lock", temp.path())];
     // Start both at once, so their loops overlap in time.
     for worker in &mut workers {
         worker.stdin.take().expect("stdin is piped").write_all(b"go\n").unwrap();
@@ -193,27 +192,4 @@ fn two_processes_never_update_the_store_at_the_same_time() {
     let count = unix_seconds(store.load().unwrap().expect("the workers saved").tokens.expires_at);
     eprintln!("2 processes × {INCREMENTS} locked increments: counter = {count:?}");
     assert_eq!(count, 2 * INCREMENTS);
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let mut random = [0u8; 8];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random).unwrap();
-        let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
-        let name =
-            format!("sipgate-oauth-crash-{}-{}-{random}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed));
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
