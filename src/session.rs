@@ -41,6 +41,11 @@ impl<'a> Session<'a> {
     /// The stored tokens as they are, expired or not; `None` when not signed in. Tokens the profile keeps
     /// for another client or server than the configured one are [`Error::OtherClient`].
     pub fn stored(&self) -> Result<Option<TokenSet>, Error> {
+        Ok(self.record()?.map(|record| record.tokens))
+    }
+
+    /// The profile's record, if it keeps one for the configured client and server.
+    fn record(&self) -> Result<Option<Record>, Error> {
         let Some(record) = self.store.load()? else { return Ok(None) };
         if record.client_id != self.config.client_id || record.token_url != self.config.token_url {
             return Err(Error::OtherClient {
@@ -49,19 +54,48 @@ impl<'a> Session<'a> {
                 configured: format!("{} at {}", self.config.client_id, self.config.token_url),
             });
         }
-        Ok(Some(record.tokens))
+        Ok(Some(record))
     }
 
-    /// Keeps `tokens` with the configuration they were signed in with, atomically replacing what was
-    /// stored.
+    /// Keeps `tokens` of a new sign-in with the configuration they were signed in with, atomically
+    /// replacing what was stored.
     pub fn save(&self, tokens: &TokenSet) -> Result<(), Error> {
+        self.write(tokens, None)
+    }
+
+    /// Writes the record of `tokens`, with the user id already known for them.
+    fn write(&self, tokens: &TokenSet, user_id: Option<String>) -> Result<(), Error> {
         let record = Record {
             token_url: self.config.token_url.clone(),
             client_id: self.config.client_id.clone(),
             tokens: tokens.clone(),
+            user_id,
             config: self.config.kept(),
         };
         self.store.save(&record)
+    }
+
+    /// The signed-in user's id (`w0`, …: the `sub` of `GET /authorization/userinfo`), which paths such as
+    /// `/{userId}/sms` take. Asked once per sign-in and kept with the tokens.
+    pub fn user_id(&self) -> Result<String, Error> {
+        if let Some(user_id) = self.record()?.and_then(|record| record.user_id) {
+            return Ok(user_id);
+        }
+        let userinfo = "/authorization/userinfo";
+        let answer = self.call("GET", userinfo, None)?;
+        let user_id = serde_json::from_str::<serde_json::Value>(&answer.body)
+            .ok()
+            .and_then(|info| info.get("sub").and_then(serde_json::Value::as_str).map(str::to_owned))
+            .filter(|sub| !sub.is_empty() && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .ok_or_else(|| Error::BadApiAnswer {
+                what: format!("GET {userinfo}"),
+                reason: "without a user id (`sub`)".to_owned(),
+            })?;
+        let _lock = self.store.lock()?;
+        if let Some(record) = self.record()? {
+            self.write(&record.tokens, Some(user_id.clone()))?;
+        }
+        Ok(user_id)
     }
 
     /// Tokens whose access token is valid for at least its [refresh margin](TokenSet::refresh_margin),
@@ -79,7 +113,8 @@ impl<'a> Session<'a> {
     /// saved before they are returned.
     pub fn refresh(&self, stale: &TokenSet) -> Result<TokenSet, Error> {
         let _lock = self.store.lock()?;
-        let current = self.stored()?.ok_or(Error::NotSignedIn)?;
+        let record = self.record()?.ok_or(Error::NotSignedIn)?;
+        let current = record.tokens;
         if current.access_token != stale.access_token && current.access_valid_for(current.refresh_margin()) {
             return Ok(current);
         }
@@ -90,7 +125,7 @@ impl<'a> Session<'a> {
             }
             other => other,
         })?;
-        self.save(&fresh)?;
+        self.write(&fresh, record.user_id)?;
         Ok(fresh)
     }
 

@@ -54,6 +54,8 @@ pub struct Record {
     pub client_id: String,
     /// The tokens.
     pub tokens: TokenSet,
+    /// The signed-in user's id (`sub` of `/authorization/userinfo`), once it was asked for.
+    pub user_id: Option<String>,
     /// The configuration, variable → value.
     pub config: BTreeMap<String, String>,
 }
@@ -64,6 +66,7 @@ impl std::fmt::Debug for Record {
             .field("token_url", &self.token_url)
             .field("client_id", &self.client_id)
             .field("tokens", &self.tokens)
+            .field("user_id", &self.user_id)
             .field("config", &self.config.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -89,6 +92,7 @@ impl Record {
             ("refresh_expires_at", tokens.refresh_expires_at.map_or_else(|| "null".to_owned(), time)),
             ("scope", optional_string(tokens.scope.as_deref())),
             ("id_token", optional_string(tokens.id_token.as_ref().map(IdToken::secret))),
+            ("user_id", optional_string(self.user_id.as_deref())),
             ("config", serde_json::to_string(&self.config).unwrap_or_else(|_| "{}".to_owned())),
         ];
         let lines: Vec<String> = fields.iter().map(|(name, value)| format!("  \"{name}\": {value}")).collect();
@@ -149,6 +153,7 @@ impl Record {
             token_url: required_string("token_url")?,
             client_id: required_string("client_id")?,
             tokens,
+            user_id: optional_string("user_id")?,
             config,
         })
     }
@@ -492,7 +497,7 @@ mod tests {
             ("CLIENT_ID".to_owned(), client_id.to_owned()),
             ("CLIENT_SECRET".to_owned(), "cs-s3cr3t".to_owned()),
         ]);
-        Record { token_url: TOKEN_URL.to_owned(), client_id: client_id.to_owned(), tokens, config }
+        Record { token_url: TOKEN_URL.to_owned(), client_id: client_id.to_owned(), tokens, user_id: None, config }
     }
 
     fn mode(path: &Path) -> u32 {
@@ -524,8 +529,8 @@ mod tests {
             "{{\n  \"version\": 2,\n  \"token_url\": \"{TOKEN_URL}\",\n  \"client_id\": \"client-1\",\n  \
              \"token_type\": \"Bearer\",\n  \"access_token\": \"acc\",\n  \"received_at\": 1700000000,\n  \
              \"access_expires_at\": 1700000300,\n  \"refresh_token\": \"ref-s3cr3t\",\n  \
-             \"refresh_expires_at\": 1700001800,\n  \"scope\": null,\n  \"id_token\": null,\n  \
-             \"config\": {{\"CLIENT_ID\":\"client-1\",\"CLIENT_SECRET\":\"cs-s3cr3t\"}}\n}}\n"
+ \"refresh_expires_at\": 1700001800,\n  \"scope\": null,\n  \"id_token\": null,\n  \
+             \"user_id\": null,\n  \"config\": {{\"CLIENT_ID\":\"client-1\",\"CLIENT_SECRET\":\"cs-s3cr3t\"}}\n}}\n"
         );
         assert_eq!(saved.to_json(), expected);
         // Missing optional fields and unknown fields are accepted; an unknown expiry counts as expired.

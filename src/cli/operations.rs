@@ -115,22 +115,12 @@ fn print_items(items: Vec<Value>, out: &mut dyn Write) -> Result<(), Error> {
     write_out(out, &format!("{text}\n"))
 }
 
-/// `path` with `{userId}` replaced by the `sub` of `/authorization/userinfo` (asked once per run, only
-/// when the path has the placeholder). Any other placeholder left is a usage error: it has no value.
+/// `path` with `{userId}` replaced by the signed-in user's id (asked once per sign-in, kept with the
+/// tokens). Any other placeholder left is a usage error: it has no value.
 fn fill_user_id(session: &Session, path: &str) -> Result<String, Error> {
     let mut path = path.to_owned();
     if path.contains(USER_ID) {
-        let userinfo = "/authorization/userinfo";
-        let answer = session.call("GET", userinfo, None)?;
-        let sub = serde_json::from_str::<Value>(&answer.body)
-            .ok()
-            .and_then(|info| info.get("sub").and_then(Value::as_str).map(str::to_owned))
-            .filter(|sub| !sub.is_empty() && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .ok_or_else(|| Error::BadApiAnswer {
-                what: format!("GET {userinfo}"),
-                reason: format!("without a user id (`sub`) for {USER_ID} — write your user id (e.g. w0) into the path"),
-            })?;
-        path = path.replace(USER_ID, &sub);
+        path = path.replace(USER_ID, &session.user_id()?);
     }
     let template = path.split('?').next().unwrap_or_default();
     if let Some(start) = template.find('{') {

@@ -116,6 +116,12 @@ fn user_id_in_a_path_is_filled_in_from_userinfo() {
     assert_eq!(explicit.code(), Some(0), "{}", explicit.stderr);
     assert_eq!(filled.stdout, explicit.stdout, "{{userId}} is the signed-in user, w0 at the stand-in");
     assert!(filled.json_documents()[0]["items"].is_array());
+    // The user id is kept with the tokens: the next `{userId}` path costs one request, not two.
+    let kept = std::fs::read_to_string(sandbox.store().join("profiles").join("default.json")).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&kept).unwrap()["user_id"], "w0");
+    let before = server.requests();
+    let again = sandbox.run(&env, &["api", "/{userId}/sms"]);
+    assert_eq!((again.code(), server.requests() - before), (Some(0), 1), "{}", again.stderr);
 
     let unfilled = sandbox.run(&env, &["api", "/{userId}/sms/{smsId}/callerid"]);
     assert_eq!(unfilled.code(), Some(2), "{}", unfilled.stderr);

@@ -247,6 +247,7 @@ fn debug_of_tokens_stored_tokens_and_config_shows_no_secret() {
         token_url: "https://login.example/token".into(),
         client_id: "c".into(),
         tokens: tokens.clone(),
+        user_id: Some("w0".into()),
         config: [("CLIENT_SECRET".to_owned(), "CS-SECRET-4".to_owned())].into(),
     };
     let vars = [

@@ -37,7 +37,13 @@ fn token_set(which: usize) -> Record {
         scope: Some(format!("scope-{letter}")),
         id_token: None,
     };
-    Record { token_url: TOKEN_URL.to_owned(), client_id: CLIENT_ID.to_owned(), tokens, config: Default::default() }
+    Record {
+        token_url: TOKEN_URL.to_owned(),
+        client_id: CLIENT_ID.to_owned(),
+        tokens,
+        user_id: None,
+        config: Default::default(),
+    }
 }
 
 /// The worker side. `crash:<dir>`: save the two token sets alternately forever, printing `saved <n>` after

@@ -47,7 +47,8 @@ fn token_file(env: &[(&str, String)]) -> String {
         id_token: None,
     };
     let config = Default::default();
-    Record { token_url: var(env, "TOKEN_URL"), client_id: var(env, "CLIENT_ID"), tokens, config }.to_json()
+    Record { token_url: var(env, "TOKEN_URL"), client_id: var(env, "CLIENT_ID"), tokens, user_id: None, config }
+        .to_json()
 }
 
 /// Writes `text` to `path` with exactly `mode`, whatever the umask (its directory is created 0700 if missing).
