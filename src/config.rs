@@ -486,6 +486,38 @@ mod tests {
     }
 
     #[test]
+    fn only_the_client_must_be_given_the_rest_is_sipgates() {
+        let only_client = |realm: Option<&str>| {
+            Config::from_lookup(|var| match var {
+                "CLIENT_ID" => Some("c".to_owned()),
+                "CLIENT_SECRET" => Some("s".to_owned()),
+                "HOME" => Some("/home/me".to_owned()),
+                "REALM" => realm.map(str::to_owned),
+                _ => None,
+            })
+            .unwrap()
+        };
+        let config = only_client(None);
+        let login = "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect";
+        assert_eq!(
+            (config.auth_url.as_str(), config.token_url.as_str()),
+            (&*format!("{login}/auth"), &*format!("{login}/token"))
+        );
+        assert_eq!(config.api_endpoint, "https://api.sipgate.com/v2/account");
+        assert_eq!(config.scope, "account:read");
+        assert_eq!(config.redirect, RedirectUri { host: "localhost".into(), port: 8080, path: "/oauth".into() });
+        assert_eq!(config.profile, "default");
+        let apps = only_client(Some("sipgate-apps"));
+        assert!(
+            apps.token_url.starts_with("https://login.sipgate.com/auth/realms/sipgate-apps/"),
+            "{}",
+            apps.token_url
+        );
+        let bad = Config::from_lookup(|var| (var == "REALM").then(|| "../x".to_owned()));
+        assert!(matches!(bad, Err(Error::Config { var: "REALM", .. })));
+    }
+
+    #[test]
     fn keycloaks_issuer_is_read_off_auth_url() {
         assert_eq!(
             config_with(&[]).unwrap().issuer().as_deref(),

@@ -330,5 +330,5 @@ fn login_succeeds_whatever_the_scope() {
     let done = run.finish();
     assert_eq!(done.code(), Some(0), "{}", done.stderr);
     assert!(done.stderr.contains("Signed in. Tokens kept in"), "{}", done.stderr);
-    assert!(!done.stderr.contains("403") && !done.stderr.contains("error"), "{}", done.stderr);
+    assert!(!done.stderr.contains("HTTP 403") && !done.stderr.contains("error:"), "{}", done.stderr);
 }
