@@ -44,9 +44,11 @@ impl<'a> Session<'a> {
         Ok(self.record()?.map(|record| record.tokens))
     }
 
-    /// The profile's record, if it keeps one for the configured client and server.
+    /// The profile's record, if it keeps one for the configured client and server. A sign-in the first
+    /// version of this tool kept (one file per client in the store directory) is carried over into the
+    /// profile on first use.
     fn record(&self) -> Result<Option<Record>, Error> {
-        let Some(record) = self.store.load()? else { return Ok(None) };
+        let Some(record) = self.store.load()? else { return self.carry_over() };
         if record.client_id != self.config.client_id || record.token_url != self.config.token_url {
             return Err(Error::OtherClient {
                 profile: self.config.profile.clone(),
@@ -55,6 +57,18 @@ impl<'a> Session<'a> {
             });
         }
         Ok(Some(record))
+    }
+
+    /// Moves the first version's token file of the configured client, if there is one, into the profile.
+    fn carry_over(&self) -> Result<Option<Record>, Error> {
+        let Ok(dir) = &self.config.store_dir else { return Ok(None) };
+        let Some((old, path)) = Store::load_legacy(dir, &self.config.token_url, &self.config.client_id)? else {
+            return Ok(None);
+        };
+        self.write(&old.tokens, None)?;
+        // The profile holds the tokens now; a file left behind would only be read again, never used.
+        let _ = std::fs::remove_file(path);
+        Ok(self.store.load()?)
     }
 
     /// Keeps `tokens` of a new sign-in with the configuration they were signed in with, atomically

@@ -235,27 +235,25 @@ impl Store {
     /// ignored.
     pub fn load(&self) -> Result<Option<Record>, Error> {
         let Some(uid) = self.check_dir()? else { return Ok(None) };
-        let error = |source| Error::Store { path: self.path.clone(), source };
-        let file = match OpenOptions::new().read(true).custom_flags(NO_FOLLOW_NO_BLOCK).open(&self.path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if is_symlink_refusal(&e) => return Err(self.corrupt(SYMLINK.to_owned())),
-            Err(source) => return Err(error(source)),
-        };
-        let metadata = file.metadata().map_err(error)?;
-        check_file(&metadata, uid).map_err(|reason| self.corrupt(reason))?;
-        let too_large = || self.corrupt("it is larger than 64 KiB, which no token set is".to_owned());
-        if metadata.len() > MAX_FILE_SIZE {
-            return Err(too_large());
+        read_record(&self.path, uid)
+    }
+
+    /// The token file the first version of this tool kept for (token URL, client id) directly in the store
+    /// directory `dir` (`tokens-<first 16 hex digits of SHA-256(token_url "\n" client_id)>.json`), with its
+    /// path: read once, to carry that sign-in over into a profile, with the same distrust as a profile file.
+    pub(crate) fn load_legacy(
+        dir: &Path,
+        token_url: &str,
+        client_id: &str,
+    ) -> Result<Option<(Record, PathBuf)>, Error> {
+        let uid = current_uid().map_err(|source| Error::Store { path: dir.to_owned(), source })?;
+        if !check_one_dir(dir, uid)? {
+            return Ok(None);
         }
-        let mut bytes = Vec::new();
-        // The file may grow between the fstat and the read: never read more than the limit.
-        file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes).map_err(error)?;
-        if bytes.len() as u64 > MAX_FILE_SIZE {
-            return Err(too_large());
-        }
-        let text = String::from_utf8(bytes).map_err(|_| self.corrupt("not UTF-8".to_owned()))?;
-        Record::from_json(&text).map(Some).map_err(|reason| self.corrupt(reason))
+        let digest = ring::digest::digest(&ring::digest::SHA256, format!("{token_url}\n{client_id}").as_bytes());
+        let path = dir.join(format!("tokens-{}.json", hex(&digest.as_ref()[..8])));
+        let record = read_record(&path, uid)?.filter(|r| r.token_url == token_url && r.client_id == client_id);
+        Ok(record.map(|record| (record, path)))
     }
 
     /// Replaces the token file atomically: a crash at any point leaves the old file or the new one.
@@ -319,10 +317,6 @@ impl Store {
         self.path.file_name().and_then(|name| name.to_str()).expect("Store::new builds an ASCII file name")
     }
 
-    fn corrupt(&self, reason: String) -> Error {
-        Error::StoreCorrupt { path: self.path.clone(), reason }
-    }
-
     /// Checks the store directory and its `profiles` directory: `Ok(None)` if either does not exist, else
     /// the user's uid once both (a symlink to them is followed) turned out to be directories of the user that
     /// group and others cannot write.
@@ -357,6 +351,34 @@ impl Store {
             .and_then(|dir| dir.sync_all())
             .map_err(|source| Error::Store { path: self.dir.clone(), source })
     }
+}
+
+/// Reads the record at `path`: `Ok(None)` when there is no file; a file that is a symlink, not a regular
+/// file, not `uid`'s, writable by group or others, larger than 64 KiB, or not a record is
+/// [`Error::StoreCorrupt`] and left as it is.
+fn read_record(path: &Path, uid: u32) -> Result<Option<Record>, Error> {
+    let error = |source| Error::Store { path: path.to_owned(), source };
+    let corrupt = |reason: String| Error::StoreCorrupt { path: path.to_owned(), reason };
+    let file = match OpenOptions::new().read(true).custom_flags(NO_FOLLOW_NO_BLOCK).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if is_symlink_refusal(&e) => return Err(corrupt(SYMLINK.to_owned())),
+        Err(source) => return Err(error(source)),
+    };
+    let metadata = file.metadata().map_err(error)?;
+    check_file(&metadata, uid).map_err(corrupt)?;
+    let too_large = || corrupt("it is larger than 64 KiB, which no token set is".to_owned());
+    if metadata.len() > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    // The file may grow between the fstat and the read: never read more than the limit.
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes).map_err(error)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| corrupt("not UTF-8".to_owned()))?;
+    Record::from_json(&text).map(Some).map_err(corrupt)
 }
 
 /// Checks one directory of the store: `Ok(false)` if it does not exist, `Ok(true)` if it is a directory

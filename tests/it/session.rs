@@ -332,3 +332,35 @@ fn login_succeeds_whatever_the_scope() {
     assert!(done.stderr.contains("Signed in. Tokens kept in"), "{}", done.stderr);
     assert!(!done.stderr.contains("HTTP 403") && !done.stderr.contains("error:"), "{}", done.stderr);
 }
+
+/// A sign-in kept by the first version (`tokens-<hash>.json` in the store directory, format 1) is carried
+/// over into the profile on first use: no new sign-in needed after an upgrade.
+#[test]
+fn a_sign_in_of_the_first_version_is_carried_over_into_the_profile() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    login(&sandbox, &server);
+    let kept = stored(&sandbox);
+    std::fs::remove_file(token_file(&sandbox)).unwrap();
+    let env = env_for(&server);
+    let value = |key: &str| env.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).unwrap();
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{}\n{}", value("TOKEN_URL"), value("CLIENT_ID")).as_bytes(),
+    );
+    let name: String = digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let legacy = sandbox.store().join(format!("tokens-{name}.json"));
+    let old = serde_json::json!({
+        "version": 1, "token_url": value("TOKEN_URL"), "client_id": value("CLIENT_ID"), "token_type": "bearer",
+        "access_token": kept["access_token"], "access_expires_at": kept["access_expires_at"],
+        "refresh_token": kept["refresh_token"], "refresh_expires_at": kept["refresh_expires_at"], "scope": null,
+    });
+    std::fs::write(&legacy, old.to_string()).unwrap();
+    std::fs::set_permissions(&legacy, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let token = sandbox.run(&env, &["token"]);
+    assert_eq!(token.code(), Some(0), "{}", token.stderr);
+    assert_eq!(token.stdout.trim(), kept["access_token"].as_str().unwrap());
+    assert!(!legacy.exists(), "the old file is gone once the profile holds its tokens");
+    assert_eq!(stored(&sandbox)["refresh_token"], kept["refresh_token"]);
+}
