@@ -68,7 +68,7 @@ impl<'a> Session<'a> {
         self.write(&old.tokens, None)?;
         // The profile holds the tokens now; a file left behind would only be read again, never used.
         let _ = std::fs::remove_file(path);
-        Ok(self.store.load()?)
+        self.store.load()
     }
 
     /// Keeps `tokens` of a new sign-in with the configuration they were signed in with, atomically
