@@ -20,6 +20,9 @@ pub const SECRET_NAMES: &[&str] = &[
     "token",
     "session_state",
     "password",
+    "nonce",
+    "id_token_hint",
+    "code_challenge",
 ];
 
 /// What stands in for a secret value.
@@ -42,17 +45,17 @@ pub fn form(fields: &[(&str, &str)]) -> String {
     shown.join("&")
 }
 
-/// A URL or request target with the values of secret query parameters replaced.
+/// A URL or request target with the values of secret query parameters replaced. Names are compared
+/// decoded (`co%64e` is `code`); a query that cannot be decoded is not shown at all.
 pub fn url(url: &str) -> String {
     let Some((base, query)) = url.split_once('?') else { return url.to_owned() };
-    let shown: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_secret_name(name) => format!("{name}={REDACTED}"),
-            _ => pair.to_owned(),
-        })
+    let Ok(pairs) = crate::query::decode(query) else { return format!("{base}?[undecodable query redacted]") };
+    let shown: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(name, value)| (name.as_str(), if is_secret_name(name) { REDACTED } else { value.as_str() }))
         .collect();
-    format!("{base}?{}", shown.join("&"))
+    // `[redacted]` reads better unencoded; every other value is encoded as it was sent.
+    format!("{base}?{}", crate::query::encode(shown).replace("%5Bredacted%5D", REDACTED))
 }
 
 /// A body: JSON (a leading byte-order mark allowed) with the values of secret keys replaced at any depth,
@@ -188,6 +191,12 @@ mod tests {
             r#"{"access_token":"[redacted]","expires_in":300,"nested":{"refresh_token":"[redacted]"}}"#
         );
         assert_eq!(url("http://h/cb?code=abc&state=xyz&iss=i"), "http://h/cb?code=[redacted]&state=[redacted]&iss=i");
+        assert_eq!(
+            url("/cb?co%64e=abc&iss=http%3A%2F%2Fx&client_secret=s&token=t&nonce=n"),
+            "/cb?code=[redacted]&iss=http%3A%2F%2Fx&client_secret=[redacted]&token=[redacted]&nonce=[redacted]"
+        );
+        assert_eq!(url("/x?code=%zz"), "/x?[undecodable query redacted]");
+        assert_eq!(url("/v2/account"), "/v2/account");
     }
 
     #[test]
