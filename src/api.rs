@@ -97,9 +97,7 @@ pub(crate) fn send(
 /// The scopes that allow `method url` (the narrow ones first, `all` last); empty when the URL is not
 /// below `base` or its operation is not in the table.
 fn accepted_scopes(base: &str, method: &str, url: &str) -> Vec<String> {
-    let Some(path) = url.strip_prefix(base.trim_end_matches('/')) else { return Vec::new() };
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let path = if path.is_empty() { "/" } else { path };
+    let Some(path) = operations::relative_path(base, url) else { return Vec::new() };
     match operations::find(method, path) {
         Lookup::Found { op, .. } if !op.scopes.is_empty() => {
             op.narrow_scopes().chain(["all"]).map(str::to_owned).collect()

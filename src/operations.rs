@@ -20,6 +20,17 @@ const TABLE: &str = include_str!("operations.json");
 /// `OAUTH_SCOPE` on every run costs nothing.
 const SCOPES: &str = include_str!("scopes.txt");
 
+/// What the table is keyed by: `path` (a path like `/history?limit=5`, or a full URL) relative to the API
+/// base `base`, without query or fragment. `None` for a full URL that is not below `base`.
+pub fn relative_path<'p>(base: &str, path: &'p str) -> Option<&'p str> {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let path = match path.contains("://") {
+        true => path.strip_prefix(base.trim_end_matches('/'))?,
+        false => path,
+    };
+    Some(if path.is_empty() { "/" } else { path })
+}
+
 /// sipgate's scopes, in the order of its API description.
 fn scope_names() -> impl Iterator<Item = &'static str> {
     SCOPES.lines()
@@ -721,6 +732,16 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn paths_are_looked_up_relative_to_the_api_base_without_query() {
+        const BASE: &str = "https://api.sipgate.com/v2";
+        assert_eq!(relative_path(BASE, "/history?limit=5"), Some("/history"));
+        assert_eq!(relative_path(BASE, "https://api.sipgate.com/v2/account"), Some("/account"));
+        assert_eq!(relative_path(BASE, "https://api.sipgate.com/v2"), Some("/"));
+        assert_eq!(relative_path(BASE, "account"), Some("account"));
+        assert_eq!(relative_path(BASE, "https://elsewhere.example/v2/account"), None);
+    }
 
     #[test]
     fn table_has_every_operation_of_the_spec() {

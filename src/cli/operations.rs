@@ -34,7 +34,7 @@ pub fn api(
 ) -> Result<(), Error> {
     request.path = fill_user_id(session, &request.path)?;
     let (method, path) = (request.method.as_str(), request.path.as_str());
-    let Some(relative) = relative_path(&config.api_base, path) else {
+    let Some(relative) = operations::relative_path(&config.api_base, path) else {
         return match paginate {
             true => all_pages(session, &request, None).and_then(|items| print_items(items, out)),
             false => show(session, &request, include, out),
@@ -130,17 +130,6 @@ fn fill_user_id(session: &Session, path: &str) -> Result<String, Error> {
         )));
     }
     Ok(path)
-}
-
-/// The path of `path` relative to the API base, without query: what the operation table is keyed by.
-/// `None` for a full URL that is not below the base (the table knows nothing of it).
-fn relative_path<'p>(base: &str, path: &'p str) -> Option<&'p str> {
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let path = match path.contains("://") {
-        true => path.strip_prefix(base.trim_end_matches('/'))?,
-        false => path,
-    };
-    Some(if path.is_empty() { "/" } else { path })
 }
 
 /// The warning for a path that no operation has: a doubled `/v2`, a close known path, or neither.
@@ -289,15 +278,6 @@ mod tests {
     use super::*;
 
     const BASE: &str = "https://api.sipgate.com/v2";
-
-    #[test]
-    fn paths_are_looked_up_relative_to_the_api_base_without_query() {
-        assert_eq!(relative_path(BASE, "/history?limit=5"), Some("/history"));
-        assert_eq!(relative_path(BASE, "https://api.sipgate.com/v2/account"), Some("/account"));
-        assert_eq!(relative_path(BASE, "https://api.sipgate.com/v2"), Some("/"));
-        assert_eq!(relative_path(BASE, "account"), Some("account"));
-        assert_eq!(relative_path(BASE, "https://elsewhere.example/v2/account"), None);
-    }
 
     #[test]
     fn unknown_paths_get_a_hint() {
