@@ -4,7 +4,6 @@
 //! The keys are those of sipgate's Python example, so its `.env` works unchanged. The real environment
 //! wins over the file. A [`Config`] is immutable once built; every error names the variable at fault.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -95,6 +94,8 @@ pub struct Config {
     /// `ISSUER`: the authorization server's issuer a callback's `iss` must equal (RFC 9207); by default
     /// read off a Keycloak AUTH_URL.
     pub issuer: Option<String>,
+    /// What looked wrong but harmless in the `.env` file (see [`Config::warnings`]).
+    file_warnings: Vec<String>,
 }
 
 /// A loopback redirect URI (RFC 8252 §7.3): `http://HOST:PORT/PATH` with HOST a loopback name.
@@ -187,6 +188,7 @@ impl Config {
             client_secret,
             scope,
             redirect,
+            file_warnings: Vec::new(),
         })
     }
 
@@ -208,6 +210,12 @@ impl Config {
             };
         }
         Ok(format!("{}/{}", self.api_base, path.trim_start_matches('/')))
+    }
+
+    /// What looks wrong in the configuration but does not stop the run, for the user to see first: the
+    /// `.env` file's harmless slips (a misspelt setting, spaces inside quotes), then [`Config::scope_warnings`].
+    pub fn warnings(&self) -> Vec<String> {
+        self.file_warnings.iter().cloned().chain(self.scope_warnings()).collect()
     }
 
     /// Warnings about `OAUTH_SCOPE`: one for each scope that sipgate's API description does not list
@@ -232,7 +240,7 @@ impl Config {
     /// profile kept when it signed in; sipgate's defaults. A missing `./.env` is fine; a missing
     /// `--env-file` is an error.
     pub fn load(env_file: Option<&Path>, profile: Option<&str>) -> Result<Config, Error> {
-        let file = read_env_file(env_file)?;
+        let crate::env_file::EnvFile { vars: file, warnings } = crate::env_file::read(env_file)?;
         let outer =
             |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty()).or_else(|| file.get(var).cloned());
         let profile = profile_name(profile, &outer)?;
@@ -240,10 +248,11 @@ impl Config {
             Ok(dir) => crate::store::Store::new(&dir, &profile).load()?.map(|record| record.config),
             Err(_) => None,
         };
-        Config::from_lookup(|var| match var {
+        let config = Config::from_lookup(|var| match var {
             "SIPGATE_OAUTH_PROFILE" => Some(profile.clone()),
             _ => outer(var).or_else(|| kept.as_ref()?.get(var).cloned()),
-        })
+        })?;
+        Ok(Config { file_warnings: warnings, ..config })
     }
 
     /// The authorization server's issuer (RFC 9207 `iss`): `ISSUER` if set, else where AUTH_URL shows it —
@@ -293,52 +302,6 @@ pub(crate) fn profile_name(flag: Option<&str>, lookup: &dyn Fn(&str) -> Option<S
         Some(_) => Error::Usage(format!("--profile {message}")),
         None => Error::Config { var: "SIPGATE_OAUTH_PROFILE", message },
     })
-}
-
-/// Reads a dotenv file into a map without touching the process environment.
-pub(crate) fn read_env_file(env_file: Option<&Path>) -> Result<HashMap<String, String>, Error> {
-    let path = match env_file {
-        Some(path) => path,
-        None if Path::new(".env").exists() => Path::new(".env"),
-        None => return Ok(HashMap::new()),
-    };
-    let env_error = |message: String| Error::EnvFile { path: path.to_owned(), message };
-    let text = std::fs::read_to_string(path).map_err(|e| env_error(e.to_string()))?;
-    let text = quote_bare_values(&text);
-    let named = |line: &str| {
-        let first = line.lines().next().unwrap_or_default();
-        let number = text.lines().position(|l| l == first).map_or(String::new(), |i| format!("line {}", i + 1));
-        let var = line.split_once('=').map_or(String::new(), |(var, _)| format!(" ({})", var.trim()));
-        format!("{number}{var} cannot be read — put the value in quotes, e.g. KEY=\"a b\"")
-    };
-    dotenvy::from_read_iter(text.as_bytes())
-        .map(|item| {
-            item.map_err(|e| match e {
-                dotenvy::Error::LineParse(line, _) => env_error(named(&line)),
-                other => env_error(other.to_string()),
-            })
-        })
-        .collect()
-}
-
-/// Quotes unquoted values that contain spaces (`OAUTH_SCOPE=account:read history:read`), which dotenvy
-/// refuses and python-dotenv — and so sipgate's example — reads as the rest of the line. A ` #` starts a
-/// comment, as there.
-fn quote_bare_values(text: &str) -> String {
-    let quote = |line: &str| -> Option<String> {
-        let (key, value) = line.split_once('=')?;
-        let bare_key = key.trim().trim_start_matches("export ").trim();
-        if bare_key.is_empty()
-            || bare_key.starts_with('#')
-            || !bare_key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            return None;
-        }
-        let value = value.split(" #").next().unwrap_or_default().trim();
-        let bare = !value.starts_with(['"', '\'']) && !value.contains(['"', '\'', '\\', '$']);
-        (bare && value.contains(char::is_whitespace)).then(|| format!("{key}='{value}'"))
-    };
-    text.lines().map(|line| quote(line).unwrap_or_else(|| line.to_owned()) + "\n").collect()
 }
 
 /// Whether `host` (as in a URL, IPv6 in brackets) is a loopback host: 127.0.0.0/8, ::1 or `localhost`.
@@ -420,7 +383,8 @@ mod tests {
     ];
 
     pub(super) fn config_with(changes: &[(&str, &str)]) -> Result<Config, Error> {
-        let mut vars: HashMap<String, String> = EXAMPLE.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut vars: std::collections::HashMap<String, String> =
+            EXAMPLE.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         for (key, value) in changes {
             vars.insert(key.to_string(), value.to_string());
         }
@@ -542,24 +506,6 @@ mod tests {
         assert_eq!((config.store_dir, config.browser.as_deref()), (Ok(PathBuf::from("/kept")), Some("firefox")));
         let config = config_with(&[("HOME", "/home/me")]).unwrap();
         assert_eq!(config.store_dir, Ok(PathBuf::from("/home/me/.config/sipgate-oauth")));
-    }
-
-    #[test]
-    fn an_env_file_with_unquoted_spaces_reads_as_python_dotenv_does() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(".env");
-        std::fs::write(
-            &file,
-            "# sipgate\nOAUTH_SCOPE=account:read history:read # comment\nCLIENT_ID=plain\nQUOTED=\"a b\"\n",
-        )
-        .unwrap();
-        let vars = read_env_file(Some(&file)).unwrap();
-        assert_eq!(vars["OAUTH_SCOPE"], "account:read history:read");
-        assert_eq!((vars["CLIENT_ID"].as_str(), vars["QUOTED"].as_str()), ("plain", "a b"));
-
-        std::fs::write(&file, "CLIENT_ID=x\nCLIENT_SECRET=\"unterminated\n").unwrap();
-        let message = read_env_file(Some(&file)).unwrap_err().to_string();
-        assert!(message.contains(".env") && message.contains("line 2 (CLIENT_SECRET)"), "{message}");
     }
 
     #[test]

@@ -51,6 +51,7 @@ mod browser;
 mod callback;
 mod config;
 pub mod device;
+mod env_file;
 mod error;
 mod flow;
 mod html;
@@ -63,6 +64,7 @@ mod query;
 mod redact;
 mod secret;
 mod session;
+pub mod spelling;
 mod store;
 
 pub use api::{ApiRequest, ApiResponse};

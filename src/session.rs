@@ -202,7 +202,7 @@ impl Profiles {
     /// `XDG_CONFIG_HOME` or `HOME`; and the selected profile: `profile` (`--profile`), else
     /// `SIPGATE_OAUTH_PROFILE` from the same places, else `default`.
     pub fn locate(env_file: Option<&Path>, profile: Option<&str>) -> Result<Profiles, Error> {
-        let file = crate::config::read_env_file(env_file)?;
+        let file = crate::env_file::read(env_file)?.vars;
         let lookup = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty()).or_else(|| file.get(var).cloned());
         let dir = Store::dir_from_env(&lookup).map_err(|message| Error::Config { var: "HOME", message })?;
         let selected = crate::config::profile_name(profile, &lookup)?;

@@ -36,7 +36,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         _ => {}
     }
     let config = Config::load(cli.env_file.as_deref(), cli.profile.as_deref())?;
-    for warning in config.scope_warnings() {
+    for warning in config.warnings() {
         note(err, &format!("warning: {warning}"));
     }
     let http = http(&cli);

@@ -11,6 +11,7 @@ mod browser;
 mod cli_habits;
 mod crafted_server;
 mod device;
+mod first_hour;
 mod flow;
 mod hostile;
 mod mock;
