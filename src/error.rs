@@ -239,6 +239,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether only a new sign-in mends it: nothing is kept, the refresh token is dead or missing, or the
+    /// API rejects a freshly refreshed token. A program that keeps running (`mcp`, `proxy`) answers such a
+    /// call with [`Session::sign_in_again`](crate::Session::sign_in_again) and goes on.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self,
+            Error::NotSignedIn | Error::SessionExpired(_) | Error::NoRefreshToken | Error::Unauthorized { .. }
+        )
+    }
+}
+
 /// A hint for an OAuth error code, per the troubleshooting list of `docs/sipgate.md`.
 fn hint(grant: Grant, code: &str) -> &'static str {
     match (grant, code) {
@@ -425,5 +437,16 @@ mod tests {
         assert_eq!(error.to_string(), "token store /s/t.json");
         assert_eq!(error.source().map(ToString::to_string).as_deref(), Some("disk full"));
         assert!(Error::NotSignedIn.source().is_none());
+    }
+
+    #[test]
+    fn a_dead_sign_in_is_told_apart_from_a_failing_call() {
+        let dead = OAuthError::new("invalid_grant".into(), Some("Stale token".into()), None);
+        assert!(Error::SessionExpired(dead).needs_sign_in());
+        assert!(Error::NotSignedIn.needs_sign_in() && Error::NoRefreshToken.needs_sign_in());
+        assert!(Error::Unauthorized { url: "https://api/v2/account".into() }.needs_sign_in());
+        let forbidden = Error::Forbidden { url: "u".into(), scope: None, accepted: vec![] };
+        assert!(!forbidden.needs_sign_in());
+        assert!(!Error::Status { what: "GET u".into(), status: 503, excerpt: String::new() }.needs_sign_in());
     }
 }

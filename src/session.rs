@@ -161,6 +161,30 @@ impl<'a> Session<'a> {
         api::send(self.http, &self.config.api_base, request, &url, &mut tokens, |stale| self.refresh(stale))
     }
 
+    /// The profile this sign-in belongs to.
+    pub fn profile(&self) -> &str {
+        &self.config.profile
+    }
+
+    /// What to tell a user whose call failed with `error`, when only a new sign-in mends it
+    /// ([`Error::needs_sign_in`]): why, and the command for this profile, `sipgate-oauth login --profile
+    /// NAME`. `None` for every other error. For a program that keeps running after such a call (`mcp`,
+    /// `proxy`): it answers with this and goes on; the next call reads the store again, so a `login` in
+    /// another terminal mends it without a restart.
+    pub fn sign_in_again(&self, error: &Error) -> Option<String> {
+        let why = match error {
+            Error::NotSignedIn => "nothing is kept for it".to_owned(),
+            Error::SessionExpired(error) => format!("its refresh token is no longer valid ({})", error.error),
+            Error::NoRefreshToken => "its access token expired and there is no refresh token to renew it".to_owned(),
+            Error::Unauthorized { .. } => "the API rejects its token even after a refresh".to_owned(),
+            _ => return None,
+        };
+        let profile = self.profile();
+        Some(format!(
+            "profile {profile} is not signed in: {why} — sign in again: `sipgate-oauth login --profile {profile}`"
+        ))
+    }
+
     /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if
     /// the server could not be reached. Returns the server's error, if any, for the caller to report.
     pub fn logout(&self) -> Result<Option<Error>, Error> {
@@ -240,5 +264,35 @@ impl Profiles {
             "SIPGATE_OAUTH_STORE" => Some(dir.clone()),
             _ => kept.get(var).cloned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_sign_in_names_the_login_command_of_its_profile() {
+        let config = Config::from_lookup(|var| match var {
+            "CLIENT_ID" => Some("client".into()),
+            "CLIENT_SECRET" => Some("secret".into()),
+            "SIPGATE_OAUTH_PROFILE" => Some("work".into()),
+            "SIPGATE_OAUTH_STORE" => Some("/nonexistent/store".into()),
+            _ => None,
+        })
+        .unwrap();
+        let http = Http::new(std::time::Duration::from_secs(1));
+        let session = Session::new(&http, &config).unwrap();
+        let stale = crate::error::OAuthError::new("invalid_grant".into(), Some("Stale token".into()), None);
+        assert_eq!(
+            session.sign_in_again(&Error::SessionExpired(stale)).unwrap(),
+            "profile work is not signed in: its refresh token is no longer valid (invalid_grant) — sign in again: \
+             `sipgate-oauth login --profile work`"
+        );
+        assert!(session.sign_in_again(&Error::NotSignedIn).unwrap().ends_with("`sipgate-oauth login --profile work`"));
+        assert_eq!(
+            session.sign_in_again(&Error::Status { what: "GET x".into(), status: 500, excerpt: "".into() }),
+            None
+        );
     }
 }
