@@ -4,15 +4,19 @@
 //! Promises: refreshing happens under the store's exclusive lock, and a process that waited for the
 //! lock first re-reads the store and uses what another process got meanwhile; the new refresh token is
 //! on disk before the new access token is handed out (sipgate kills the old one on refresh). An API call
-//! answered 401 is refreshed once and retried once.
+//! answered 401 is refreshed once and retried once. A [`LiveSession`] does the same for the many threads of
+//! a long-running server (`proxy`, `mcp`): one refresh serves them all, and a dead sign-in is an answer,
+//! not an exit.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use crate::api::{self, ApiRequest, ApiResponse};
 use crate::config::Config;
 use crate::error::{Error, Grant};
 use crate::http::{Http, Response};
 use crate::oauth::{OAuthClient, TokenSet};
+use crate::secret::AccessToken;
 use crate::store::{Record, Store};
 
 /// The kept sign-in of the configured client.
@@ -196,6 +200,100 @@ impl<'a> Session<'a> {
         };
         self.store.delete()?;
         Ok(revoked)
+    }
+}
+
+/// What a server that keeps running says when the sign-in of `profile` is dead (see
+/// [`Error::needs_sign_in`]): `sign in again: `sipgate-oauth login --profile NAME``.
+pub fn sign_in_again(profile: &str) -> String {
+    format!("sign in again: `sipgate-oauth login --profile {profile}`")
+}
+
+/// A kept sign-in shared by the threads of a long-running server (`proxy`, `mcp`).
+///
+/// Promises: the access token handed out is valid for at least its refresh margin; it is kept in memory
+/// and the store is read again only when it runs short or is rejected. Threads that need a new token wait
+/// for the one that is getting it, so one refresh serves every thread of the process, and the store's lock
+/// makes it serve other processes too. A failed refresh is returned to the one request that asked; the
+/// next request tries again (and finds the tokens of a new `login`).
+#[derive(Debug)]
+pub struct LiveSession {
+    http: Http,
+    config: Config,
+    /// The tokens handed out last; `None` until the first request.
+    current: Mutex<Option<TokenSet>>,
+}
+
+impl LiveSession {
+    /// The kept sign-in of `config`'s profile. Touches no file (a server starts even when the sign-in is
+    /// dead, and answers every request with [`sign_in_again`] until it is renewed).
+    pub fn new(http: Http, config: Config) -> Result<LiveSession, Error> {
+        Session::new(&http, &config)?;
+        Ok(LiveSession { http, config, current: Mutex::new(None) })
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The HTTP client it was made with.
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    /// The [`Session`] of the kept sign-in, for what a `LiveSession` does not do itself.
+    pub fn session(&self) -> Session<'_> {
+        Session::new(&self.http, &self.config).expect("LiveSession::new made a Session of the same configuration")
+    }
+
+    /// Tokens whose access token is valid for at least its refresh margin: the ones in memory, else the
+    /// kept ones, refreshed if needed.
+    pub fn tokens(&self) -> Result<TokenSet, Error> {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(tokens) = current.as_ref().filter(|t| t.access_valid_for(t.refresh_margin())) {
+            return Ok(tokens.clone());
+        }
+        let fresh = self.session().valid_tokens()?;
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// New tokens after the API rejected `stale` (HTTP 401): those another thread or process got
+    /// meanwhile, else refreshed ones.
+    pub fn rejected(&self, stale: &TokenSet) -> Result<TokenSet, Error> {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        let replaced = |t: &&TokenSet| t.access_token != stale.access_token && t.access_valid_for(t.refresh_margin());
+        if let Some(tokens) = current.as_ref().filter(replaced) {
+            return Ok(tokens.clone());
+        }
+        let fresh = self.session().refresh(stale)?;
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Sends a request with a valid access token: `send` is handed the token and returns the answer,
+    /// `is_rejected` tells a 401 answer. A rejected request is refreshed once and sent once more when
+    /// `replayable` (its body is still at hand); otherwise the rejection is returned as it is, and the
+    /// tokens are renewed for the next request.
+    pub fn send<T>(
+        &self,
+        replayable: bool,
+        mut send: impl FnMut(&AccessToken) -> Result<T, Error>,
+        is_rejected: impl Fn(&T) -> bool,
+    ) -> Result<T, Error> {
+        let tokens = self.tokens()?;
+        let answer = send(&tokens.access_token)?;
+        if !is_rejected(&answer) {
+            return Ok(answer);
+        }
+        if !replayable {
+            // The answer goes back as it is; a failed renewal shows on the next request.
+            let _ = self.rejected(&tokens);
+            return Ok(answer);
+        }
+        let fresh = self.rejected(&tokens)?;
+        send(&fresh.access_token)
     }
 }
 

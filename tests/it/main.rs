@@ -14,6 +14,7 @@ mod device;
 mod first_hour;
 mod flow;
 mod hostile;
+mod live_session;
 mod mock;
 mod mock_server;
 mod operations_cli;
