@@ -266,15 +266,6 @@ fn hint(grant: Grant, code: &str) -> &'static str {
     }
 }
 
-impl Error {
-    /// Whether the user must sign in (again) before anything works: not signed in, the refresh token dead or
-    /// revoked, or none issued. The exit code for these is 4; servers that keep running answer them with
-    /// [`sign_in_again`](crate::sign_in_again).
-    pub fn needs_sign_in(&self) -> bool {
-        matches!(self, Error::NotSignedIn | Error::NoRefreshToken | Error::SessionExpired(_))
-    }
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

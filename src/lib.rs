@@ -75,7 +75,7 @@ pub use flow::{SignIn, SignInEvent, sign_in};
 pub use http::{Http, Response};
 pub use oauth::{OAuthClient, TokenSet};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, CsrfState, IdToken, RefreshToken};
-pub use session::{KeptProfile, LiveSession, Profiles, Session, sign_in_again};
+pub use session::{KeptProfile, LiveSession, Profiles, Session};
 
 /// The crate's inner parts, for its own integration tests, benchmark and fuzz targets: not part of the
 /// API, no stability promise. Switched on by the `internals` feature.

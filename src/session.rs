@@ -203,12 +203,6 @@ impl<'a> Session<'a> {
     }
 }
 
-/// What a server that keeps running says when the sign-in of `profile` is dead (see
-/// [`Error::needs_sign_in`]): `sign in again: `sipgate-oauth login --profile NAME``.
-pub fn sign_in_again(profile: &str) -> String {
-    format!("sign in again: `sipgate-oauth login --profile {profile}`")
-}
-
 /// A kept sign-in shared by the threads of a long-running server (`proxy`, `mcp`).
 ///
 /// Promises: the access token handed out is valid for at least its refresh margin; it is kept in memory
@@ -226,7 +220,7 @@ pub struct LiveSession {
 
 impl LiveSession {
     /// The kept sign-in of `config`'s profile. Touches no file (a server starts even when the sign-in is
-    /// dead, and answers every request with [`sign_in_again`] until it is renewed).
+    /// dead, and answers every request with [`Session::sign_in_again`] until it is renewed).
     pub fn new(http: Http, config: Config) -> Result<LiveSession, Error> {
         Session::new(&http, &config)?;
         Ok(LiveSession { http, config, current: Mutex::new(None) })

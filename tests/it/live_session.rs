@@ -84,5 +84,6 @@ fn a_dead_sign_in_is_an_error_that_asks_to_sign_in_again() {
         assert!(error.needs_sign_in(), "{error:?}");
         assert!(matches!(error, Error::SessionExpired(_)), "{error:?}");
     }
-    assert_eq!(sipgate_oauth::sign_in_again("work"), "sign in again: `sipgate-oauth login --profile work`");
+    let said = live.session().sign_in_again(&live.tokens().unwrap_err()).expect("a dead sign-in");
+    assert!(said.ends_with("sign in again: `sipgate-oauth login --profile default`"), "{said}");
 }
