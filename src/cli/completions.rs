@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use sipgate_oauth::Error;
 
-use super::{COMMANDS, GLOBAL_OPTIONS, METHODS, command_options};
+use super::words::{COMMANDS, GLOBAL_OPTIONS, METHODS, command_options};
 
 /// A shell that `completions` writes a script for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

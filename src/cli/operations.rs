@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use sipgate_oauth::operations::{self, Lookup, Operation};
 use sipgate_oauth::{ApiRequest, Config, Error, Response, Session};
 
-use super::Body;
-use super::commands::{note, pretty, write_out};
+use super::command::Body;
+use super::output::{note, pretty, write_out};
 
 /// The placeholder `api` fills with the signed-in user's id.
 const USER_ID: &str = "{userId}";

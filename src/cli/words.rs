@@ -1,0 +1,42 @@
+//! The words of the command line: commands, methods and options, as typed. The parser reads these
+//! tables, and `help` and `completions` offer what they hold, so a new option is offered as soon as it
+//! is parsed.
+
+/// The HTTP methods `api` sends.
+pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// The commands, as typed.
+pub(super) const COMMANDS: [&str; 11] =
+    ["demo", "login", "token", "account", "api", "scopes", "status", "logout", "mock", "completions", "help"];
+
+/// The options of every command.
+pub(super) const GLOBAL_OPTIONS: [&str; 8] =
+    ["--env-file", "--timeout", "--no-browser", "--device", "--profile", "--verbose", "--help", "--version"];
+
+/// The options of one command, besides the global ones.
+pub(super) fn command_options(command: &str) -> &'static [&'static str] {
+    match command {
+        "token" => &["--json", "--header"],
+        "status" | "scopes" => &["--json"],
+        "logout" => &["--all"],
+        "api" => {
+            &["--header", "--data", "--input", "--raw-field", "--field", "--include", "--paginate", "--list", "--json"]
+        }
+        _ => &[],
+    }
+}
+
+/// The options that take a value (`-H`/`--header` does for `api`; for `token` it is a switch).
+pub(super) const VALUED: [&str; 11] = [
+    "--env-file",
+    "--timeout",
+    "--profile",
+    "--data",
+    "--input",
+    "-H",
+    "-f",
+    "--raw-field",
+    "-F",
+    "--field",
+    "--header",
+];
