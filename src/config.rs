@@ -5,7 +5,7 @@
 //! wins over the file. A [`Config`] is immutable once built; every error names the variable at fault.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use http::Uri;
 
@@ -171,7 +171,7 @@ impl Config {
             None => parent(&api_endpoint),
         };
 
-        let store_dir = crate::store::Store::dir_from_env(&|var| get(var));
+        let store_dir = crate::profile::store_dir(&|var| get(var));
         Ok(Config {
             profile,
             store_dir,
@@ -235,24 +235,9 @@ impl Config {
             .collect()
     }
 
-    /// Loads the configuration of `profile` (else `SIPGATE_OAUTH_PROFILE`, else `default`). Each variable
-    /// comes from the first of: the process environment; `env_file` (or `./.env` if it exists); what the
-    /// profile kept when it signed in; sipgate's defaults. A missing `./.env` is fine; a missing
-    /// `--env-file` is an error.
-    pub fn load(env_file: Option<&Path>, profile: Option<&str>) -> Result<Config, Error> {
-        let crate::env_file::EnvFile { vars: file, warnings } = crate::env_file::read(env_file)?;
-        let outer =
-            |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty()).or_else(|| file.get(var).cloned());
-        let profile = profile_name(profile, &outer)?;
-        let kept = match crate::store::Store::dir_from_env(&outer) {
-            Ok(dir) => crate::store::Store::new(&dir, &profile).load()?.map(|record| record.config),
-            Err(_) => None,
-        };
-        let config = Config::from_lookup(|var| match var {
-            "SIPGATE_OAUTH_PROFILE" => Some(profile.clone()),
-            _ => outer(var).or_else(|| kept.as_ref()?.get(var).cloned()),
-        })?;
-        Ok(Config { file_warnings: warnings, ..config })
+    /// This configuration with the harmless slips found in its `.env` file, for [`Config::warnings`].
+    pub(crate) fn with_file_warnings(self, file_warnings: Vec<String>) -> Config {
+        Config { file_warnings, ..self }
     }
 
     /// The authorization server's issuer (RFC 9207 `iss`): `ISSUER` if set, else where AUTH_URL shows it —
@@ -294,7 +279,7 @@ impl Config {
 pub(crate) fn profile_name(flag: Option<&str>, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, Error> {
     let name = flag.map(str::to_owned).or_else(|| lookup("SIPGATE_OAUTH_PROFILE"));
     let name = name.unwrap_or_else(|| "default".to_owned());
-    if crate::store::is_profile_name(&name) {
+    if crate::profile::is_profile_name(&name) {
         return Ok(name);
     }
     let message = format!("{name:?} is not a profile name: 1 to 64 letters, digits, - and _");

@@ -60,6 +60,7 @@ pub mod mock;
 mod oauth;
 pub mod operations;
 mod pkce;
+mod profile;
 mod query;
 mod redact;
 mod secret;

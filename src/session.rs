@@ -320,7 +320,7 @@ impl Profiles {
     pub fn locate(env_file: Option<&Path>, profile: Option<&str>) -> Result<Profiles, Error> {
         let file = crate::env_file::read(env_file)?.vars;
         let lookup = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty()).or_else(|| file.get(var).cloned());
-        let dir = Store::dir_from_env(&lookup).map_err(|message| Error::Config { var: "HOME", message })?;
+        let dir = crate::profile::store_dir(&lookup).map_err(|message| Error::Config { var: "HOME", message })?;
         let selected = crate::config::profile_name(profile, &lookup)?;
         Ok(Profiles { dir, selected })
     }
@@ -356,6 +356,30 @@ impl Profiles {
             "SIPGATE_OAUTH_STORE" => Some(dir.clone()),
             _ => kept.get(var).cloned(),
         })
+    }
+}
+
+/// Loading a configuration lives here, above the store, because a profile's kept configuration fills
+/// what the environment and `.env` leave unset: the configuration itself never reads the store.
+impl Config {
+    /// Loads the configuration of `profile` (else `SIPGATE_OAUTH_PROFILE`, else `default`). Each variable
+    /// comes from the first of: the process environment; `env_file` (or `./.env` if it exists); what the
+    /// profile kept when it signed in; sipgate's defaults. A missing `./.env` is fine; a missing
+    /// `--env-file` is an error.
+    pub fn load(env_file: Option<&Path>, profile: Option<&str>) -> Result<Config, Error> {
+        let crate::env_file::EnvFile { vars: file, warnings } = crate::env_file::read(env_file)?;
+        let outer =
+            |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty()).or_else(|| file.get(var).cloned());
+        let profile = crate::config::profile_name(profile, &outer)?;
+        let kept = match crate::profile::store_dir(&outer) {
+            Ok(dir) => Store::new(&dir, &profile).load()?.map(|record| record.config),
+            Err(_) => None,
+        };
+        let config = Config::from_lookup(|var| match var {
+            "SIPGATE_OAUTH_PROFILE" => Some(profile.clone()),
+            _ => outer(var).or_else(|| kept.as_ref()?.get(var).cloned()),
+        })?;
+        Ok(config.with_file_warnings(warnings))
     }
 }
 

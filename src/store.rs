@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::oauth::TokenSet;
+use crate::profile::is_profile_name;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
 /// The version of the file format written by [`Record::to_json`]. Version 1 (tokens only) is still read.
@@ -177,28 +178,7 @@ pub struct Store {
 }
 
 impl Store {
-    /// The store directory: `SIPGATE_OAUTH_STORE` if set, else `$XDG_CONFIG_HOME/sipgate-oauth`, else
-    /// `$HOME/.config/sipgate-oauth`.
-    ///
-    /// Empty values count as unset, and a relative `XDG_CONFIG_HOME` is ignored (XDG Base Directory
-    /// specification). `lookup` reads a variable, so tests need not touch the process environment.
-    pub(crate) fn dir_from_env(lookup: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, String> {
-        let var = |name: &str| lookup(name).filter(|value| !value.is_empty());
-        if let Some(dir) = var("SIPGATE_OAUTH_STORE") {
-            return Ok(PathBuf::from(dir));
-        }
-        if let Some(config) = var("XDG_CONFIG_HOME").map(PathBuf::from).filter(|path| path.is_absolute()) {
-            return Ok(config.join("sipgate-oauth"));
-        }
-        match var("HOME") {
-            Some(home) => Ok(Path::new(&home).join(".config").join("sipgate-oauth")),
-            None => Err("is not set, so there is no place for the token store — \
-                         set HOME, XDG_CONFIG_HOME or SIPGATE_OAUTH_STORE to a directory"
-                .to_owned()),
-        }
-    }
-
-    /// The store of `profile` (a valid [profile name](is_profile_name)) in the store directory `dir`: the
+    /// The store of `profile` (a valid [profile name](crate::profile::is_profile_name)) in the store directory `dir`: the
     /// file `dir/profiles/<profile>.json`, and the lock file beside it with `.lock` added. Touches no file.
     pub fn new(dir: &Path, profile: &str) -> Store {
         let dir = dir.join("profiles");
@@ -412,11 +392,6 @@ fn check_one_dir(dir: &Path, uid: u32) -> Result<bool, Error> {
     Ok(true)
 }
 
-/// Whether `name` can name a profile: 1 to 64 letters, digits, `-` and `_` (it becomes a file name).
-pub fn is_profile_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// Holds a [`Store`]'s exclusive lock; dropping it releases the lock.
 #[derive(Debug)]
 pub struct StoreLock {
@@ -494,7 +469,6 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -633,10 +607,6 @@ mod tests {
         fs::write(dir.join("profiles").join("not a name.json"), "{}").unwrap();
         assert_eq!(Store::profiles(dir).unwrap(), ["default", "work"]);
         assert_eq!(Store::new(dir, "work").load().unwrap().unwrap().client_id, "client-1");
-        for bad in ["", "../x", "a/b", "a.b", &"x".repeat(65)] {
-            assert!(!is_profile_name(bad), "{bad:?}");
-        }
-        assert!(is_profile_name("customer_2-prod"));
     }
 
     #[test]
@@ -736,22 +706,5 @@ mod tests {
         let count = unix_seconds(store.load().unwrap().unwrap().tokens.expires_at);
         assert_eq!(count, 1_700_000_300 + (THREADS * ROUNDS) as u64);
         assert_eq!(mode(&dir.join("profiles").join(format!("{}.lock", store.file_name()))), 0o600);
-    }
-
-    #[test]
-    fn the_directory_comes_from_the_environment_in_order() {
-        let dir = |vars: &[(&str, &str)]| {
-            let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            Store::dir_from_env(&|name| vars.get(name).cloned())
-        };
-        let all = [("SIPGATE_OAUTH_STORE", "/s"), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")];
-        assert_eq!(dir(&all).unwrap(), PathBuf::from("/s"));
-        assert_eq!(dir(&all[1..]).unwrap(), PathBuf::from("/x/sipgate-oauth"));
-        assert_eq!(dir(&all[2..]).unwrap(), PathBuf::from("/h/.config/sipgate-oauth"));
-        // Empty counts as unset; a relative XDG_CONFIG_HOME is ignored.
-        let empty = [("SIPGATE_OAUTH_STORE", ""), ("XDG_CONFIG_HOME", "rel"), ("HOME", "/h")];
-        assert_eq!(dir(&empty).unwrap(), PathBuf::from("/h/.config/sipgate-oauth"));
-        let error = dir(&[("XDG_CONFIG_HOME", ""), ("HOME", "")]).unwrap_err();
-        assert!(error.contains("SIPGATE_OAUTH_STORE"), "{error}");
     }
 }

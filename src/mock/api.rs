@@ -10,8 +10,9 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use super::params::Incoming;
 use super::reply::Reply;
-use super::routes::{Incoming, Shared};
+use super::shared::Shared;
 use super::state::{Kind, SUBJECT, has_scope};
 
 /// What a valid access token carries that the API needs.

@@ -5,26 +5,13 @@
 //! redirect (RFC 6749 §4.1.2.1); after that, every error goes back to the client as
 //! `error`/`error_description`/`state`.
 
-use super::MockClient;
+use super::config::MockClient;
 use super::pages;
+use super::params::{Incoming, form, is_known_scope, is_pkce_string, param};
 use super::reply::Reply;
-use super::routes::{Incoming, Shared, form, param};
+use super::shared::Shared;
 use super::state::{Challenge, ChallengeMethod, Grant};
 use crate::query;
-
-/// The OpenID Connect scopes the stand-in accepts besides sipgate's own.
-const OIDC_SCOPES: [&str; 4] = ["openid", "offline_access", "profile", "email"];
-
-/// Whether the stand-in knows `scope`: one of sipgate's (every scope of its published API description) or
-/// an OpenID Connect one. A request for any other scope is refused with `invalid_scope`, as Keycloak does.
-pub(super) fn is_known_scope(scope: &str) -> bool {
-    crate::operations::is_known_scope(scope) || OIDC_SCOPES.contains(&scope)
-}
-
-/// Every scope the stand-in knows, for its discovery document.
-pub(super) fn known_scopes() -> Vec<&'static str> {
-    crate::operations::scopes().map(|(name, _)| name).chain(OIDC_SCOPES).collect()
-}
 
 /// The parameters the sign-in page carries through to its form post.
 const CARRIED: [&str; 8] = [
@@ -122,13 +109,6 @@ fn check(pairs: &[(String, String)], duplicated_state: bool) -> Result<Checked, 
         }
     };
     Ok(Checked { scopes, challenge, nonce: get("nonce")?.map(str::to_owned) })
-}
-
-/// Whether `value` has the form of a PKCE verifier or challenge: 43 to 128 unreserved characters
-/// (RFC 7636 §4.1).
-pub(super) fn is_pkce_string(value: &str) -> bool {
-    (43..=128).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// Whether `uri` is one of the client's redirect URIs: the same string, or for a loopback IP literal

@@ -12,13 +12,13 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::MockClient;
-use super::authorize::is_known_scope;
+use super::config::MockClient;
+use super::grant::{authenticate, token_response};
 use super::pages;
+use super::params::{Incoming, form, is_known_scope, param, required};
 use super::reply::Reply;
-use super::routes::{Incoming, Shared, form, param, required};
+use super::shared::Shared;
 use super::state::{Decision, Grant};
-use super::token::{authenticate, token_response};
 use crate::query;
 
 /// The `grant_type` of a device-code poll (RFC 8628 §3.4).

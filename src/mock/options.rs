@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{DEFAULT_PORT, Faults, MockClient, MockConfig};
+use super::config::{DEFAULT_PORT, Faults, MockClient, MockConfig};
 
 /// The help text of `sipgate-oauth mock --help`.
 pub const HELP: &str = "\

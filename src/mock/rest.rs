@@ -15,8 +15,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 use super::api::{bearer, forbidden};
+use super::params::Incoming;
 use super::reply::Reply;
-use super::routes::{Incoming, Shared};
+use super::shared::Shared;
+use super::state::Records;
 use crate::operations::{self, Invalid, Location, Lookup, Operation};
 
 /// The SMS extension of the fake account, the only one `POST /sessions/sms` sends from.
@@ -27,17 +29,6 @@ const ACCOUNT_NUMBER: &str = "+4921100000000";
 
 /// How many items a static list of the fake account has, so that paging has something to page.
 const STATIC_ITEMS: usize = 3;
-
-/// What the stand-in remembers of the REST API; lives in `State`, behind its one lock.
-#[derive(Debug, Default)]
-pub(super) struct Records {
-    /// History entries of the SMS sent through the API, newest first.
-    sent: Vec<Value>,
-    /// The contacts, once first used (until then: the three of the fake account).
-    contacts: Option<Vec<Value>>,
-    /// The last history entry number handed out.
-    last_entry: u64,
-}
 
 impl Records {
     /// The contacts, seeded with the fake account's on first use.

@@ -1,86 +1,13 @@
-//! Which handler answers which request, and what all handlers share: the configuration, the base
-//! URL, the tables, and the helpers that read forms and parameters the way Keycloak does.
-
-use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+//! Which handler answers which request: the realm endpoints, the two fast paths of the API, and `rest`
+//! for every other path.
 
 use serde_json::json;
 
+use super::config::REALMS;
+use super::params::Incoming;
 use super::reply::Reply;
-use super::state::{Lifetimes, State};
-use super::{MockClient, MockConfig, REALMS, api, authorize, device, rest, token};
-use crate::query;
-
-/// A request, as the handlers see it: everything is borrowed from the HTTP layer.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Incoming<'a> {
-    /// `GET`, `POST`, …
-    pub method: &'a str,
-    /// The path, without the query.
-    pub path: &'a str,
-    /// The raw query, without `?`; empty if none.
-    pub query: &'a str,
-    /// The `Authorization` header.
-    pub authorization: Option<&'a str>,
-    /// The `Content-Type` header.
-    pub content_type: Option<&'a str>,
-    /// The body (at most the size limit of the server).
-    pub body: &'a [u8],
-}
-
-/// What every worker thread shares. The configuration is fixed; the tables sit behind one mutex.
-#[derive(Debug)]
-pub(super) struct Shared {
-    /// The configuration the server was started with.
-    pub config: MockConfig,
-    /// `http://127.0.0.1:PORT`.
-    pub base_url: String,
-    /// Codes, tokens, sessions, fault counters.
-    state: Mutex<State>,
-    /// Requests seen.
-    pub requests: AtomicU64,
-    /// The discovery document of each realm of `REALMS`, in that order: fixed for the server's lifetime,
-    /// so it is built once here rather than per request.
-    discovery: Vec<Reply>,
-    /// The answer of `GET /v2/account`, built once: the hot path of a bearer GET.
-    pub account: Reply,
-}
-
-impl Shared {
-    /// The shared state of a new server.
-    pub fn new(config: MockConfig, base_url: String) -> Shared {
-        let mut state = State::new(config.faults.token_503, config.faults.token_502);
-        state.device_slow_down_left = config.faults.device_slow_down;
-        let discovery = REALMS.iter().map(|realm| discovery_document(&base_url, realm)).collect();
-        let account = Reply::json(200, &config.account);
-        Shared { config, base_url, state: Mutex::new(state), requests: AtomicU64::new(0), discovery, account }
-    }
-
-    /// The tables, locked. No handler panics while holding them, but a poisoned lock is used anyway:
-    /// a test server should keep answering.
-    pub fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The registered client with this id.
-    pub fn client(&self, id: &str) -> Option<&MockClient> {
-        self.config.clients.iter().find(|client| client.id == id)
-    }
-
-    /// The issuer of a realm (`iss`, RFC 9207), as Keycloak names it.
-    pub fn issuer(&self, realm: &str) -> String {
-        issuer(&self.base_url, realm)
-    }
-
-    /// Token lifetimes, with the fault applied.
-    pub fn lifetimes(&self) -> Lifetimes {
-        Lifetimes {
-            access: self.config.access_ttl,
-            refresh: self.config.refresh_ttl,
-            access_dead: self.config.faults.expire_access_tokens,
-        }
-    }
-}
+use super::shared::Shared;
+use super::{api, authorize, device, rest, token};
 
 /// Answers one request.
 pub(super) fn handle(shared: &Shared, request: &Incoming<'_>) -> Reply {
@@ -123,11 +50,6 @@ fn only(method: &str, allowed: &'static str, handler: impl FnOnce() -> Reply) ->
     if method == allowed { handler() } else { Reply::method_not_allowed(allowed) }
 }
 
-/// The issuer of a realm at `base_url`.
-fn issuer(base_url: &str, realm: &str) -> String {
-    format!("{base_url}/auth/realms/{realm}")
-}
-
 /// The OpenID Connect discovery document of a realm (built once, by [`Shared::new`]).
 fn discovery(shared: &Shared, realm: &str) -> Reply {
     let index = REALMS.iter().position(|known| *known == realm);
@@ -135,60 +57,6 @@ fn discovery(shared: &Shared, realm: &str) -> Reply {
         Some(document) => document.clone(),
         None => Reply::json(404, &json!({"error": "Realm does not exist"})),
     }
-}
-
-/// The OpenID Connect discovery document of `realm` (OpenID Connect Discovery 1.0 §3), with the URLs
-/// of the server at `base_url`.
-fn discovery_document(base_url: &str, realm: &str) -> Reply {
-    let issuer = issuer(base_url, realm);
-    let endpoint = |name: &str| format!("{issuer}/protocol/openid-connect/{name}");
-    let client_auth = ["client_secret_basic", "client_secret_post"];
-    Reply::json(
-        200,
-        &json!({
-            "issuer": issuer,
-            "authorization_endpoint": endpoint("auth"),
-            "device_authorization_endpoint": endpoint("auth/device"),
-            "token_endpoint": endpoint("token"),
-            "revocation_endpoint": endpoint("revoke"),
-            "end_session_endpoint": endpoint("logout"),
-            "userinfo_endpoint": endpoint("userinfo"),
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
-            "code_challenge_methods_supported": ["plain", "S256"],
-            "token_endpoint_auth_methods_supported": client_auth,
-            "revocation_endpoint_auth_methods_supported": client_auth,
-            "scopes_supported": authorize::known_scopes(),
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "authorization_response_iss_parameter_supported": true,
-        }),
-    )
-}
-
-/// The pairs of a form body (`application/x-www-form-urlencoded`); a Keycloak-style 400 if it is not one.
-pub(super) fn form(request: &Incoming<'_>) -> Result<Vec<(String, String)>, Reply> {
-    let essence = request.content_type.map(|value| value.split(';').next().unwrap_or_default().trim());
-    if let Some(essence) = essence
-        && !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
-    {
-        return Err(Reply::invalid_request("Content-Type must be application/x-www-form-urlencoded"));
-    }
-    query::decode_bytes(request.body).map_err(|error| Reply::invalid_request(&format!("Invalid form body: {error}")))
-}
-
-/// The value of a parameter that may appear at most once; empty counts as absent (as in Keycloak).
-pub(super) fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Result<Option<&'a str>, Reply> {
-    match query::single(pairs, key) {
-        Ok(value) => Ok(value.filter(|value| !value.is_empty())),
-        Err(_) => Err(Reply::invalid_request(&format!("duplicated parameter: {key}"))),
-    }
-}
-
-/// The value of a required parameter; `Missing parameter: …` if absent.
-pub(super) fn required<'a>(pairs: &'a [(String, String)], key: &str) -> Result<&'a str, Reply> {
-    param(pairs, key)?.ok_or_else(|| Reply::missing(key))
 }
 
 #[cfg(test)]

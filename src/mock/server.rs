@@ -14,41 +14,30 @@
 //! into memory without a limit before the head reaches this code (a 300 MiB header line takes 300 MiB
 //! for as long as it is read), it has no read deadlines (a client that sends half a head keeps its
 //! connection thread), it starts one thread per connection without a limit, and it drains an unread
-//! body of a claimed length into one buffer of that length, which is why claims beyond [`MAX_DRAIN`]
+//! body of a claimed length into one buffer of that length, which is why claims beyond `intake::MAX_DRAIN`
 //! are abandoned rather than drained. It listens on loopback addresses only.
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use super::answer::{HttpDate, encode, response};
+use super::config::{DEFAULT_SCOPE, MockClient, MockConfig};
+use super::intake::{MAX_DRAIN, MAX_HEAD, body_pending, head_size, may_block, read_body};
+use super::params::Incoming;
 use super::reply::Reply;
-use super::routes::{Incoming, Shared, handle};
-use super::{MockClient, MockConfig};
+use super::routes::handle;
+use super::shared::Shared;
 
 /// How many threads receive requests from tiny_http and answer them. They only ever wait for a
 /// request or for the tables' lock: anything that could block on a client goes to a thread of its own.
 const RECEIVERS: usize = 2;
-
-/// The largest request body read; larger ones get 413.
-const MAX_BODY: usize = 64 * 1024;
-
-/// The largest request head (request line and header fields) answered; larger ones get 431.
-const MAX_HEAD: usize = 64 * 1024;
-
-/// tiny_http reads a body of up to this many bytes itself, before the request is handed over.
-const BUFFERED_BODY: usize = 1024;
-
-/// tiny_http drains an unread body when a request is dropped, into one buffer the size of what is left
-/// (allocated zeroed, so only what arrives is ever touched). A claimed `Content-Length` beyond this
-/// could make that allocation fail and abort the process, so such a request is abandoned unanswered
-/// (its connection is parked until the process ends) instead.
-const MAX_DRAIN: usize = 1024 * 1024 * 1024;
 
 /// How long shutdown waits for receivers still busy with a request; those still busy then are left to
 /// end on their own.
@@ -189,7 +178,7 @@ impl MockServer {
             ("TEST_API_ENDPOINT", format!("{}/v2/account", self.base_url())),
             ("CLIENT_ID", client.id.clone()),
             ("CLIENT_SECRET", client.secret.clone()),
-            ("OAUTH_SCOPE", super::DEFAULT_SCOPE.to_owned()),
+            ("OAUTH_SCOPE", DEFAULT_SCOPE.to_owned()),
             ("REDIRECT_URI", client.redirect_uris.first().cloned().unwrap_or_default()),
         ]
     }
@@ -353,23 +342,6 @@ fn listener_died(serving: &Serving, error: std::io::Error) {
     }
 }
 
-/// Whether answering `request` could wait on the client or on purpose: a pending body, or an injected
-/// delay.
-fn may_block(request: &tiny_http::Request, config: &MockConfig) -> bool {
-    !config.faults.latency.is_zero() || body_pending(request)
-}
-
-/// Whether `request` has a body tiny_http has not read yet: longer than it buffers, chunked, behind
-/// `Expect: 100-continue`, or an upgrade.
-fn body_pending(request: &tiny_http::Request) -> bool {
-    let has = |name: &'static str| request.headers().iter().any(|header| header.field.equiv(name));
-    match request.body_length() {
-        _ if has("Transfer-Encoding") || has("Connection") && has("Upgrade") => true,
-        None | Some(0) => false,
-        Some(length) => length > BUFFERED_BODY || has("Expect"),
-    }
-}
-
 /// Reads, answers and logs one request.
 fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate) {
     let shared = &serving.shared;
@@ -432,7 +404,7 @@ fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate
         );
         // The OAuth error code and description say why; neither ever holds a secret.
         if reply.status >= 400
-            && let Some(error) = std::str::from_utf8(&reply.body).ok().and_then(crate::OAuthError::from_json)
+            && let Some(error) = std::str::from_utf8(&reply.body).ok().and_then(crate::error::OAuthError::from_json)
         {
             line.push_str(&format!(" — {error}"));
         }
@@ -459,127 +431,6 @@ fn log(serving: &Serving, line: String) {
     {
         let _ = events.send(MockEvent::Request(line));
     }
-}
-
-/// The size of the request head as tiny_http parsed it (request line and header fields, with their
-/// separators), for the [`MAX_HEAD`] check.
-fn head_size(request: &tiny_http::Request) -> usize {
-    let fields: usize = request
-        .headers()
-        .iter()
-        .map(|header| header.field.as_str().as_str().len() + header.value.as_str().len() + 4)
-        .sum();
-    request.method().as_str().len() + request.url().len() + fields + 12
-}
-
-/// The body, at most `MAX_BODY` bytes; 413 beyond.
-fn read_body(request: &mut tiny_http::Request) -> Result<Vec<u8>, Reply> {
-    let too_large = || Reply::oauth_error(413, "invalid_request", "Request body too large");
-    if request.body_length().is_some_and(|length| length > MAX_BODY) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    let limit = u64::try_from(MAX_BODY).unwrap_or(u64::MAX).saturating_add(1);
-    match request.as_reader().take(limit).read_to_end(&mut body) {
-        Ok(_) if body.len() > MAX_BODY => Err(too_large()),
-        Ok(_) => Ok(body),
-        Err(_) => Err(Reply::invalid_request("The request body could not be read")),
-    }
-}
-
-/// The whole HTTP/1.1 answer for `reply` in one buffer: status line, `Server`, `Date`,
-/// `Cache-Control: no-store` (every answer), the content type, the reply's own headers,
-/// `Content-Length`, and the body unless `head`. `None` if a header value holds a byte a header cannot
-/// carry (only a redirect URI from the configuration could).
-fn encode(reply: &Reply, date: &str, head: bool) -> Option<Vec<u8>> {
-    let reason = tiny_http::StatusCode(reply.status).default_reason_phrase();
-    let mut out = Vec::with_capacity(256 + reply.body.len());
-    let _ = write!(
-        out,
-        "HTTP/1.1 {} {reason}\r\nServer: sipgate-stand-in\r\nDate: {date}\r\nCache-Control: no-store\r\n",
-        reply.status
-    );
-    let extra = reply.content_type.map(|value| ("Content-Type", value)).into_iter();
-    for (name, value) in extra.chain(reply.headers.iter().map(|(name, value)| (*name, value.as_str()))) {
-        if !value.bytes().all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte)) {
-            return None;
-        }
-        let _ = write!(out, "{name}: {value}\r\n");
-    }
-    // RFC 9110 §8.6: no Content-Length in a 1xx or 204 answer; 304 is never sent.
-    if !(reply.status < 200 || reply.status == 204) {
-        let _ = write!(out, "Content-Length: {}\r\n", reply.body.len());
-    }
-    out.extend_from_slice(b"\r\n");
-    if !head && reply.status != 204 {
-        out.extend_from_slice(&reply.body);
-    }
-    Some(out)
-}
-
-/// The tiny_http response for a reply, for a request whose body was not read to its end; every answer
-/// is `Cache-Control: no-store`.
-fn response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let mut headers: Vec<(&str, &str)> = vec![("Cache-Control", "no-store")];
-    if let Some(content_type) = reply.content_type {
-        headers.push(("Content-Type", content_type));
-    }
-    headers.extend(reply.headers.iter().map(|(name, value)| (*name, value.as_str())));
-    let parsed: Result<Vec<tiny_http::Header>, ()> =
-        headers.iter().map(|(name, value)| tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())).collect();
-    match parsed {
-        Ok(parsed) => {
-            let mut response = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
-            for header in parsed {
-                response.add_header(header);
-            }
-            response
-        }
-        // Only a redirect URI from the configuration could hold a byte a header cannot carry.
-        Err(()) => {
-            tiny_http::Response::from_data(b"a header value could not be encoded".to_vec()).with_status_code(500)
-        }
-    }
-}
-
-/// The `Date` header's value (RFC 9110 §5.6.7, IMF-fixdate), formatted once per second per thread.
-#[derive(Default)]
-struct HttpDate {
-    second: u64,
-    text: String,
-}
-
-impl HttpDate {
-    /// The current time as an HTTP date. A clock before 1970 reads as 1970.
-    fn now(&mut self) -> &str {
-        let second = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |since| since.as_secs());
-        if self.text.is_empty() || second != self.second {
-            self.second = second;
-            self.text = http_date(second);
-        }
-        &self.text
-    }
-}
-
-/// Seconds since 1970 as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-fn http_date(seconds: u64) -> String {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let days = seconds / 86_400;
-    let (hour, minute, second) = (seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60);
-    // Civil date from a day count (Howard Hinnant's algorithm), in eras of 400 years from 0000-03-01.
-    let shifted = days + 719_468;
-    let era = shifted / 146_097;
-    let day_of_era = shifted % 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153; // 0 = March
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 2 } else { month_index - 10 }; // 0 = January
-    let year = year_of_era + era * 400 + u64::from(month < 2);
-    let weekday = WEEKDAYS[(days % 7) as usize];
-    let month = MONTHS[month as usize];
-    format!("{weekday}, {day:02} {month} {year} {hour:02}:{minute:02}:{second:02} GMT")
 }
 
 #[cfg(test)]
@@ -648,36 +499,6 @@ mod tests {
         server.shutdown();
         // The server and with it the sender are gone: the channel is empty and closed.
         assert!(lines.recv().is_err());
-    }
-
-    #[test]
-    fn http_dates_are_imf_fixdates() {
-        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-        assert_eq!(http_date(4_107_542_399), "Sun, 28 Feb 2100 23:59:59 GMT");
-    }
-
-    #[test]
-    fn encoded_answer_has_status_headers_length_and_body() {
-        let reply = Reply::redirect("http://127.0.0.1:9/cb?code=x".into());
-        let bytes = encode(&reply, "Thu, 01 Jan 1970 00:00:00 GMT", false).unwrap();
-        assert_eq!(
-            String::from_utf8(bytes).unwrap(),
-            "HTTP/1.1 302 Found\r\nServer: sipgate-stand-in\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n\
-             Cache-Control: no-store\r\nLocation: http://127.0.0.1:9/cb?code=x\r\nContent-Length: 0\r\n\r\n"
-        );
-        let json = Reply::text(404, "gone");
-        let head = String::from_utf8(encode(&json, "D", true).unwrap()).unwrap();
-        assert!(
-            head.starts_with("HTTP/1.1 404 Not Found\r\n") && head.ends_with("Content-Length: 4\r\n\r\n"),
-            "{head}"
-        );
-        assert!(String::from_utf8(encode(&json, "D", false).unwrap()).unwrap().ends_with("\r\n\r\ngone"));
-        let empty = String::from_utf8(encode(&Reply::empty(204), "D", false).unwrap()).unwrap();
-        assert!(!empty.contains("Content-Length") && empty.ends_with("no-store\r\n\r\n"), "{empty}");
-        let injected = Reply::redirect("http://127.0.0.1/\r\nSet-Cookie: x".into());
-        assert_eq!(encode(&injected, "D", false), None);
     }
 
     #[test]

@@ -228,7 +228,7 @@ pub(super) struct State {
     pub token_502_left: u32,
     issued_since_sweep: u32,
     /// What the REST API remembers: sent SMS, contacts.
-    pub rest: super::rest::Records,
+    pub rest: Records,
 }
 
 impl State {
@@ -364,6 +364,17 @@ impl State {
         self.tokens.retain(|_, token| alive(token.expires_at));
         self.sessions.retain(|_, expires_at| alive(*expires_at));
     }
+}
+
+/// What the stand-in remembers of the REST API; lives in `State`, behind its one lock.
+#[derive(Debug, Default)]
+pub(super) struct Records {
+    /// History entries of the SMS sent through the API, newest first.
+    pub sent: Vec<Value>,
+    /// The contacts, once first used (until then: the three of the fake account).
+    pub contacts: Option<Vec<Value>>,
+    /// The last history entry number handed out.
+    pub last_entry: u64,
 }
 
 /// Whether the space-separated `scope` contains `wanted`.
