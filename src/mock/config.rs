@@ -82,8 +82,8 @@ pub struct MockConfig {
     pub device_ttl: Duration,
     /// Injected failures.
     pub faults: Faults,
-    /// Report each request (method, path with secrets redacted, status) as a [`MockEvent::Request`] to
-    /// the sink given to [`MockServer::start_with_events`]. Without a sink nothing is logged.
+    /// Report each request (method, path with secrets redacted, status) as a [`MockEvent::Request`](super::MockEvent::Request) to
+    /// the sink given to [`MockServer::start_with_events`](super::MockServer::start_with_events). Without a sink nothing is logged.
     pub log: bool,
 }
 
