@@ -59,6 +59,7 @@ mod http;
 pub mod mock;
 mod oauth;
 pub mod operations;
+mod origin;
 mod pkce;
 mod profile;
 mod query;

@@ -16,8 +16,9 @@ use crate::config::Config;
 use crate::error::{Error, Grant};
 use crate::http::{Http, Response};
 use crate::oauth::{OAuthClient, TokenSet};
+use crate::origin;
 use crate::secret::AccessToken;
-use crate::store::{Record, Store};
+use crate::store::{Record, Store, StoreLock};
 
 /// The kept sign-in of the configured client.
 #[derive(Debug)]
@@ -50,9 +51,25 @@ impl<'a> Session<'a> {
 
     /// The profile's record, if it keeps one for the configured client and server. A sign-in the first
     /// version of this tool kept (one file per client in the store directory) is carried over into the
-    /// profile on first use.
+    /// profile on first use, under the store's lock.
     fn record(&self) -> Result<Option<Record>, Error> {
-        let Some(record) = self.store.load()? else { return self.carry_over() };
+        match self.store.load()? {
+            Some(record) => self.same_client(record).map(Some),
+            None if self.legacy()?.is_some() => self.record_locked(&self.store.lock()?),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Session::record`] for a caller that holds the store's lock.
+    fn record_locked(&self, lock: &StoreLock) -> Result<Option<Record>, Error> {
+        match self.store.load()? {
+            Some(record) => self.same_client(record).map(Some),
+            None => self.carry_over(lock),
+        }
+    }
+
+    /// `record`, if it was kept for the configured client and token endpoint.
+    fn same_client(&self, record: Record) -> Result<Record, Error> {
         if record.client_id != self.config.client_id || record.token_url != self.config.token_url {
             return Err(Error::OtherClient {
                 profile: self.config.profile.clone(),
@@ -60,37 +77,50 @@ impl<'a> Session<'a> {
                 configured: format!("{} at {}", self.config.client_id, self.config.token_url),
             });
         }
-        Ok(Some(record))
+        Ok(record)
+    }
+
+    /// The first version's token file of the configured client, if there is one.
+    fn legacy(&self) -> Result<Option<(Record, PathBuf)>, Error> {
+        let Ok(dir) = &self.config.store_dir else { return Ok(None) };
+        Store::load_legacy(dir, &self.config.token_url, &self.config.client_id)
     }
 
     /// Moves the first version's token file of the configured client, if there is one, into the profile.
-    fn carry_over(&self) -> Result<Option<Record>, Error> {
-        let Ok(dir) = &self.config.store_dir else { return Ok(None) };
-        let Some((old, path)) = Store::load_legacy(dir, &self.config.token_url, &self.config.client_id)? else {
-            return Ok(None);
-        };
-        self.write(&old.tokens, None)?;
+    fn carry_over(&self, _lock: &StoreLock) -> Result<Option<Record>, Error> {
+        let Some((old, path)) = self.legacy()? else { return Ok(None) };
+        self.store.save(&self.new_record(&old.tokens))?;
         // The profile holds the tokens now; a file left behind would only be read again, never used.
         let _ = std::fs::remove_file(path);
         self.store.load()
     }
 
     /// Keeps `tokens` of a new sign-in with the configuration they were signed in with, atomically
-    /// replacing what was stored.
+    /// replacing what was stored, under the store's lock (so a sign-out or a refresh running meanwhile
+    /// finishes first and cannot undo it). The one place the kept configuration changes.
     pub fn save(&self, tokens: &TokenSet) -> Result<(), Error> {
-        self.write(tokens, None)
+        let _lock = self.store.lock()?;
+        self.store.save(&self.new_record(tokens))
     }
 
-    /// Writes the record of `tokens`, with the user id already known for them.
-    fn write(&self, tokens: &TokenSet, user_id: Option<String>) -> Result<(), Error> {
-        let record = Record {
+    /// The record of a new sign-in: `tokens` with the configuration of this run; no user id yet.
+    fn new_record(&self, tokens: &TokenSet) -> Record {
+        Record {
             token_url: self.config.token_url.clone(),
             client_id: self.config.client_id.clone(),
             tokens: tokens.clone(),
-            user_id,
+            user_id: None,
             config: self.config.kept(),
-        };
-        self.store.save(&record)
+        }
+    }
+
+    /// Checks that `vars` of the configuration point only where the kept sign-in was made
+    /// ([the origin rule](crate::origin)).
+    fn check_origins(&self, vars: &[&'static str]) -> Result<(), Error> {
+        match self.record()? {
+            Some(record) => origin::check(self.config, &record, vars),
+            None => Err(Error::NotSignedIn),
+        }
     }
 
     /// The signed-in user's id (`w0`, …: the `sub` of `GET /authorization/userinfo`), which paths such as
@@ -109,9 +139,9 @@ impl<'a> Session<'a> {
                 what: format!("GET {userinfo}"),
                 reason: "without a user id (`sub`)".to_owned(),
             })?;
-        let _lock = self.store.lock()?;
-        if let Some(record) = self.record()? {
-            self.write(&record.tokens, Some(user_id.clone()))?;
+        let lock = self.store.lock()?;
+        if let Some(record) = self.record_locked(&lock)? {
+            self.store.save(&Record { user_id: Some(user_id.clone()), ..record })?;
         }
         Ok(user_id)
     }
@@ -128,13 +158,14 @@ impl<'a> Session<'a> {
 
     /// Replaces `stale` tokens (expired, or rejected by the API) with fresh ones. Under the store lock:
     /// if another process already replaced them, its tokens are used; otherwise they are refreshed and
-    /// saved before they are returned.
+    /// saved before they are returned. A refresh changes the tokens only, never the kept configuration;
+    /// and if the profile changed meanwhile (another sign-in), the newer sign-in is left as it is.
     pub fn refresh(&self, stale: &TokenSet) -> Result<TokenSet, Error> {
-        let _lock = self.store.lock()?;
-        let record = self.record()?.ok_or(Error::NotSignedIn)?;
-        let current = record.tokens;
+        let lock = self.store.lock()?;
+        let record = self.record_locked(&lock)?.ok_or(Error::NotSignedIn)?;
+        let current = &record.tokens;
         if current.access_token != stale.access_token && current.access_valid_for(current.refresh_margin()) {
-            return Ok(current);
+            return Ok(record.tokens);
         }
         let refresh_token = current.refresh_token.as_ref().ok_or(Error::NoRefreshToken)?;
         let fresh = self.oauth.refresh(refresh_token).map_err(|error| match error {
@@ -143,7 +174,10 @@ impl<'a> Session<'a> {
             }
             other => other,
         })?;
-        self.write(&fresh, record.user_id)?;
+        // A writer that ignored the lock (an older version of this tool) may have signed in meanwhile.
+        if self.store.load()?.is_some_and(|now| now.tokens.refresh_token == record.tokens.refresh_token) {
+            self.store.save(&Record { tokens: fresh.clone(), ..record })?;
+        }
         Ok(fresh)
     }
 
@@ -152,6 +186,7 @@ impl<'a> Session<'a> {
     /// 401. Non-2xx answers are errors.
     pub fn call(&self, method: &str, path: &str, json: Option<&str>) -> Result<Response, Error> {
         let url = self.config.api_url(path)?;
+        self.check_origins(&origin::API)?;
         let mut tokens = self.valid_tokens()?;
         api::call(self.http, &self.config.api_base, method, &url, json, &mut tokens, |stale| self.refresh(stale))
     }
@@ -161,6 +196,7 @@ impl<'a> Session<'a> {
     /// error `call` would have returned, for the caller to report after showing the answer.
     pub fn send(&self, request: &ApiRequest) -> Result<ApiResponse, Error> {
         let url = self.config.api_url(&request.path)?;
+        self.check_origins(&origin::API)?;
         let mut tokens = self.valid_tokens()?;
         api::send(self.http, &self.config.api_base, request, &url, &mut tokens, |stale| self.refresh(stale))
     }
@@ -192,13 +228,14 @@ impl<'a> Session<'a> {
     /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if
     /// the server could not be reached. Returns the server's error, if any, for the caller to report.
     pub fn logout(&self) -> Result<Option<Error>, Error> {
-        let _lock = self.store.lock()?;
-        let Some(tokens) = self.stored()? else { return Err(Error::NotSignedIn) };
-        let revoked = match &tokens.refresh_token {
+        let lock = self.store.lock()?;
+        let Some(record) = self.record_locked(&lock)? else { return Err(Error::NotSignedIn) };
+        origin::check(self.config, &record, &origin::SIGN_OUT)?;
+        let revoked = match &record.tokens.refresh_token {
             Some(refresh_token) => self.oauth.revoke(refresh_token).err(),
             None => None,
         };
-        self.store.delete()?;
+        self.store.delete(lock)?;
         Ok(revoked)
     }
 }
@@ -248,7 +285,9 @@ impl LiveSession {
         if let Some(tokens) = current.as_ref().filter(|t| t.access_valid_for(t.refresh_margin())) {
             return Ok(tokens.clone());
         }
-        let fresh = self.session().valid_tokens()?;
+        let session = self.session();
+        session.check_origins(&origin::API)?;
+        let fresh = session.valid_tokens()?;
         *current = Some(fresh.clone());
         Ok(fresh)
     }

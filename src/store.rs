@@ -5,8 +5,8 @@
 //! readable by others; that a write is atomic (temp file in the same directory, fsync, rename, fsync of the
 //! directory), so a crash leaves the old file or the new one, never a partial one; and that a file it cannot
 //! read is reported and left as it is, never overwritten or deleted behind the user's back.
-//! [`Store::lock`] serialises read-modify-write cycles (a refresh) across processes; [`Store::save`] on its
-//! own is atomic but does not lock.
+//! [`Store::lock`] serialises read-modify-write cycles (a sign-in, a refresh, a sign-out) across
+//! processes; [`Store::save`] on its own is atomic but does not lock: its callers hold the lock.
 //!
 //! It does not trust what it finds: the store directory must belong to the user and be writable by no one
 //! else (a symlink to such a directory is fine); the token file and the lock file are opened without
@@ -258,20 +258,44 @@ impl Store {
         self.sync_dir()
     }
 
-    /// Removes the token file; `Ok(true)` if there was one. The lock file stays: removing it would let two
-    /// processes hold "the" lock on different files.
-    pub fn delete(&self) -> Result<bool, Error> {
-        match fs::remove_file(&self.path) {
-            Ok(()) => self.sync_dir().map(|()| true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(source) => Err(Error::Store { path: self.path.clone(), source }),
+    /// Removes the token file and then its lock file, under the lock `lock` of this store (which it
+    /// releases); `Ok(true)` if there was a token file. A process that was waiting for the lock finds its
+    /// lock file gone and takes the lock afresh (see [`Store::lock`]), so no two hold it at once.
+    pub fn delete(&self, lock: StoreLock) -> Result<bool, Error> {
+        let deleted = match fs::remove_file(&self.path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(source) => return Err(Error::Store { path: self.path.clone(), source }),
+        };
+        match fs::remove_file(&self.lock_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::Store { path: self.lock_path.clone(), source }),
         }
+        drop(lock);
+        self.sync_dir().map(|()| deleted)
     }
 
     /// Takes the exclusive lock of this store, shared by all processes (an OS file lock on the sidecar
     /// `.lock` file, created mode 0600). Blocks until it is free; released when the guard drops. A lock file
-    /// that is a symlink, not a regular file, not the user's or writable by others is refused.
+    /// that is a symlink, not a regular file, not the user's or writable by others is refused. A lock
+    /// taken on a file that [`Store::delete`] removed meanwhile is dropped and taken again on the new one.
     pub fn lock(&self) -> Result<StoreLock, Error> {
+        loop {
+            let lock = self.lock_once()?;
+            let error = |source| Error::Store { path: self.lock_path.clone(), source };
+            let held = lock._file.metadata().map_err(error)?;
+            match fs::symlink_metadata(&self.lock_path) {
+                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => return Ok(lock),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(source) => return Err(error(source)),
+            }
+        }
+    }
+
+    /// One try of [`Store::lock`]: the lock of whatever file is at the lock path now.
+    fn lock_once(&self) -> Result<StoreLock, Error> {
         let uid = self.prepare_dir()?;
         let error = |source| Error::Store { path: self.lock_path.clone(), source };
         let refused = |reason: &str| error(io::Error::other(format!("{reason} — remove it")));
@@ -654,19 +678,20 @@ mod tests {
     fn delete_removes_the_file_once() {
         let temp = tempfile::tempdir().unwrap();
         let store = Store::new(temp.path(), "default");
-        assert!(!store.delete().unwrap());
+        assert!(!store.delete(store.lock().unwrap()).unwrap());
         store.save(&tokens("client-1")).unwrap();
-        assert!(store.delete().unwrap());
+        assert!(store.delete(store.lock().unwrap()).unwrap());
         assert!(!store.path().exists());
         assert_eq!(store.load().unwrap(), None);
-        assert!(!store.delete().unwrap());
+        assert!(!store.delete(store.lock().unwrap()).unwrap());
+        // Nothing is left behind: no lock file either.
+        assert_eq!(fs::read_dir(temp.path().join("profiles")).unwrap().count(), 0);
     }
 
     #[test]
-    fn a_missing_directory_is_no_error_for_load_and_delete() {
+    fn a_missing_directory_is_no_error_for_load() {
         let store = Store::new(&PathBuf::from("/nonexistent/sipgate-oauth-test"), "default");
         assert_eq!(store.load().unwrap(), None);
-        assert!(!store.delete().unwrap());
     }
 
     #[test]

@@ -237,8 +237,8 @@ fn token_json_and_status_json_name_the_same_things_the_same() {
 fn api_sends_extra_headers_and_they_replace_defaults() {
     let server = mock();
     let sandbox = Sandbox::new();
-    login(&sandbox, &server);
     let api = CaptureApi::start(200, r#"{"ok":true}"#);
+    login_with(&sandbox, &env_with_api(&server, &api));
     let done = sandbox.run(
         &env_with_api(&server, &api),
         &["api", "-H", "Accept: text/csv", "--header", "X-Trace: abc 1", "/history?limit=1"],
@@ -256,8 +256,8 @@ fn api_sends_extra_headers_and_they_replace_defaults() {
 fn api_sends_a_file_or_stdin_as_it_is() {
     let server = mock();
     let sandbox = Sandbox::new();
-    login(&sandbox, &server);
     let api = CaptureApi::start(204, "");
+    login_with(&sandbox, &env_with_api(&server, &api));
     let body = "{\"firstname\": \"Ada\",\n \"note\": \"ümlaut\"}\n";
     std::fs::write(sandbox.dir.path().join("contact.json"), body).unwrap();
     let done = sandbox.run(&env_with_api(&server, &api), &["api", "PUT", "/contacts/c1", "--input", "contact.json"]);
@@ -284,8 +284,8 @@ fn api_sends_a_file_or_stdin_as_it_is() {
 fn api_fields_build_a_json_body() {
     let server = mock();
     let sandbox = Sandbox::new();
-    login(&sandbox, &server);
     let api = CaptureApi::start(200, "{}");
+    login_with(&sandbox, &env_with_api(&server, &api));
     let args = ["api", "/sessions/sms", "-f", "smsId=s0", "-f", "message=a=b", "-F", "count=3", "-F", "flag=true"];
     let done = sandbox.run(&env_with_api(&server, &api), &args);
     assert_eq!(done.code(), Some(0), "{}", done.stderr);
@@ -307,8 +307,8 @@ fn api_fields_build_a_json_body() {
 fn api_include_prints_the_status_line_and_headers_first() {
     let server = mock();
     let sandbox = Sandbox::new();
-    login(&sandbox, &server);
     let api = CaptureApi::start(200, r#"{"a":1}"#);
+    login_with(&sandbox, &env_with_api(&server, &api));
     let done = sandbox.run(&env_with_api(&server, &api), &["api", "-i", "/account"]);
     assert_eq!(done.code(), Some(0), "{}", done.stderr);
     let (head, body) = done.stdout.split_once("\n\n").expect("a blank line after the headers");
@@ -324,8 +324,8 @@ fn api_include_prints_the_status_line_and_headers_first() {
 fn a_non_2xx_answer_exits_1_with_its_body_on_stdout() {
     let server = mock();
     let sandbox = Sandbox::new();
-    login(&sandbox, &server);
     let api = CaptureApi::start(409, r#"{"message":"already there"}"#);
+    login_with(&sandbox, &env_with_api(&server, &api));
     let done = sandbox.run(&env_with_api(&server, &api), &["api", "/contacts", "-f", "name=Ada"]);
     assert_eq!(done.code(), Some(1), "{}", done.stderr);
     assert_eq!(done.json_documents(), [serde_json::json!({"message": "already there"})]);

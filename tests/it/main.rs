@@ -18,6 +18,7 @@ mod live_session;
 mod mock;
 mod mock_server;
 mod operations_cli;
+mod origin;
 mod paste;
 mod peer;
 mod profiles;

@@ -47,22 +47,15 @@ fn the_environment_beats_env_file_beats_the_profile() {
     let server = mock();
     let sandbox = Sandbox::new();
     sign_in(&sandbox, &env_for(&server), &["login", "--no-browser"]);
-    let json = |body: &'static str| {
-        move |_| {
-            tiny_http::Response::from_string(body)
-                .with_header(tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap())
-                .boxed()
-        }
-    };
-    let from_file = Server::start(json(r#"{"from":"env file"}"#));
-    let from_env = Server::start(json(r#"{"from":"environment"}"#));
-    std::fs::write(sandbox.dir.path().join(".env"), format!("TEST_API_ENDPOINT={}\n", from_file.url("/v2/account")))
-        .unwrap();
+    // Other URLs on the server the profile signed in with: the origin rule lets them have the token.
+    let userinfo = format!("{}/v2/authorization/userinfo", server.base_url());
+    std::fs::write(sandbox.dir.path().join(".env"), format!("TEST_API_ENDPOINT={userinfo}\n")).unwrap();
 
     let account = sandbox.run(&[], &["account"]);
-    assert!(account.stdout.contains("env file"), ".env beats the profile: {} {}", account.stdout, account.stderr);
-    let account = sandbox.run(&[("TEST_API_ENDPOINT", from_env.url("/v2/account"))], &["account"]);
-    assert!(account.stdout.contains("environment"), "the environment beats .env: {}", account.stdout);
+    assert!(account.stdout.contains("\"sub\""), ".env beats the profile: {} {}", account.stdout, account.stderr);
+    let env_account = format!("{}/v2/account?from=environment", server.base_url());
+    let account = sandbox.run(&[("TEST_API_ENDPOINT", env_account)], &["account"]);
+    assert!(account.stdout.contains("mainProductType"), "the environment beats .env: {}", account.stdout);
     std::fs::remove_file(sandbox.dir.path().join(".env")).unwrap();
     let account = sandbox.run(&[], &["account"]);
     assert!(account.stdout.contains("mainProductType"), "the profile's own endpoint: {}", account.stdout);

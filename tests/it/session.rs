@@ -9,7 +9,11 @@ use sipgate_oauth::mock::MockServer;
 
 /// Signs in with `login`, the test playing the browser.
 fn login(sandbox: &Sandbox, server: &MockServer) -> Finished {
-    let mut run = sandbox.spawn(&env_for(server), &["login", "--no-browser"]);
+    login_with(sandbox, &env_for(server))
+}
+
+fn login_with(sandbox: &Sandbox, env: &[(&'static str, String)]) -> Finished {
+    let mut run = sandbox.spawn(env, &["login", "--no-browser"]);
     let (status, page) = browse(&run.authorization_url());
     assert_eq!(status, 200, "{page}");
     let done = run.finish();
@@ -238,8 +242,8 @@ fn logout_revokes_at_the_server_and_deletes_the_file() {
 fn logout_without_the_server_still_deletes_and_warns() {
     let server = mock();
     let sandbox = Sandbox::new();
-    login(&sandbox, &server);
     let env = with(env_for(&server), "REVOKE_URL", "http://127.0.0.1:9/revoke");
+    login_with(&sandbox, &env);
     let done = sandbox.run(&env, &["logout"]);
     assert_eq!(done.code(), Some(0), "{}", done.stderr);
     assert!(done.stderr.contains("may stay valid until it expires"), "{}", done.stderr);

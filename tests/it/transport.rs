@@ -53,13 +53,14 @@ fn a_redirect_from_the_token_endpoint_is_not_followed() {
 fn a_redirect_from_the_api_is_not_followed_and_the_token_stays_here() {
     let server = mock();
     let sandbox = Sandbox::new();
-    login(&sandbox, &env_for(&server));
     let (target, redirector) = redirect_pair();
     let env = with(env_for(&server), "TEST_API_ENDPOINT", &redirector.url("/v2/account"));
+    login(&sandbox, &env);
+    let hits_at_login = redirector.hits();
     let done = sandbox.run(&env, &["account"]);
     assert_eq!(done.code(), Some(1));
     assert!(done.stderr.contains("/v2/account was answered with a redirect (HTTP 302"), "{}", done.stderr);
-    assert_eq!(redirector.hits(), 1);
+    assert_eq!(redirector.hits(), hits_at_login + 1);
     assert_eq!(target.hits(), 0, "the redirect (and with it the bearer token) was followed");
     assert!(done.stdout.is_empty());
 }
@@ -67,17 +68,18 @@ fn a_redirect_from_the_api_is_not_followed_and_the_token_stays_here() {
 #[test]
 fn a_huge_answer_is_cut_off_with_an_error() {
     let server = mock();
-    let sandbox = Sandbox::new();
-    login(&sandbox, &env_for(&server));
     let huge = Server::start(|_| tiny_http::Response::from_data(vec![b'x'; 5 * 1024 * 1024]).boxed());
     for (var, args) in [("TEST_API_ENDPOINT", &["account"][..]), ("API_BASE_URL", &["api", "/anything"])] {
+        let sandbox = Sandbox::new();
         let env = with(env_for(&server), var, &huge.url("/v2/account"));
+        login(&sandbox, &env);
         let done = sandbox.run(&env, args);
         assert_eq!(done.code(), Some(1), "{args:?}: {}", done.stderr);
         assert!(done.stderr.contains("larger than"), "{args:?}: {}", done.stderr);
         assert!(done.stdout.is_empty(), "nothing of the body is printed");
     }
 
+    let sandbox = Sandbox::new();
     let env = with(env_for(&server), "TOKEN_URL", &huge.url("/token"));
     let mut run = sandbox.spawn(&env, &["--no-browser"]);
     browse(&run.authorization_url());
