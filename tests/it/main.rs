@@ -25,6 +25,7 @@ mod profiles;
 mod properties;
 mod session;
 mod store_crash;
+mod store_race;
 mod store_trust;
 mod transport;
 mod verbose;
