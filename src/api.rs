@@ -99,9 +99,7 @@ pub(crate) fn send(
 fn accepted_scopes(base: &str, method: &str, url: &str) -> Vec<String> {
     let Some(path) = operations::relative_path(base, url) else { return Vec::new() };
     match operations::find(method, path) {
-        Lookup::Found { op, .. } if !op.scopes.is_empty() => {
-            op.narrow_scopes().chain(["all"]).map(str::to_owned).collect()
-        }
+        Lookup::Found { op, .. } => op.accepted_scopes().map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }

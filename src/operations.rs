@@ -95,15 +95,22 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// Whether a token with the space-separated `granted` scopes may call it (`all` allows everything).
+    /// Whether a token with the space-separated `granted` scopes may call it: one of them is listed
+    /// for it. `all` is listed for every operation but sipgate's six `internal`-only ones, which it
+    /// does not open (sipgate gives `internal` to no third-party client).
     pub fn accepts(&self, granted: &str) -> bool {
-        self.scopes.is_empty()
-            || granted.split(' ').any(|scope| scope == "all" || self.scopes.iter().any(|s| s == scope))
+        self.scopes.is_empty() || granted.split(' ').any(|scope| self.scopes.iter().any(|s| s == scope))
     }
 
     /// The scopes that allow it other than `all`, the narrowest first as in the spec.
     pub fn narrow_scopes(&self) -> impl Iterator<Item = &str> {
         self.scopes.iter().map(String::as_str).filter(|scope| *scope != "all")
+    }
+
+    /// The scopes that allow it, the narrow ones first and `all` last where it is listed; none when
+    /// any valid token does.
+    pub fn accepted_scopes(&self) -> impl Iterator<Item = &str> {
+        self.narrow_scopes().chain(self.scopes.iter().map(String::as_str).filter(|scope| *scope == "all"))
     }
 
     /// A query parameter by name.
@@ -513,29 +520,14 @@ fn noun(part: &str) -> &str {
     }
 }
 
-/// Why a JSON value does not fit a schema: which field, and what is wrong with it. Never holds the
-/// value itself (it may be a phone number or a message).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    /// The field, as a path: `recipient`, `items[0].type`; empty for the value as a whole.
-    pub field: String,
-    /// What is wrong, e.g. `is missing` or `must be an integer`.
-    pub problem: String,
-}
-
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "the body {}", self.problem)
-        } else {
-            write!(f, "`{}` {}", self.field, self.problem)
-        }
-    }
-}
-
 /// A schema definition of the table by name, e.g. `HistoryEntryResponse`.
 pub fn definition(name: &str) -> Option<&'static Value> {
     table().defs.get(name)
+}
+
+/// The names of the table's schema definitions.
+pub fn definition_names() -> impl Iterator<Item = &'static str> {
+    table().defs.keys().map(String::as_str)
 }
 
 /// A schema of the table with a `$ref` followed to its definition.
@@ -548,94 +540,6 @@ pub fn resolve(schema: &Value) -> &Value {
         }
     }
     schema
-}
-
-/// Checks `value` against a schema of the table: types, `required`, `enum`, the integer formats
-/// (`int32`, `int64`), `minimum`/`maximum`, `minLength`/`maxLength`, `uniqueItems`, items and
-/// properties. Properties the schema does not name are allowed.
-pub fn validate(value: &Value, schema: &Value) -> Result<(), Invalid> {
-    let mut at = String::new();
-    check(value, schema, &mut at)
-}
-
-/// [`validate`] below the field path `at`.
-fn check(value: &Value, schema: &Value, at: &mut String) -> Result<(), Invalid> {
-    let schema = resolve(schema);
-    let fail = |at: &String, problem: String| Err(Invalid { field: at.clone(), problem });
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-        && !allowed.contains(value)
-    {
-        let names: Vec<String> =
-            allowed.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect();
-        return fail(at, format!("must be one of {}", names.join(", ")));
-    }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") => {
-            let Some(text) = value.as_str() else { return fail(at, "must be a string".into()) };
-            let length = text.chars().count() as u64;
-            if schema.get("minLength").and_then(Value::as_u64).is_some_and(|min| length < min) {
-                return fail(at, "is too short".into());
-            }
-            if schema.get("maxLength").and_then(Value::as_u64).is_some_and(|max| length > max) {
-                return fail(at, "is too long".into());
-            }
-        }
-        Some("integer") => {
-            let Some(number) = value.as_i64() else { return fail(at, "must be an integer".into()) };
-            let (low, high) = match schema.get("format").and_then(Value::as_str) {
-                Some("int32") => (i64::from(i32::MIN), i64::from(i32::MAX)),
-                _ => (i64::MIN, i64::MAX),
-            };
-            let low = schema.get("minimum").and_then(Value::as_i64).map_or(low, |min| min.max(low));
-            let high = schema.get("maximum").and_then(Value::as_i64).map_or(high, |max| max.min(high));
-            if number < low || number > high {
-                return fail(at, format!("must be from {low} to {high}"));
-            }
-        }
-        Some("number") if !value.is_number() => return fail(at, "must be a number".into()),
-        Some("boolean") if !value.is_boolean() => return fail(at, "must be true or false".into()),
-        Some("array") => {
-            let Some(items) = value.as_array() else { return fail(at, "must be a list".into()) };
-            if schema.get("uniqueItems").and_then(Value::as_bool) == Some(true)
-                && items.iter().enumerate().any(|(i, item)| items[..i].contains(item))
-            {
-                return fail(at, "must not repeat an item".into());
-            }
-            if let Some(item_schema) = schema.get("items") {
-                let length = at.len();
-                for (index, item) in items.iter().enumerate() {
-                    at.push_str(&format!("[{index}]"));
-                    check(item, item_schema, at)?;
-                    at.truncate(length);
-                }
-            }
-        }
-        Some("object") | None if schema.get("properties").is_some() || schema.get("type").is_some() => {
-            let Some(object) = value.as_object() else { return fail(at, "must be an object".into()) };
-            for name in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
-            {
-                if object.get(name).is_none_or(Value::is_null) {
-                    let length = at.len();
-                    push_field(at, name);
-                    let missing = fail(at, "is missing".into());
-                    at.truncate(length);
-                    return missing;
-                }
-            }
-            if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
-                for (name, item) in object {
-                    if let Some(property) = properties.get(name) {
-                        let length = at.len();
-                        push_field(at, name);
-                        check(item, property, at)?;
-                        at.truncate(length);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 /// A value that fits a schema of the table, for a request body to start from: the spec's `example`
@@ -719,18 +623,8 @@ fn plausible(name: &str) -> &'static str {
     }
 }
 
-/// Appends `.name` (or `name` at the top) to a field path.
-fn push_field(at: &mut String, name: &str) {
-    if !at.is_empty() {
-        at.push('.');
-    }
-    at.push_str(name);
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     #[test]
@@ -783,6 +677,24 @@ mod tests {
     }
 
     #[test]
+    fn all_does_not_open_the_internal_operations() {
+        let internal: Vec<String> = operations()
+            .iter()
+            .filter(|op| !op.accepts("all") && !op.scopes.is_empty())
+            .map(|op| format!("{} {}", op.method, op.path))
+            .collect();
+        let expected = ["GET /restrictions", "GET /app/events", "DELETE /app/events/{id}", "GET /app/tacs"];
+        assert_eq!(internal[..4], expected);
+        assert_eq!(internal[4..], ["GET /app/users", "GET /identityVerification"]);
+        let Lookup::Found { op, .. } = find("GET", "/app/tacs") else { panic!("not found") };
+        assert!(op.accepts("internal"));
+        assert_eq!(op.accepted_scopes().collect::<Vec<_>>(), ["internal"]);
+        let Lookup::Found { op, .. } = find("GET", "/app/properties") else { panic!("not found") };
+        assert!(op.accepts("all"), "listed with `all` too");
+        assert_eq!(op.accepted_scopes().collect::<Vec<_>>(), ["internal", "all"]);
+    }
+
+    #[test]
     fn paged_lists_are_those_with_offset_limit_and_total_count() {
         let paged = |path| match find("GET", path) {
             Lookup::Found { op, .. } => op.is_paged(),
@@ -824,45 +736,12 @@ mod tests {
         assert_eq!(meaning("devices:callerid:write"), "change the caller ID of your devices");
     }
 
+    /// (That every example fits its schema is tested where schemas are checked: `mock::validate`.)
     #[test]
-    fn validation_names_the_field_and_never_the_value() {
-        let Lookup::Found { op, .. } = find("POST", "/sessions/sms") else { panic!("not found") };
-        let schema = op.body.as_ref().unwrap();
-        let good = json!({"smsId": "s0", "recipient": "+4915799912345", "message": "hi"});
-        assert_eq!(validate(&good, schema), Ok(()));
-        let missing = validate(&json!({"smsId": "s0", "message": "hi"}), schema).unwrap_err();
-        assert_eq!(missing.to_string(), "`recipient` is missing");
-        let wrong = validate(&json!({"smsId": "s0", "recipient": 4915799912345_u64, "message": "hi"}), schema);
-        assert_eq!(wrong.unwrap_err().to_string(), "`recipient` must be a string");
-        let late = json!({"smsId": "s0", "recipient": "+49", "message": "hi", "sendAt": "tomorrow"});
-        assert_eq!(validate(&late, schema).unwrap_err().field, "sendAt");
-        assert_eq!(validate(&json!([]), schema).unwrap_err().to_string(), "the body must be an object");
-    }
-
-    #[test]
-    fn every_example_fits_its_schema() {
-        for op in operations() {
-            for schema in op.body.iter().chain(op.responses.iter().filter_map(|r| r.schema.as_ref())) {
-                let value = example(schema);
-                assert_eq!(validate(&value, schema), Ok(()), "{} {}: {value}", op.method, op.path);
-            }
-        }
+    fn examples_start_from_the_spec() {
         let Lookup::Found { op, .. } = find("POST", "/sessions/sms") else { panic!("not found") };
         let body = example(op.body.as_ref().unwrap());
         assert_eq!(body["smsId"], "s0", "the spec's own example");
-    }
-
-    #[test]
-    fn validation_checks_enums_items_and_integer_ranges() {
-        let schema = json!({"type": "object", "properties": {
-            "items": {"type": "array", "items": {"type": "object", "properties": {"type": {"type": "string", "enum": ["SMS", "FAX"]}}}},
-            "count": {"type": "integer", "format": "int32"}}});
-        let bad = json!({"items": [{"type": "SMS"}, {"type": "LETTER"}]});
-        let error = validate(&bad, &schema).unwrap_err();
-        assert_eq!(error.field, "items[1].type");
-        assert_eq!(error.problem, "must be one of SMS, FAX");
-        assert_eq!(validate(&json!({"count": 3_000_000_000_u64}), &schema).unwrap_err().field, "count");
-        assert_eq!(validate(&json!({"count": 3}), &schema), Ok(()));
     }
 }
 

@@ -18,6 +18,8 @@ import json
 import os
 import sys
 
+import schema_keywords
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SWAGGER = os.path.join(ROOT, "..", "shared", "sipgate-api", "swagger.json")
 TABLE = os.path.join(ROOT, "src", "operations.json")
@@ -25,9 +27,14 @@ TABLE = os.path.join(ROOT, "src", "operations.json")
 SCOPES = os.path.join(ROOT, "src", "scopes.txt")
 METHODS = ("get", "post", "put", "delete", "patch")
 
-# Schema keywords the stand-in and the client use; everything else (descriptions, titles) is dropped.
+# Schema keywords the stand-in and the client use (`src/mock/validate.rs` enforces each that constrains
+# a value); `collectionFormat` says how a list travels in a query.
 KEEP = ("type", "format", "enum", "items", "properties", "required", "example", "default", "minimum",
-        "maximum", "minLength", "maxLength", "uniqueItems")
+        "maximum", "minLength", "maxLength", "uniqueItems", "pattern", "minItems", "maxItems",
+        "additionalProperties", "collectionFormat")
+# Keywords that are text for people only, dropped. A keyword of the spec in neither list stops the
+# generator: the validator must learn it first (tools/schema_keywords.py lists what the spec uses).
+TEXT_ONLY = ("description", "title", "$ref")
 
 # Path parameters the spec gives no `x-example` for get one from the stand-in's fake account, so that
 # every operation can be called as it stands in the table. The stand-in knows these ids.
@@ -68,7 +75,7 @@ def compact(schema, refs, dropped):
         if key not in schema:
             continue
         value = schema[key]
-        if key == "items":
+        if key == "items" or (key == "additionalProperties" and isinstance(value, dict)):
             value = compact(value, refs, dropped)
         elif key == "properties":
             value = {name: compact(sub, refs, dropped) for name, sub in sorted(value.items())}
@@ -158,6 +165,10 @@ def main(argv):
     source = args[0] if args else DEFAULT_SWAGGER
     with open(source, encoding="utf-8") as f:
         swagger = json.load(f)
+    unknown = sorted(set(schema_keywords.census(swagger).counts) - set(KEEP) - set(TEXT_ONLY))
+    if unknown:
+        print(f"the spec uses schema keywords the table does not carry: {', '.join(unknown)}", file=sys.stderr)
+        return 1
     data, dropped = table(swagger)
     files = {TABLE: render(data), SCOPES: "".join(scope + "\n" for scope in data["scopes"])}
     text = files[TABLE]

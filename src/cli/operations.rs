@@ -239,10 +239,7 @@ pub fn list(filter: Option<&str>, json: bool, out: &mut dyn Write, err: &mut dyn
 
 /// The scopes that allow an operation, narrow ones first and `all` last; none when any token does.
 fn accepted(op: &Operation) -> Vec<&str> {
-    match op.scopes.is_empty() {
-        true => Vec::new(),
-        false => op.narrow_scopes().chain(["all"]).collect(),
-    }
+    op.accepted_scopes().collect()
 }
 
 /// `scopes [WORD]`: the scopes whose name or meaning contains `filter` (any case), each with a one-line

@@ -15,11 +15,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 use super::api::{bearer, forbidden};
+use super::csv;
 use super::params::Incoming;
 use super::reply::Reply;
 use super::shared::Shared;
 use super::state::Records;
-use crate::operations::{self, Invalid, Location, Lookup, Operation};
+use super::validate::{Invalid, validate};
+use crate::operations::{self, Location, Lookup, Operation};
 
 /// The SMS extension of the fake account, the only one `POST /sessions/sms` sends from.
 const SMS_EXTENSION: &str = "s0";
@@ -69,14 +71,17 @@ pub(super) fn answer(shared: &Shared, request: &Incoming<'_>) -> Reply {
         Err(reply) => return reply,
     };
     let param = |name: &str| params.iter().find(|(n, _)| *n == name).map(|(_, value)| *value).unwrap_or_default();
-    match op.id.as_str() {
-        "sendWebSms" => send_sms(shared, &body),
-        "getHistory" => history(shared, op, &query),
-        "getContacts" => contacts(shared, op, &query),
-        "createContact" => create_contact(shared, &body),
-        "updateContact" => update_contact(shared, param("contactId"), &body),
-        "deleteContact" => delete_contact(shared, param("contactId")),
-        "deleteAllContacts" => {
+    match (op.id.as_str(), body) {
+        // Nothing sent, nothing to change.
+        (_, None) if op.body.is_some() => Reply::empty(op.success().0),
+        ("sendWebSms", Some(body)) => send_sms(shared, &body),
+        ("getHistory", _) => history(shared, op, &query),
+        ("getHistoryCSV", _) => export_history(shared, &query),
+        ("getContacts", _) => contacts(shared, op, &query),
+        ("createContact", Some(body)) => create_contact(shared, &body),
+        ("updateContact", Some(body)) => update_contact(shared, param("contactId"), &body),
+        ("deleteContact", _) => delete_contact(shared, param("contactId")),
+        ("deleteAllContacts", _) => {
             shared.state().rest.contacts().clear();
             Reply::empty(204)
         }
@@ -84,13 +89,16 @@ pub(super) fn answer(shared: &Shared, request: &Incoming<'_>) -> Reply {
     }
 }
 
-/// Checks the path parameters that must be numbers (`/addresses/{addressId}`).
+/// Checks the path parameters against their schemas (`/addresses/{addressId}` takes a number), decoded.
 fn path_params(op: &'static Operation, params: &[(&'static str, &str)]) -> Result<(), Reply> {
     for (name, value) in params {
         let Some(param) = op.params.iter().find(|p| p.location == Location::Path && p.name == *name) else { continue };
+        let decoded = percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .map_err(|_| bad_request(&Invalid::new(*name, "is not UTF-8")))?;
         let kind = param.schema.get("type").and_then(Value::as_str);
-        operations::validate(&typed_text(value, kind), &param.schema)
-            .map_err(|invalid| bad_request(&Invalid { field: (*name).to_owned(), problem: invalid.problem }))?;
+        validate(&typed_text(&decoded, kind), &param.schema)
+            .map_err(|invalid| bad_request(&Invalid::new(*name, invalid.problem)))?;
     }
     Ok(())
 }
@@ -106,7 +114,7 @@ fn query(op: &'static Operation, raw: &str) -> Result<Query, Reply> {
         let given: Vec<&str> = pairs.iter().filter(|(key, _)| *key == param.name).map(|(_, v)| v.as_str()).collect();
         if given.is_empty() {
             if param.required {
-                return Err(bad_request(&Invalid { field: param.name.clone(), problem: "is missing".into() }));
+                return Err(bad_request(&Invalid::new(param.name.as_str(), "is missing")));
             }
             continue;
         }
@@ -114,12 +122,17 @@ fn query(op: &'static Operation, raw: &str) -> Result<Query, Reply> {
         let value = match kind(&param.schema).as_deref() {
             Some("array") => {
                 let items = param.schema.get("items").and_then(kind);
+                // Swagger 2.0: `multi` repeats the parameter, the default `csv` separates by commas.
+                let given: Vec<&str> = match param.schema.get("collectionFormat").and_then(Value::as_str) {
+                    Some("multi") => given,
+                    _ => given.iter().flat_map(|text| text.split(',')).collect(),
+                };
                 Value::Array(given.iter().map(|text| typed_text(text, items.as_deref())).collect())
             }
             other => typed_text(given[given.len() - 1], other),
         };
-        operations::validate(&value, &param.schema).map_err(|invalid| {
-            bad_request(&Invalid { field: format!("{}{}", param.name, invalid.field), problem: invalid.problem })
+        validate(&value, &param.schema).map_err(|invalid| {
+            bad_request(&Invalid::new(format!("{}{}", param.name, invalid.field), invalid.problem))
         })?;
         typed.push((param.name.as_str(), value));
     }
@@ -140,25 +153,20 @@ fn typed_text(text: &str, kind: Option<&str>) -> Value {
     }
 }
 
-/// The JSON body, checked against the operation's request schema; `Null` when it takes none or none
-/// was sent and none is needed.
-fn body(op: &'static Operation, raw: &[u8]) -> Result<Value, Reply> {
-    let Some(schema) = &op.body else { return Ok(Value::Null) };
+/// The JSON body, checked against the operation's request schema; `None` when it takes none, or
+/// when none was sent and the description says none is needed (`required: false`): then the
+/// operation changes nothing and answers its success.
+fn body(op: &'static Operation, raw: &[u8]) -> Result<Option<Value>, Reply> {
+    let Some(schema) = &op.body else { return Ok(None) };
     if raw.iter().all(u8::is_ascii_whitespace) {
-        if op.body_required {
-            return Err(bad_request(&Invalid { field: String::new(), problem: "is missing".into() }));
-        }
-        let needs_fields =
-            operations::resolve(schema).get("required").and_then(Value::as_array).is_some_and(|r| !r.is_empty());
-        return match needs_fields {
-            true => operations::validate(&json!({}), schema).map(|()| Value::Null).map_err(|e| bad_request(&e)),
-            false => Ok(Value::Null),
+        return match op.body_required {
+            true => Err(bad_request(&Invalid::new("", "is missing"))),
+            false => Ok(None),
         };
     }
-    let value: Value = serde_json::from_slice(raw)
-        .map_err(|_| bad_request(&Invalid { field: String::new(), problem: "is not JSON".into() }))?;
-    operations::validate(&value, schema).map_err(|invalid| bad_request(&invalid))?;
-    Ok(value)
+    let value: Value = serde_json::from_slice(raw).map_err(|_| bad_request(&Invalid::new("", "is not JSON")))?;
+    validate(&value, schema).map_err(|invalid| bad_request(&invalid))?;
+    Ok(Some(value))
 }
 
 /// 400 naming the field (in `error_description` and `field`); the value never appears.
@@ -241,8 +249,7 @@ fn strings<'q>(query: &'q Query, name: &str) -> Option<Vec<&'q str>> {
 /// `POST /sessions/sms`: records the SMS as an outgoing history entry (without its text).
 fn send_sms(shared: &Shared, body: &Value) -> Reply {
     if body["smsId"].as_str() != Some(SMS_EXTENSION) {
-        let invalid = Invalid { field: "smsId".into(), problem: "is not an SMS extension of this account".into() };
-        return bad_request(&invalid);
+        return bad_request(&Invalid::new("smsId", "is not an SMS extension of this account"));
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     let created = iso8601(body["sendAt"].as_i64().unwrap_or(i64::try_from(now).unwrap_or(i64::MAX)));
@@ -273,9 +280,9 @@ fn send_sms(shared: &Shared, body: &Value) -> Reply {
     Reply::empty(204)
 }
 
-/// `GET /history`: the SMS sent, newest first, then the fake account's call, voicemail and fax;
-/// filtered by `types` and `directions`, paged.
-fn history(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
+/// The history the fake account has for `query`: the SMS sent, newest first, then its call,
+/// voicemail and fax; filtered by `types` and `directions`.
+fn history_entries(shared: &Shared, query: &Query) -> Vec<Value> {
     let mut entries = shared.state().rest.sent.clone();
     let schema = operations::definition("HistoryEntryResponse").unwrap_or(&Value::Null);
     for (n, (kind, direction)) in
@@ -292,8 +299,25 @@ fn history(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
         strings(query, name).is_none_or(|allowed| entry[field].as_str().is_some_and(|v| allowed.contains(&v)))
     };
     entries.retain(|entry| wanted("types", entry, "type") && wanted("directions", entry, "direction"));
+    entries
+}
+
+/// `GET /history`: [`history_entries`], paged.
+fn history(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
     let list = op.success().1.map(fake).unwrap_or_else(|| json!({}));
-    Reply::json(200, &page(list, entries, query))
+    Reply::json(200, &page(list, history_entries(shared, query), query))
+}
+
+/// `GET /history/export`: the same page of [`history_entries`] as CSV, a file to download.
+fn export_history(shared: &Shared, query: &Query) -> Reply {
+    let list = page(json!({}), history_entries(shared, query), query);
+    let entries = list["items"].as_array().map(Vec::as_slice).unwrap_or_default();
+    Reply {
+        status: 200,
+        content_type: Some("application/octet-stream"),
+        body: csv::history(entries).into_bytes(),
+        headers: vec![("Content-Disposition", "attachment; filename=\"history.csv\"".to_owned())],
+    }
 }
 
 /// The three contacts of the fake account; the first has the id the table's examples use.
@@ -438,7 +462,7 @@ mod tests {
         assert_eq!(stored["emails"], json!([{"email": "ada@example.com", "type": ["work"]}]));
         assert!(stored.get("secretField").is_none() && stored.get("given").is_none());
         let schema = operations::definition("ContactResponse").unwrap();
-        assert_eq!(operations::validate(&stored, schema), Ok(()));
+        assert_eq!(validate(&stored, schema), Ok(()));
     }
 
     /// A token of the stand-in for `scope`, through the auto-approved authorization-code flow.

@@ -24,6 +24,7 @@ mod peer;
 mod profiles;
 mod properties;
 mod session;
+mod stand_in_exact;
 mod store_crash;
 mod store_race;
 mod store_trust;

@@ -10,44 +10,16 @@ use serde_json::{Value, json};
 use sipgate_oauth::internals::query;
 use sipgate_oauth::operations::{self, Location, Operation};
 
-use crate::common::stand::{self, Answer, Stand};
+use crate::common::stand::{self, Stand};
 
 /// The stand-in with the demo client that approves at once.
 fn start() -> Stand {
     stand::start(stand::auto())
 }
 
-impl Stand {
-    /// An access token for `scope`, through the auto-approved authorization-code flow.
-    fn token(&self, scope: &str) -> String {
-        stand::token_field(&self.tokens(scope), "access_token")
-    }
-
-    /// `method` on `/v2{target}` with an optional bearer token and JSON body.
-    fn call(&self, method: &str, target: &str, token: Option<&str>, body: Option<&Value>) -> Answer {
-        let mut request = http::Request::builder().method(method).uri(format!("{}/v2{target}", self.server.base_url()));
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        let bytes = match body {
-            Some(body) => {
-                request = request.header("Content-Type", "application/json");
-                body.to_string().into_bytes()
-            }
-            None => Vec::new(),
-        };
-        stand::read(self.agent.run(request.body(bytes).unwrap()))
-    }
-
-    /// `GET /v2{target}` with a bearer token.
-    fn api_get(&self, target: &str, token: &str) -> Answer {
-        self.call("GET", target, Some(token), None)
-    }
-}
-
 /// The request target of an operation as the table describes it: path parameters and required query
 /// parameters from the table's examples.
-fn target(op: &Operation) -> String {
+pub(crate) fn target(op: &Operation) -> String {
     let mut path = op.path.clone();
     let mut query = Vec::new();
     for param in &op.params {
@@ -150,7 +122,7 @@ fn walk_order() -> Vec<&'static Operation> {
 fn every_operation_answers_an_all_token_with_a_body_that_fits_its_schema() {
     let stand = start();
     let token = stand.token("all");
-    let (mut success, mut documented_other, mut bodies) = (0, 0, 0);
+    let (mut success, mut documented_other, mut bodies, mut internal) = (0, 0, 0, 0);
     let ops = walk_order();
     assert_eq!(ops.len(), 179);
     for op in ops {
@@ -158,6 +130,12 @@ fn every_operation_answers_an_all_token_with_a_body_that_fits_its_schema() {
         let body = op.body.as_ref().map(operations::example);
         let answer = stand.call(&op.method, &target, Some(&token), body.as_ref());
         let what = format!("{} {target}", op.method);
+        if !op.accepts("all") {
+            // sipgate's `internal`-only operations: `all` does not open them (see internal.rs).
+            assert_eq!(answer.status, 403, "{what}");
+            internal += 1;
+            continue;
+        }
         assert!(op.documents(answer.status), "{what}: undocumented status {} {}", answer.status, answer.body);
         if (200..300).contains(&answer.status) {
             success += 1;
@@ -166,6 +144,10 @@ fn every_operation_answers_an_all_token_with_a_body_that_fits_its_schema() {
         }
         let schema = op.responses.iter().find(|r| r.status == Some(answer.status)).and_then(|r| r.schema.as_ref());
         match schema {
+            // The export's schema is the list's, but sipgate sends it as a CSV file (see history_export.rs).
+            Some(_) if op.id == "getHistoryCSV" => {
+                assert_eq!(answer.header("content-type"), "application/octet-stream", "{what}");
+            }
             Some(schema) => {
                 assert_eq!(answer.header("content-type"), "application/json", "{what}");
                 conforms(&answer.json(), schema, "body").unwrap_or_else(|e| panic!("{what}: {e}\n{}", answer.body));
@@ -174,8 +156,11 @@ fn every_operation_answers_an_all_token_with_a_body_that_fits_its_schema() {
             None => assert!(answer.body.is_empty(), "{what}: a body where the spec documents none: {}", answer.body),
         }
     }
-    eprintln!("179 operations: {success} 2xx, {documented_other} other documented; {bodies} bodies fit their schema");
-    assert_eq!(success, 179, "with an `all` token and the table's examples every operation succeeds");
+    eprintln!(
+        "179 operations: {success} 2xx, {documented_other} other documented, {internal} internal; {bodies} bodies fit their schema"
+    );
+    assert_eq!(internal, 6, "sipgate lists six operations under `internal` only");
+    assert_eq!(success, 173, "with an `all` token and the table's examples every other operation succeeds");
     assert!(bodies > 80, "only {bodies} answers had a body to check");
 }
 
@@ -342,7 +327,7 @@ fn bodies_are_checked_and_the_error_names_the_field_not_its_value() {
     assert_eq!(status, 400);
     assert!(body.contains("not JSON"), "{body}");
     let (status, body) = send(b"");
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 204, "the body is optional (nothing is sent then): {body}");
     let contact = json!({"name": "Ada", "scope": "EVERYONE"});
     let answer = stand.call("POST", "/contacts", Some(&token), Some(&contact));
     assert_eq!(answer.status, 400);

@@ -171,6 +171,32 @@ impl Stand {
             ],
         )
     }
+
+    /// An access token for `scope`, through the auto-approved authorization-code flow.
+    pub fn token(&self, scope: &str) -> String {
+        token_field(&self.tokens(scope), "access_token")
+    }
+
+    /// `method` on `/v2{target}` with an optional bearer token and JSON body.
+    pub fn call(&self, method: &str, target: &str, token: Option<&str>, body: Option<&Value>) -> Answer {
+        let mut request = http::Request::builder().method(method).uri(format!("{}/v2{target}", self.server.base_url()));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let bytes = match body {
+            Some(body) => {
+                request = request.header("Content-Type", "application/json");
+                body.to_string().into_bytes()
+            }
+            None => Vec::new(),
+        };
+        read(self.agent.run(request.body(bytes).unwrap()))
+    }
+
+    /// `GET /v2{target}` with a bearer token.
+    pub fn api_get(&self, target: &str, token: &str) -> Answer {
+        self.call("GET", target, Some(token), None)
+    }
 }
 
 pub fn token_field(tokens: &Value, name: &str) -> String {
