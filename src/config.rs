@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use http::Uri;
 
+use crate::ca_file::CaFile;
 use crate::error::Error;
 use crate::secret::ClientSecret;
 
@@ -43,7 +44,7 @@ fn is_name(text: &str) -> bool {
 
 /// The variables a profile keeps (and [`Config::kept`] returns): everything that says which server and
 /// which client, nothing about this machine (`BROWSER`, `SIPGATE_OAUTH_STORE`).
-const KEPT: [&str; 12] = [
+const KEPT: [&str; 13] = [
     "AUTH_URL",
     "TOKEN_URL",
     "TEST_API_ENDPOINT",
@@ -56,6 +57,7 @@ const KEPT: [&str; 12] = [
     "CLIENT_SECRET",
     "OAUTH_SCOPE",
     "REDIRECT_URI",
+    "SIPGATE_OAUTH_CA_FILE",
 ];
 
 /// The validated configuration of one run.
@@ -96,6 +98,9 @@ pub struct Config {
     pub issuer: Option<String>,
     /// What looked wrong but harmless in the `.env` file (see [`Config::warnings`]).
     file_warnings: Vec<String>,
+    /// `SIPGATE_OAUTH_CA_FILE`: certificate authorities trusted in addition to the built-in and the
+    /// system's roots (docs/tls.md); read and checked here, before any request.
+    pub ca_file: Option<CaFile>,
 }
 
 /// A loopback redirect URI (RFC 8252 §7.3): `http://HOST:PORT/PATH` with HOST a loopback name.
@@ -171,12 +176,14 @@ impl Config {
             None => parent(&api_endpoint),
         };
 
+        let ca_file = get("SIPGATE_OAUTH_CA_FILE").map(|path| ca_file(&path)).transpose()?;
         let store_dir = crate::profile::store_dir(&|var| get(var));
         Ok(Config {
             profile,
             store_dir,
             browser: get("BROWSER"),
             issuer: get("ISSUER"),
+            ca_file,
             auth_url,
             token_url,
             api_endpoint,
@@ -267,6 +274,7 @@ impl Config {
                 "CLIENT_SECRET" => self.client_secret.secret().to_owned(),
                 "OAUTH_SCOPE" => self.scope.clone(),
                 "REDIRECT_URI" => self.redirect.with_port(self.redirect.port),
+                "SIPGATE_OAUTH_CA_FILE" => self.ca_file.as_ref()?.path().display().to_string(),
                 _ => return None,
             })
         };
@@ -306,6 +314,16 @@ fn endpoint(var: &'static str, value: &str) -> Result<String, Error> {
         Some("http") => Err(invalid("must use https:// (plain http:// is only allowed for loopback hosts)")),
         _ => Err(invalid("must start with https://")),
     }
+}
+
+/// Reads SIPGATE_OAUTH_CA_FILE, made absolute so that the profile can keep it for use in other directories.
+fn ca_file(value: &str) -> Result<CaFile, Error> {
+    let invalid = |why: String| Error::Config {
+        var: "SIPGATE_OAUTH_CA_FILE",
+        message: format!("{why} — set it to a PEM file with the certificate of the authority to trust"),
+    };
+    let path = std::path::absolute(value).map_err(|error| invalid(format!("cannot read {value}: {error}")))?;
+    CaFile::read(&path).map_err(invalid)
 }
 
 /// Parses REDIRECT_URI: `http://` on a loopback host, with a port (explicit or 80) and a path.

@@ -1,8 +1,9 @@
 //! The one HTTP client of a run: a `ureq::Agent` with the transport rules of the checklist, and the
 //! `-v` trace.
 //!
-//! Promises: redirects are never followed (a 3xx is an [`Error::Redirect`]), TLS is verified with
-//! ureq's defaults, 4xx/5xx bodies are returned for the caller to read, bodies are read with a size cap,
+//! Promises: redirects are never followed (a 3xx is an [`Error::Redirect`]), TLS is verified against
+//! the built-in, the system's and `SIPGATE_OAUTH_CA_FILE`'s roots ([`crate::tls`]) and a rejected
+//! certificate is an [`Error::Certificate`] (its chain in the trace), 4xx/5xx bodies are returned for the caller to read, bodies are read with a size cap,
 //! and proxy settings come from the environment (`HTTPS_PROXY`, `NO_PROXY`). The trace goes to a writer
 //! the caller gives ([`Http::with_trace`]), every secret replaced by `[redacted]`; without one nothing is
 //! written anywhere.
@@ -13,14 +14,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, NextTimeout, TcpConnector};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::ca_file::CaFile;
 use crate::error::Error;
 use crate::redact;
 use crate::secret::{AccessToken, ClientSecret};
+use crate::tls::{Rejected, TlsConnector, Trust};
 
 /// The largest response body read; anything beyond is cut off.
 pub const MAX_BODY: u64 = 1024 * 1024;
@@ -74,6 +77,7 @@ pub struct Http {
     /// machine (secrets over plain `http://`) must not leave it.
     direct: ureq::Agent,
     trace: Option<TraceSink>,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Http {
@@ -83,8 +87,19 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    /// A client whose every request ends within `timeout`.
+    /// A client whose every request ends within `timeout`, trusting the built-in and the system's roots.
     pub fn new(timeout: Duration) -> Http {
+        Http::with_trust(timeout, None)
+    }
+
+    /// The same client, trusting also the certificates of `ca_file` (`SIPGATE_OAUTH_CA_FILE`, see
+    /// [`Config::ca_file`](crate::Config::ca_file)).
+    pub fn trusting(self, ca_file: &CaFile) -> Http {
+        Http { trace: self.trace, ..Http::with_trust(self.timeout, Some(ca_file.clone())) }
+    }
+
+    fn with_trust(timeout: Duration, ca_file: Option<CaFile>) -> Http {
+        let trust = Arc::new(Trust::new(ca_file));
         let agent = |proxy: Option<ureq::Proxy>| {
             let config = ureq::Agent::config_builder()
                 .timeout_global(Some(timeout))
@@ -94,9 +109,12 @@ impl Http {
                 .user_agent(concat!("sipgate-oauth/", env!("CARGO_PKG_VERSION")))
                 .proxy(proxy)
                 .build();
-            ureq::Agent::with_parts(config, DefaultConnector::new(), LiteralFirst::default())
+            // ureq's default chain without SOCKS (not compiled in) and with our TLS in place of its own.
+            let connector = ().chain(ConnectProxyConnector::default()).chain(TcpConnector::default());
+            let connector = connector.chain(TlsConnector(Arc::clone(&trust)));
+            ureq::Agent::with_parts(config, connector, LiteralFirst::default())
         };
-        Http { agent: agent(ureq::Proxy::try_from_env()), direct: agent(None), trace: None }
+        Http { agent: agent(ureq::Proxy::try_from_env()), direct: agent(None), trace: None, timeout }
     }
 
     /// The same client, tracing every exchange to `sink` (`-v`): method, URL, headers and bodies, every
@@ -183,7 +201,13 @@ impl Http {
         let started = Instant::now();
         let loopback = request.uri().host().is_some_and(crate::config::is_loopback_host);
         let agent = if loopback { &self.direct } else { &self.agent };
-        let mut response = agent.run(request).map_err(http_error)?;
+        let mut response = agent.run(request).map_err(|source| match Rejected::inside(&source) {
+            Some(rejected) => {
+                self.trace(|out| trace_rejected(out, rejected));
+                Error::Certificate { host: rejected.host.clone(), problem: rejected.problem.clone() }
+            }
+            None => http_error(source),
+        })?;
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let www_authenticate = header("www-authenticate");
         let content_type = header("content-type");
@@ -276,6 +300,15 @@ fn trace_request(out: &mut dyn Write, request: &http::Request<Vec<u8>>, body: &s
     }
     if !body.is_empty() {
         writeln!(out, "> {body}")?;
+    }
+    Ok(())
+}
+
+fn trace_rejected(out: &mut dyn Write, rejected: &Rejected) -> std::io::Result<()> {
+    writeln!(out, "* TLS: the certificate of {} was rejected; the chain it presented:", rejected.host)?;
+    for (n, names) in rejected.chain.iter().enumerate() {
+        writeln!(out, "*   {n} subject: {}", names.subject)?;
+        writeln!(out, "*     issuer: {}", names.issuer)?;
     }
     Ok(())
 }

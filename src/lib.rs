@@ -48,6 +48,7 @@
 
 mod api;
 mod browser;
+mod ca_file;
 mod callback;
 mod config;
 pub mod device;
@@ -68,11 +69,14 @@ mod secret;
 mod session;
 pub mod spelling;
 mod store;
+mod tls;
+mod utc;
 
 pub use api::{ApiRequest, ApiResponse};
 pub use browser::{Browser, NoBrowser};
+pub use ca_file::CaFile;
 pub use config::{Config, RedirectUri};
-pub use error::{Error, Grant, OAuthError};
+pub use error::{CertificateProblem, Error, Grant, OAuthError};
 pub use flow::{SignIn, SignInEvent, sign_in};
 pub use http::{Http, Response};
 pub use oauth::{OAuthClient, TokenSet};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use sipgate_oauth::Http;
+use sipgate_oauth::{Config, Http};
 
 use super::completions::Shell;
 
@@ -114,9 +114,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Cli {
-    /// The HTTP client of the run; with `-v`, it traces to stderr.
-    pub fn http(&self) -> Http {
+    /// The HTTP client of the run for `config`: trusting its `SIPGATE_OAUTH_CA_FILE`, if any; with `-v`,
+    /// it traces to stderr.
+    pub fn http(&self, config: &Config) -> Http {
         let http = Http::new(HTTP_TIMEOUT);
+        let http = match &config.ca_file {
+            Some(ca_file) => http.trusting(ca_file),
+            None => http,
+        };
         if self.verbose { http.with_trace(std::io::stderr()) } else { http }
     }
 }

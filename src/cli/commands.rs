@@ -143,11 +143,10 @@ pub fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
     if names.is_empty() {
         note(err, "No profile is kept: nothing to do.");
     }
-    let http = cli.http();
     for name in names {
         let config = profiles.config(&name)?;
         note(err, &format!("profile {name}:"));
-        logout(&Session::new(&http, &config)?, err)?;
+        logout(&Session::new(&cli.http(&config), &config)?, err)?;
     }
     Ok(())
 }

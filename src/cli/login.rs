@@ -29,7 +29,7 @@ pub fn demo(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), E
     let config =
         Config::from_lookup(|var| env.iter().rev().find(|(key, _)| *key == var).map(|(_, value)| value.clone()))?;
     note(err, &format!("demo: a sipgate stand-in answers at {} — nothing leaves this machine.", server.base_url()));
-    let http = cli.http();
+    let http = cli.http(&config);
     let session = Session::new(&http, &config)?;
     let follow_redirects = |url: String| {
         let agent = ureq::Agent::config_builder().max_redirects(5).http_status_as_error(false).proxy(None).build();

@@ -48,7 +48,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
     for warning in config.warnings() {
         note(err, &format!("warning: {warning}"));
     }
-    let http = cli.http();
+    let http = cli.http(&config);
     let session = Session::new(&http, &config)?;
     match cli.command {
         Command::Help(_) | Command::Version | Command::Demo | Command::Mock(_) | Command::Completions(_) => Ok(()),

@@ -252,7 +252,7 @@ fn send_sms(shared: &Shared, body: &Value) -> Reply {
         return bad_request(&Invalid::new("smsId", "is not an SMS extension of this account"));
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let created = iso8601(body["sendAt"].as_i64().unwrap_or(i64::try_from(now).unwrap_or(i64::MAX)));
+    let created = crate::utc::iso8601(body["sendAt"].as_i64().unwrap_or(i64::try_from(now).unwrap_or(i64::MAX)));
     let mut state = shared.state();
     let records = &mut state.rest;
     records.last_entry += 1;
@@ -422,22 +422,6 @@ fn delete_contact(shared: &Shared, id: &str) -> Reply {
     if contacts.len() < before { Reply::empty(204) } else { no_such("contact") }
 }
 
-/// Seconds since the Unix epoch as ISO 8601 UTC (`2016-02-10T14:19:39Z`), as sipgate writes times.
-fn iso8601(secs: i64) -> String {
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
-}
-
 #[cfg(test)]
 mod tests {
     use std::net::SocketAddr;
@@ -445,13 +429,6 @@ mod tests {
     use super::*;
     use crate::mock::MockConfig;
     use crate::mock::server::MockServer;
-
-    #[test]
-    fn times_are_iso8601_utc() {
-        assert_eq!(iso8601(1_546_850_272), "2019-01-07T08:37:52Z");
-        assert_eq!(iso8601(951_868_799), "2000-02-29T23:59:59Z");
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
-    }
 
     #[test]
     fn contacts_keep_only_the_fields_of_a_contact() {
