@@ -85,6 +85,10 @@ pub struct MockConfig {
     /// Report each request (method, path with secrets redacted, status) as a [`MockEvent::Request`](super::MockEvent::Request) to
     /// the sink given to [`MockServer::start_with_events`](super::MockServer::start_with_events). Without a sink nothing is logged.
     pub log: bool,
+    /// The address clients reach it at, e.g. `https://localhost:8443` behind a TLS proxy: the discovery
+    /// document, the issuer (and `iss`), redirects and device URLs name it instead of
+    /// `http://127.0.0.1:PORT`. No trailing slash.
+    pub public_url: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -100,6 +104,7 @@ impl Default for MockConfig {
             device_ttl: Duration::from_secs(600),
             faults: Faults::default(),
             log: false,
+            public_url: None,
         }
     }
 }

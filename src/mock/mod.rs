@@ -70,7 +70,11 @@ pub fn run(options: Options, stdout: &mut impl Write, stderr: &mut impl Write) -
     let (sink, events) = std::sync::mpsc::channel();
     let server = MockServer::start_with_events(options.config, addr, sink)?;
     let client = server.client(0);
-    writeln!(stderr, "sipgate stand-in listening on {} (realms {})", server.base_url(), REALMS.join(", "))?;
+    let listening = format!("http://{}", server.addr());
+    writeln!(stderr, "sipgate stand-in listening on {listening} (realms {})", REALMS.join(", "))?;
+    if server.base_url() != listening {
+        writeln!(stderr, "clients reach it at {}", server.base_url())?;
+    }
     if let Some(client) = &client {
         writeln!(stderr, "client {}: redirect URIs {}", client.id, client.redirect_uris.join(", "))?;
         for (name, value) in server.env(REALMS[0], client) {

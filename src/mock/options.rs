@@ -31,6 +31,8 @@ Options:
                            verification_uri_complete approves it at once
   --device-interval SECONDS  the device flow's polling interval (default 5; sooner polls get slow_down)
   --device-ttl SECONDS     the device code's lifetime, expires_in (default 600)
+  --public-url URL         where clients reach it, e.g. https://localhost:8443 behind a TLS proxy
+                           (nginx): discovery, issuer, iss, redirects and device URLs name it
   --quiet                  no request log
   --help                   show this help
 
@@ -118,6 +120,7 @@ impl Options {
                 "--device-ttl" => config.device_ttl = Duration::from_secs(number(flag, &value()?)?),
                 "--device-slow-down" => faults.device_slow_down = number(flag, &value()?)?,
                 "--quiet" => config.log = false,
+                "--public-url" => config.public_url = Some(public_url(&value()?)?),
                 "--latency-ms" => faults.latency = Duration::from_millis(number(flag, &value()?)?),
                 "--fail-token-503" => faults.token_503 = number(flag, &value()?)?,
                 "--fail-token-502" => faults.token_502 = number(flag, &value()?)?,
@@ -172,6 +175,17 @@ fn check_redirect_uri(uri: &str) -> Result<(), String> {
         return Err(format!("--redirect-uri {uri:?} must have no fragment, spaces or non-ASCII characters"));
     }
     Ok(())
+}
+
+/// A `--public-url`: `http://` or `https://`, a host, an optional port, no path.
+fn public_url(url: &str) -> Result<String, String> {
+    let invalid = || format!("--public-url {url:?} must be http:// or https:// with a host and no path, e.g. https://localhost:8443");
+    let uri: http::Uri = url.parse().map_err(|_| invalid())?;
+    let path_free = matches!(uri.path(), "" | "/") && uri.query().is_none();
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() && path_free => Ok(url.trim_end_matches('/').to_owned()),
+        _ => Err(invalid()),
+    }
 }
 
 /// The JSON object in the `--account-file`.

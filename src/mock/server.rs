@@ -122,7 +122,10 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
         let serving = Arc::new(Serving {
-            shared: Shared::new(config, format!("http://{addr}")),
+            shared: {
+                let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+                Shared::new(config, base_url)
+            },
             peers: RwLock::new(HashSet::new()),
             stop: AtomicBool::new(false),
             events,
@@ -162,7 +165,7 @@ impl MockServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or [`MockConfig::public_url`] if set: where clients reach it.
     pub fn base_url(&self) -> String {
         self.serving.shared.base_url.clone()
     }
