@@ -77,5 +77,4 @@ mod tests {
             format!("certificate 1 in {} cannot be read as an X.509 certificate", garbage.display())
         );
     }
-
 }

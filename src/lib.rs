@@ -50,6 +50,7 @@ mod api;
 mod browser;
 mod ca_file;
 mod callback;
+mod certificate;
 mod config;
 pub mod device;
 mod env_file;

@@ -179,11 +179,15 @@ fn check_redirect_uri(uri: &str) -> Result<(), String> {
 
 /// A `--public-url`: `http://` or `https://`, a host, an optional port, no path.
 fn public_url(url: &str) -> Result<String, String> {
-    let invalid = || format!("--public-url {url:?} must be http:// or https:// with a host and no path, e.g. https://localhost:8443");
+    let invalid = || {
+        format!("--public-url {url:?} must be http:// or https:// with a host and no path, e.g. https://localhost:8443")
+    };
     let uri: http::Uri = url.parse().map_err(|_| invalid())?;
     let path_free = matches!(uri.path(), "" | "/") && uri.query().is_none();
     match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(host)) if !host.is_empty() && path_free => Ok(url.trim_end_matches('/').to_owned()),
+        (Some("http" | "https"), Some(host)) if !host.is_empty() && path_free => {
+            Ok(url.trim_end_matches('/').to_owned())
+        }
         _ => Err(invalid()),
     }
 }

@@ -20,7 +20,7 @@ use ureq::unversioned::transport::{
 
 pub(crate) use self::names::Names;
 pub(crate) use self::trust::Trust;
-use crate::error::CertificateProblem;
+use crate::certificate::CertificateProblem;
 
 /// A certificate the server presented and that was not accepted: carried out of ureq inside its I/O
 /// error.
@@ -179,12 +179,18 @@ mod tests {
     #[test]
     fn rustls_verdicts_become_problems_in_words() {
         let cert = |error| problem(&rustls::Error::InvalidCertificate(error));
-        assert_eq!(cert(CertificateError::UnknownIssuer), Some(CertificateProblem::UnknownIssuer { self_signed: false }));
+        assert_eq!(
+            cert(CertificateError::UnknownIssuer),
+            Some(CertificateProblem::UnknownIssuer { self_signed: false })
+        );
         let expired = CertificateError::ExpiredContext {
             time: rustls::pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_800_000_000)),
             not_after: rustls::pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_580_515_200)),
         };
-        assert_eq!(cert(expired), Some(CertificateProblem::Expired { not_after: Some(1_580_515_200), now: Some(1_800_000_000) }));
+        assert_eq!(
+            cert(expired),
+            Some(CertificateProblem::Expired { not_after: Some(1_580_515_200), now: Some(1_800_000_000) })
+        );
         let name = CertificateError::NotValidForNameContext {
             expected: ServerName::try_from("login.example").unwrap().to_owned(),
             presented: vec![

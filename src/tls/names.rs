@@ -132,8 +132,12 @@ mod tests {
 
     #[test]
     fn subject_and_issuer_are_read_in_order_and_self_signed_is_told() {
-        let ca = [rdn(&[0x55, 0x04, 0x06], 0x13, "DE"), rdn(&[0x55, 0x04, 0x0a], 0x0c, "Acme"), rdn(&[0x55, 0x04, 0x03], 0x0c, "Acme CA")]
-            .concat();
+        let ca = [
+            rdn(&[0x55, 0x04, 0x06], 0x13, "DE"),
+            rdn(&[0x55, 0x04, 0x0a], 0x0c, "Acme"),
+            rdn(&[0x55, 0x04, 0x03], 0x0c, "Acme CA"),
+        ]
+        .concat();
         let leaf = [rdn(&[0x55, 0x04, 0x03], 0x0c, "login.example"), rdn(&[0x2a, 0x03], 0x0c, "ignored")].concat();
         let names = of(&certificate(&ca, &leaf)).unwrap();
         assert_eq!(names.subject, "CN=login.example");

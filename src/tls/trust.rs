@@ -88,8 +88,9 @@ fn platform_verifier(
     extra: &[CertificateDer<'static>],
     provider: &Arc<CryptoProvider>,
 ) -> Result<Option<Arc<dyn ServerCertVerifier>>, String> {
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra.iter().cloned(), Arc::clone(provider))
-        .map_err(|error| format!("the system's TLS verifier is not available: {error}"))?;
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra.iter().cloned(), Arc::clone(provider))
+            .map_err(|error| format!("the system's TLS verifier is not available: {error}"))?;
     Ok(Some(Arc::new(verifier)))
 }
 
