@@ -58,6 +58,7 @@ mod error;
 mod flow;
 mod html;
 mod http;
+pub mod mcp;
 pub mod mock;
 mod oauth;
 pub mod operations;
