@@ -66,6 +66,13 @@ pub enum Command {
         /// `--json` output.
         json: bool,
     },
+    /// `mcp`: an MCP server on stdin/stdout for AI agents, with the kept sign-in.
+    Mcp {
+        /// `--allow-writes`: offer POST, PUT and DELETE operations too.
+        allow_writes: bool,
+        /// `--tools WORD…`: offer only the operations that match one of these.
+        tools: Vec<String>,
+    },
     /// Run the sipgate stand-in in the foreground; its own options follow.
     Mock(Vec<String>),
     /// `completions SHELL`: print a completion script.

@@ -27,6 +27,9 @@ COMMANDS:
                      list sipgate's scopes with what each allows, those matching WORD
     status [--json]  every profile: signed in?, scopes, expiry (no secrets); exit 1 when the selected one is not
     logout [--all]   revoke the tokens at the server and delete them here (--all: every profile's)
+    mcp [--allow-writes] [--tools WORD…]
+                     an MCP server on stdin/stdout: AI agents use sipgate with the kept sign-in,
+                     only what its scopes allow, read-only unless --allow-writes (docs/mcp.md)
     mock [OPTIONS]   run the sipgate stand-in on 127.0.0.1 (see `sipgate-oauth mock --help`)
     completions bash|zsh|fish
                      print a completion script for the shell
@@ -75,6 +78,7 @@ pub fn topic(command: &str) -> Option<&'static str> {
         "scopes" => SCOPES,
         "status" => STATUS,
         "logout" => LOGOUT,
+        "mcp" => MCP,
         "mock" => sipgate_oauth::mock::HELP,
         "completions" => COMPLETIONS,
         "help" => HELP,
@@ -88,6 +92,31 @@ macro_rules! common_tail {
         "\nThe options of every command (--env-file, --profile, -v, …): `sipgate-oauth --help`.\n"
     };
 }
+
+const MCP: &str = concat!(
+    "\
+sipgate-oauth mcp — an MCP server for AI agents, with the kept sign-in
+
+USAGE:
+    sipgate-oauth mcp [--profile NAME] [--allow-writes] [--tools WORD…]
+
+Speaks the Model Context Protocol (2026-07-28, and the initialize handshake of 2025-11-25 and
+earlier) on stdin/stdout, for an agent that starts it as a local server. It offers one tool per
+operation of sipgate's API that the profile's granted scopes allow, plus `whoami` and `scopes`.
+Tokens are refreshed as needed; a dead sign-in answers every call with the `login` command to run,
+and the server keeps running. The log goes to stderr. Ends when stdin ends. See docs/mcp.md.
+
+OPTIONS:
+    --allow-writes     offer the operations that change something (POST, PUT, DELETE: an SMS, a
+                       call, settings); without it only reads are offered and callable
+    --tools WORD…      offer only the operations whose tool name, path or scope contains a WORD
+
+EXAMPLES:
+    sipgate-oauth mcp                              # for the agent's configuration: read-only
+    sipgate-oauth mcp --profile work --tools history sms
+",
+    common_tail!()
+);
 
 const DEMO: &str = concat!(
     "\

@@ -66,6 +66,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
             let request = sipgate_oauth::ApiRequest { method, path, headers, body };
             operations::api(&session, &config, request, (include, paginate), out, err)
         }
+        Command::Mcp { allow_writes, tools } => {
+            let offer = sipgate_oauth::mcp::Offer { allow_writes, words: tools };
+            let served = sipgate_oauth::mcp::serve(&session, &config.scope, offer, std::io::stdin().lock(), out, err);
+            served.map_err(|source| Error::Output { source })
+        }
         Command::Logout { .. } => logout(&session, err),
         Command::Status { .. } => Ok(()),
     }

@@ -81,6 +81,7 @@ impl Cli {
         let mut words: Vec<String> = Vec::new();
         let (mut json, mut help, mut header_switch, mut all) = (false, false, false, false);
         let mut api = ApiOptions::default();
+        let (mut allow_writes, mut tools) = (false, None::<Vec<String>>);
         let mut args = args.into_iter().peekable();
         let mut options_ended = false;
         while let Some(arg) = args.next() {
@@ -116,6 +117,8 @@ impl Cli {
                 "--device" => cli.device = true,
                 "--json" => json = true,
                 "--all" => all = true,
+                "--allow-writes" => allow_writes = true,
+                "--tools" => tools.get_or_insert_default().extend(tool_words(&value()?)),
                 "--list" => api.list = true,
                 "--paginate" => api.paginate = true,
                 "-i" | "--include" => api.include = true,
@@ -160,6 +163,23 @@ impl Cli {
                 "--header without a value goes with `token`; `api` takes -H 'Name: value'".into(),
             ));
         }
+        if let Command::Mcp { allow_writes: writes, tools: words } = &mut cli.command {
+            *writes = allow_writes;
+            match (tools, words.first()) {
+                (None, Some(extra)) => {
+                    return Err(Error::Usage(format!(
+                        "unexpected argument {extra:?} — to offer only some tools: sipgate-oauth mcp --tools WORD…"
+                    )));
+                }
+                (Some(given), _) => words.splice(0..0, given).for_each(drop),
+                (None, None) => {}
+            }
+            if words.iter().any(|word| word.starts_with('-')) {
+                return Err(Error::Usage("--tools takes words that name tools, e.g. --tools history sms".into()));
+            }
+        } else if allow_writes || tools.is_some() {
+            return Err(Error::Usage("--allow-writes and --tools go with `mcp`".into()));
+        }
         if all && !matches!(cli.command, Command::Logout { .. }) {
             return Err(Error::Usage("--all goes with `logout`".into()));
         }
@@ -168,6 +188,11 @@ impl Cli {
         }
         Ok(cli)
     }
+}
+
+/// `--tools history,sms` or `--tools 'history sms'`: the words, split at commas and spaces.
+fn tool_words(value: &str) -> Vec<String> {
+    value.split([',', ' ']).filter(|word| !word.is_empty()).map(str::to_owned).collect()
 }
 
 /// `--timeout SECONDS`: a whole number from 1 to a day.
@@ -256,6 +281,7 @@ fn command(
         "logout" => no_more(1, Command::Logout { all }),
         "help" => no_more(2, Command::Help(help_topic(words.get(1).map(String::as_str))?)),
         "mock" => Ok(Command::Mock(words[1..].to_vec())),
+        "mcp" => Ok(Command::Mcp { allow_writes: false, tools: words[1..].to_vec() }),
         "completions" => match &words[1..] {
             [shell] => Ok(Command::Completions(shell.parse()?)),
             [] => Err(Error::Usage("completions needs a shell: bash, zsh or fish".into())),
@@ -553,6 +579,26 @@ mod tests {
             assert!(parse(line).unwrap().device, "{line}");
         }
         assert!(!parse("login").unwrap().device);
+    }
+
+    #[test]
+    fn mcp_takes_allow_writes_and_tool_words() {
+        let mcp = |allow_writes: bool, tools: &[&str]| Command::Mcp {
+            allow_writes,
+            tools: tools.iter().map(|word| word.to_string()).collect(),
+        };
+        assert_eq!(parse("mcp").unwrap().command, mcp(false, &[]));
+        assert_eq!(parse("--profile work mcp --allow-writes").unwrap().command, mcp(true, &[]));
+        assert_eq!(parse("mcp --tools history sms").unwrap().command, mcp(false, &["history", "sms"]));
+        assert_eq!(
+            parse("mcp --tools=history,sms --tools fax").unwrap().command,
+            mcp(false, &["history", "sms", "fax"])
+        );
+        for line in
+            ["mcp history", "token --allow-writes", "api /x --tools sms", "mcp --tools", "mcp --allow-writes=yes"]
+        {
+            assert!(matches!(parse(line), Err(Error::Usage(_))), "{line}");
+        }
     }
 
     #[test]

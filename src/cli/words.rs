@@ -6,8 +6,8 @@
 pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// The commands, as typed.
-pub(super) const COMMANDS: [&str; 11] =
-    ["demo", "login", "token", "account", "api", "scopes", "status", "logout", "mock", "completions", "help"];
+pub(super) const COMMANDS: [&str; 12] =
+    ["demo", "login", "token", "account", "api", "scopes", "status", "logout", "mcp", "mock", "completions", "help"];
 
 /// The options of every command.
 pub(super) const GLOBAL_OPTIONS: [&str; 8] =
@@ -19,6 +19,7 @@ pub(super) fn command_options(command: &str) -> &'static [&'static str] {
         "token" => &["--json", "--header"],
         "status" | "scopes" => &["--json"],
         "logout" => &["--all"],
+        "mcp" => &["--allow-writes", "--tools"],
         "api" => {
             &["--header", "--data", "--input", "--raw-field", "--field", "--include", "--paginate", "--list", "--json"]
         }
@@ -27,7 +28,7 @@ pub(super) fn command_options(command: &str) -> &'static [&'static str] {
 }
 
 /// The options that take a value (`-H`/`--header` does for `api`; for `token` it is a switch).
-pub(super) const VALUED: [&str; 11] = [
+pub(super) const VALUED: [&str; 12] = [
     "--env-file",
     "--timeout",
     "--profile",
@@ -39,4 +40,5 @@ pub(super) const VALUED: [&str; 11] = [
     "-F",
     "--field",
     "--header",
+    "--tools",
 ];

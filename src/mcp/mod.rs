@@ -63,7 +63,8 @@ pub fn serve(
         if line.last() != Some(&b'\n') {
             if line.len() > MAX_LINE {
                 skip_line(&mut input)?;
-                let answer = protocol::error_response(&Value::Null, protocol::PARSE_ERROR, "parse error: line too long");
+                let answer =
+                    protocol::error_response(&Value::Null, protocol::PARSE_ERROR, "parse error: line too long");
                 send(output, &answer)?;
                 continue;
             }
@@ -72,7 +73,11 @@ pub fn serve(
         }
         let incoming = match std::str::from_utf8(&line) {
             Ok(text) => protocol::parse(text),
-            Err(_) => Incoming::Invalid(protocol::error_response(&Value::Null, protocol::PARSE_ERROR, "parse error: not UTF-8")),
+            Err(_) => Incoming::Invalid(protocol::error_response(
+                &Value::Null,
+                protocol::PARSE_ERROR,
+                "parse error: not UTF-8",
+            )),
         };
         if let Some(answer) = server.handle(incoming) {
             send(output, &answer)?;
@@ -192,7 +197,8 @@ impl Server<'_, '_, '_> {
                     Some(_) => return invalid("the cursor must be a string"),
                 };
                 let granted = self.granted();
-                let offered: Vec<Tool> = Tool::all().filter(|tool| tool.refusal(&granted, &self.offer).is_none()).collect();
+                let offered: Vec<Tool> =
+                    Tool::all().filter(|tool| tool.refusal(&granted, &self.offer).is_none()).collect();
                 let page: Vec<Value> = offered.iter().skip(start).take(PAGE).map(Tool::describe).collect();
                 let mut result = Map::new();
                 let shown = format!(" {} of {}", page.len(), offered.len());

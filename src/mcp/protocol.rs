@@ -212,7 +212,10 @@ mod tests {
         assert_eq!(error_code(parse(r#"{"jsonrpc":"2.0","id":"b","method":5}"#)), (json!("b"), INVALID_REQUEST));
         assert_eq!(error_code(parse(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#)), (Value::Null, INVALID_REQUEST));
         assert_eq!(error_code(parse(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#)), (Value::Null, INVALID_REQUEST));
-        assert_eq!(error_code(parse(r#"{"jsonrpc":"2.0","id":2,"method":"ping","params":[1]}"#)), (json!(2), INVALID_REQUEST));
+        assert_eq!(
+            error_code(parse(r#"{"jsonrpc":"2.0","id":2,"method":"ping","params":[1]}"#)),
+            (json!(2), INVALID_REQUEST)
+        );
     }
 
     #[test]
@@ -221,7 +224,8 @@ mod tests {
         assert_eq!(era(&Map::new()), Era::Handshake);
         assert_eq!(era(&params(json!({ VERSION_KEY: MODERN, CAPABILITIES_KEY: {} }))), Era::Modern);
         assert!(matches!(era(&params(json!({ VERSION_KEY: MODERN }))), Era::Refused(INVALID_PARAMS, ..)));
-        let Era::Refused(code, _, Some(data)) = era(&params(json!({ VERSION_KEY: "1900-01-01", CAPABILITIES_KEY: {} })))
+        let Era::Refused(code, _, Some(data)) =
+            era(&params(json!({ VERSION_KEY: "1900-01-01", CAPABILITIES_KEY: {} })))
         else {
             panic!()
         };

@@ -173,7 +173,7 @@ mod tests {
     }
 
     fn sipgate(status: u16, body: &str) -> ApiResponse {
-        let response = Response { status, body: body.to_owned() };
+        let response = Response { status, www_authenticate: None, content_type: None, body: body.to_owned() };
         ApiResponse { response, status_line: String::new(), headers: Vec::new(), error: None }
     }
 
@@ -201,7 +201,10 @@ mod tests {
              --profile work`: Forbidden"
         );
         let other = answer(sipgate(404, r#"{"error":"no"}"#), &call("getHistoryById", "", "default"));
-        assert_eq!(other["content"][0]["text"], r#"sipgate answered HTTP 404 to GET /history/{entryId}: {"error":"no"}"#);
+        assert_eq!(
+            other["content"][0]["text"],
+            r#"sipgate answered HTTP 404 to GET /history/{entryId}: {"error":"no"}"#
+        );
     }
 
     #[test]
