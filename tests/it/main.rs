@@ -15,6 +15,7 @@ mod first_hour;
 mod flow;
 mod hostile;
 mod live_session;
+mod mcp;
 mod mock;
 mod mock_server;
 mod operations_cli;
