@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::api::ApiRequest;
 use crate::error::Error;
+use crate::mock::validate::validate;
 use crate::operations::{self, Location, Operation, Param};
 use crate::query;
 
@@ -315,7 +316,7 @@ pub fn request(
             None if param.required => return Err(invalid(format!("`{}` is missing", param.name))),
             None => continue,
         };
-        if let Err(wrong) = operations::validate(&value, &param.schema) {
+        if let Err(wrong) = validate(&value, &param.schema) {
             return Err(invalid(format!("`{}{}` {}", param.name, field_suffix(&wrong.field), wrong.problem)));
         }
         match param.location {
@@ -334,7 +335,7 @@ pub fn request(
     }
     let body = match (&op.body, args.get(BODY)) {
         (Some(schema), Some(body)) => {
-            if let Err(wrong) = operations::validate(body, schema) {
+            if let Err(wrong) = validate(body, schema) {
                 return Err(invalid(format!("`{BODY}{}` {}", field_suffix(&wrong.field), wrong.problem)));
             }
             Some(body.to_string().into_bytes())

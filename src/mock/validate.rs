@@ -41,11 +41,11 @@ const ANNOTATIONS: &[&str] = &["example", "default", "collectionFormat"];
 /// Why a JSON value does not fit a schema: which field, and what is wrong with it. Never holds the
 /// value itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Invalid {
+pub(crate) struct Invalid {
     /// The field, as a path: `recipient`, `items[0].type`; empty for the value as a whole.
-    pub(super) field: String,
+    pub(crate) field: String,
     /// What is wrong, e.g. `is missing` or `must be an integer`.
-    pub(super) problem: String,
+    pub(crate) problem: String,
 }
 
 impl Invalid {
@@ -66,7 +66,7 @@ impl std::fmt::Display for Invalid {
 }
 
 /// Checks `value` against a schema of the table; the first problem found, by field path.
-pub(super) fn validate(value: &Value, schema: &Value) -> Result<(), Invalid> {
+pub(crate) fn validate(value: &Value, schema: &Value) -> Result<(), Invalid> {
     let mut at = String::new();
     check(value, schema, &mut at)
 }
