@@ -29,6 +29,7 @@ mod stand_in_exact;
 mod store_crash;
 mod store_race;
 mod store_trust;
+mod tls;
 mod transport;
 mod verbose;
 mod whole_api;

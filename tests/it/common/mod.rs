@@ -2,6 +2,8 @@
 //! line by line, play the browser.
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod front;
+pub mod proxy;
 pub mod stand;
 
 use std::collections::HashMap;
