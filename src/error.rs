@@ -246,6 +246,12 @@ pub enum Error {
         /// The code's lifetime, `expires_in`.
         seconds: u64,
     },
+    /// A simulated call (`mock call`) ran, but a push found the app unreachable, or the app answered
+    /// something sipgate would reject.
+    CallFailed {
+        /// What went wrong, one line each.
+        problems: Vec<String>,
+    },
 }
 
 impl Error {
@@ -357,6 +363,11 @@ impl fmt::Display for Error {
                 }
             }
             Error::BadApiAnswer { what, reason } => write!(f, "{what} answered, but {reason}"),
+            Error::CallFailed { problems } => write!(
+                f,
+                "the simulated call ran, but sipgate would have gone on without your app: {} — see the timeline",
+                problems.join("; ")
+            ),
             Error::Http { what, .. } => write!(f, "{what} failed"),
             Error::Certificate { host, problem } => write!(f, "the TLS certificate of {host} {problem}"),
             Error::Output { .. } => f.write_str("cannot write the output"),

@@ -2,6 +2,7 @@
 //! dispatched here to the function of its command (`commands.rs`, `login.rs`, `operations.rs`). This is
 //! the only layer that writes to the terminal.
 
+mod call;
 mod command;
 mod commands;
 mod completions;
@@ -32,6 +33,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Completions(shell) => return write_out(out, &completions::script(*shell)),
         Command::Version => return write_out(out, &format!("sipgate-oauth {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Demo => return demo(&cli, out, err),
+        Command::Mock(args) if args.first().is_some_and(|word| word == "call") => {
+            return call::run(&args[1..], cli.env_file.as_deref(), out);
+        }
         Command::Mock(args) if mock::help_requested(args) => return write_out(out, mock::HELP),
         Command::Operations { filter, json } => return operations::list(filter.as_deref(), *json, out, err),
         Command::Scopes { filter, json } => return operations::scopes(filter.as_deref(), *json, out, err),

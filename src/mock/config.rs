@@ -89,6 +89,8 @@ pub struct MockConfig {
     /// document, the issuer (and `iss`), redirects and device URLs name it instead of
     /// `http://127.0.0.1:PORT`. No trailing slash.
     pub public_url: Option<String>,
+    /// Simulated calls (sipgate.io): where pushes go, their timeout and signing key.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for MockConfig {
@@ -105,7 +107,35 @@ impl Default for MockConfig {
             faults: Faults::default(),
             log: false,
             public_url: None,
+            webhooks: WebhookConfig::default(),
         }
+    }
+}
+
+/// Where simulated calls push and how (`mock --webhook-url`, `--webhook-timeout`, `--webhook-key`).
+#[derive(Clone, PartialEq)]
+pub struct WebhookConfig {
+    /// Both URLs at start (`mock --webhook-url`); `PUT /settings/sipgateio` changes them.
+    pub url: Option<String>,
+    /// How long the app may take to answer a push (sipgate: 10 s).
+    pub timeout: Duration,
+    /// The signing key, PEM (`mock --webhook-key`); `None` = the published test key.
+    pub key_pem: Option<String>,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> WebhookConfig {
+        WebhookConfig { url: None, timeout: Duration::from_secs(10), key_pem: None }
+    }
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("url", &self.url)
+            .field("timeout", &self.timeout)
+            .field("key_pem", &self.key_pem.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 

@@ -19,6 +19,7 @@
 mod answer;
 mod api;
 mod authorize;
+mod calls;
 mod config;
 mod csv;
 mod device;
@@ -41,7 +42,7 @@ pub(crate) mod validate;
 use std::io::Write;
 use std::net::SocketAddr;
 
-pub use config::{DEFAULT_PORT, Faults, MockClient, MockConfig, REALMS};
+pub use config::{DEFAULT_PORT, Faults, MockClient, MockConfig, REALMS, WebhookConfig};
 pub use options::{HELP, Options, help_requested};
 pub use server::{MockEvent, MockServer};
 

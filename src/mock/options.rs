@@ -43,6 +43,13 @@ Faults (to test a client's error handling):
   --expire-access-tokens   issued access tokens are dead at once (the API answers 401)
   --refresh-invalid-grant  every refresh answers 400 invalid_grant
   --device-slow-down N     the next N device-code polls answer slow_down
+
+Simulated calls (sipgate.io; see `sipgate-oauth mock call --help`):
+  --webhook-url URL        push newCall of incoming and outgoing calls to URL (as if set with
+                           PUT /settings/sipgateio)
+  --webhook-timeout SECONDS  how long the app may take to answer a push (default 10, as sipgate)
+  --webhook-key FILE       sign pushes with this RSA private key (PEM) instead of the published
+                           TEST key (GET /_stand-in/webhook-public-key serves the public half)
 ";
 
 /// What `sipgate-oauth mock …` was asked to do.
@@ -126,6 +133,9 @@ impl Options {
                 "--fail-token-502" => faults.token_502 = number(flag, &value()?)?,
                 "--expire-access-tokens" => faults.expire_access_tokens = true,
                 "--refresh-invalid-grant" => faults.refresh_invalid_grant = true,
+                "--webhook-url" => config.webhooks.url = Some(webhook_url(&value()?)?),
+                "--webhook-timeout" => config.webhooks.timeout = seconds(flag, &value()?)?,
+                "--webhook-key" => config.webhooks.key_pem = Some(webhook_key(&value()?)?),
                 _ => return Err(format!("unknown option {arg} for `sipgate-oauth mock` (see --help)")),
             }
             if inline.is_some() && !takes_value(flag) {
@@ -162,6 +172,30 @@ fn takes_value(flag: &str) -> bool {
 /// A non-negative whole number for `flag`.
 fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
     value.parse().map_err(|_| format!("{flag} needs a whole number, not {value:?}"))
+}
+
+/// A push URL: absolute http(s), without spaces.
+fn webhook_url(url: &str) -> Result<String, String> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    if rest.is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!("--webhook-url {url:?} is not an absolute http:// or https:// URL"));
+    }
+    Ok(url.to_owned())
+}
+
+/// Seconds, fractions allowed (`0.5`), more than 0 and at most an hour.
+fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
+    match value.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(Duration::from_secs_f64(seconds)),
+        _ => Err(format!("{flag} needs seconds above 0 and up to 3600, not {value:?}")),
+    }
+}
+
+/// The PEM text of a `--webhook-key` file, checked to be a key that can sign.
+fn webhook_key(path: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| format!("--webhook-key {path}: {error}"))?;
+    super::calls::check_key(&text).map_err(|error| format!("--webhook-key {path}: {error}"))?;
+    Ok(text)
 }
 
 /// A redirect URI must be an absolute http(s) URL without a fragment (RFC 6749 §3.1.2) and without

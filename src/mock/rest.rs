@@ -15,6 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 use super::api::{bearer, forbidden};
+use super::calls;
 use super::csv;
 use super::params::Incoming;
 use super::reply::Reply;
@@ -75,6 +76,10 @@ pub(super) fn answer(shared: &Shared, request: &Incoming<'_>) -> Reply {
         // Nothing sent, nothing to change.
         (_, None) if op.body.is_some() => Reply::empty(op.success().0),
         ("sendWebSms", Some(body)) => send_sms(shared, &body),
+        ("getSipgateIoUrls", _) => calls::rest::settings(&shared.calls),
+        ("setSipgateIoUrls", Some(body)) => calls::rest::set_settings(&shared.calls, &body, op.success().0),
+        ("getCalls", _) => calls::rest::live_calls(&shared.calls),
+        ("getWebhooksLog", _) => calls::rest::log(&shared.calls),
         ("getHistory", _) => history(shared, op, &query),
         ("getHistoryCSV", _) => export_history(shared, &query),
         ("getContacts", _) => contacts(shared, op, &query),
@@ -283,7 +288,8 @@ fn send_sms(shared: &Shared, body: &Value) -> Reply {
 /// The history the fake account has for `query`: the SMS sent, newest first, then its call,
 /// voicemail and fax; filtered by `types` and `directions`.
 fn history_entries(shared: &Shared, query: &Query) -> Vec<Value> {
-    let mut entries = shared.state().rest.sent.clone();
+    let mut entries = calls::rest::history_entries(&shared.calls);
+    entries.extend(shared.state().rest.sent.clone());
     let schema = operations::definition("HistoryEntryResponse").unwrap_or(&Value::Null);
     for (n, (kind, direction)) in
         [("CALL", "INCOMING"), ("VOICEMAIL", "MISSED_INCOMING"), ("FAX", "OUTGOING")].into_iter().enumerate()

@@ -7,7 +7,7 @@ use super::config::REALMS;
 use super::params::Incoming;
 use super::reply::Reply;
 use super::shared::Shared;
-use super::{api, authorize, device, rest, token};
+use super::{api, authorize, calls, device, rest, token};
 
 /// Answers one request.
 pub(super) fn handle(shared: &Shared, request: &Incoming<'_>) -> Reply {
@@ -41,6 +41,7 @@ pub(super) fn handle(shared: &Shared, request: &Incoming<'_>) -> Reply {
     match request.path {
         "/v2/account" => only(request.method, "GET", || api::account(shared, request)),
         "/v2/authorization/userinfo" => only(request.method, "GET", || api::userinfo(shared, request)),
+        path if path.starts_with("/_stand-in/") => calls::admin::answer(&shared.calls, request),
         _ => rest::answer(shared, request),
     }
 }

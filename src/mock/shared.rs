@@ -2,10 +2,11 @@
 //! their one lock, and the answers that never change (built once, at start).
 
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::json;
 
+use super::calls::Calls;
 use super::config::{MockClient, MockConfig, REALMS};
 use super::params::known_scopes;
 use super::reply::Reply;
@@ -27,6 +28,8 @@ pub(super) struct Shared {
     pub discovery: Vec<Reply>,
     /// The answer of `GET /v2/account`, built once: the hot path of a bearer GET.
     pub account: Reply,
+    /// Simulated calls (sipgate.io): settings, calls, history, push log; shared with the call threads.
+    pub calls: Arc<Calls>,
 }
 
 impl Shared {
@@ -36,7 +39,8 @@ impl Shared {
         state.device_slow_down_left = config.faults.device_slow_down;
         let discovery = REALMS.iter().map(|realm| discovery_document(&base_url, realm)).collect();
         let account = Reply::json(200, &config.account);
-        Shared { config, base_url, state: Mutex::new(state), requests: AtomicU64::new(0), discovery, account }
+        let calls = Arc::new(Calls::new(&config.webhooks));
+        Shared { config, base_url, state: Mutex::new(state), requests: AtomicU64::new(0), discovery, account, calls }
     }
 
     /// The tables, locked. No handler panics while holding them, but a poisoned lock is used anyway:

@@ -8,6 +8,7 @@ mod common;
 mod support;
 
 mod browser;
+mod calls;
 mod cli_habits;
 mod crafted_server;
 mod device;
