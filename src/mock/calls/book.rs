@@ -26,8 +26,12 @@ pub(crate) struct Settings {
 impl Settings {
     /// As `GET /settings/sipgateio` answers.
     pub fn json(&self) -> Value {
-        json!({"incomingUrl": self.incoming_url, "outgoingUrl": self.outgoing_url, "log": self.log,
-               "whitelist": self.whitelist})
+        let mut settings = json!({"incomingUrl": self.incoming_url, "outgoingUrl": self.outgoing_url, "log": self.log});
+        // No list (no restriction) is left out rather than `null`, which the schema does not allow.
+        if let Some(whitelist) = &self.whitelist {
+            settings["whitelist"] = json!(whitelist);
+        }
+        settings
     }
 }
 
