@@ -119,6 +119,8 @@ pub enum Error {
         seconds: u64,
         /// Whether a callback with a wrong `state` was seen meanwhile.
         saw_wrong_state: bool,
+        /// Why the last callback that was turned away (another issuer, no code, …) was, if one was.
+        rejected: Option<String>,
     },
     /// The authorization server redirected back with `error=` (the user denied, a bad scope, …).
     Authorization(OAuthError),
@@ -298,8 +300,11 @@ impl fmt::Display for Error {
                  use a port above 1024 in REDIRECT_URI (and PORT) and register that URI for your client"
             ),
             Error::Listen { addr, .. } => write!(f, "cannot listen on {addr}"),
-            Error::Timeout { seconds, saw_wrong_state } => {
+            Error::Timeout { seconds, saw_wrong_state, rejected } => {
                 write!(f, "no sign-in arrived within {seconds} s. ")?;
+                if let Some(reason) = rejected {
+                    return write!(f, "A callback came but was rejected: {reason} Use --timeout to wait longer");
+                }
                 if *saw_wrong_state {
                     write!(
                         f,

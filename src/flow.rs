@@ -40,7 +40,7 @@ impl std::fmt::Debug for SignIn {
 
 /// What the sign-in reports while it runs, in this order: `Open`, then `BrowserOpened` or
 /// `BrowserFailed` (none for [`Browser::PrintOnly`]), then `Waiting` about once a second, with
-/// `WrongState` and `PasteRejected` in between as they happen, and `Exchanging` at the end.
+/// `WrongState`, `CallbackRejected` and `PasteRejected` in between as they happen, and `Exchanging` at the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignInEvent {
@@ -68,6 +68,12 @@ pub enum SignInEvent {
     },
     /// A callback with a wrong or missing `state` arrived and was turned away; the wait goes on.
     WrongState,
+    /// A request reached the callback but was turned away — it names another issuer (RFC 9207), repeats a
+    /// parameter, has no code, … — and the browser was told why; the wait goes on.
+    CallbackRejected {
+        /// Why, in words (what the browser's page says).
+        reason: String,
+    },
     /// A pasted line was not a usable address; the wait goes on.
     PasteRejected {
         /// What is wrong with it.
@@ -129,6 +135,7 @@ pub fn sign_in(
             Wait::Left(left) => SignInEvent::Waiting { left },
             Wait::WrongState => SignInEvent::WrongState,
             Wait::PasteRejected(reason) => SignInEvent::PasteRejected { reason },
+            Wait::Rejected(reason) => SignInEvent::CallbackRejected { reason },
         })
     })?;
     match callback {

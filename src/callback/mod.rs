@@ -71,6 +71,8 @@ enum Event {
     WrongState,
     /// A pasted line that is not a usable address, and why.
     PasteRejected(String),
+    /// A request on the callback path that was turned away, and why.
+    Rejected(String),
 }
 
 /// Progress of the wait, for the caller to show.
@@ -82,6 +84,8 @@ pub(crate) enum Wait {
     WrongState,
     /// A pasted line was not a usable address, for this reason; the wait goes on.
     PasteRejected(String),
+    /// A request on the callback path was turned away, for this reason; the wait goes on.
+    Rejected(String),
 }
 
 /// The running callback server.
@@ -165,10 +169,11 @@ impl CallbackServer {
     pub fn wait(&self, timeout: Duration, mut progress: impl FnMut(Wait)) -> Result<Callback, Error> {
         let started = Instant::now();
         let mut saw_wrong_state = false;
+        let mut rejected = None;
         loop {
             let left = timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
-                return Err(Error::Timeout { seconds: timeout.as_secs(), saw_wrong_state });
+                return Err(Error::Timeout { seconds: timeout.as_secs(), saw_wrong_state, rejected });
             }
             progress(Wait::Left(left));
             match self.events.recv_timeout(left.min(Duration::from_secs(1))) {
@@ -178,6 +183,10 @@ impl CallbackServer {
                     progress(Wait::WrongState);
                 }
                 Ok(Event::PasteRejected(reason)) => progress(Wait::PasteRejected(reason)),
+                Ok(Event::Rejected(reason)) => {
+                    rejected = Some(reason.clone());
+                    progress(Wait::Rejected(reason));
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => unreachable!("the server holds a sender itself"),
             }
@@ -223,7 +232,7 @@ impl Paste {
                 Verdict::Code(code) => Event::Callback(Box::new(Callback::Code(code, Reply(None)))),
                 Verdict::Denied(error) => Event::Callback(Box::new(Callback::Denied(error, Reply(None)))),
                 Verdict::WrongState(_) => Event::WrongState,
-                Verdict::TurnAway(page) => Event::PasteRejected(page.message),
+                Verdict::TurnAway(page) | Verdict::Rejected(page) => Event::PasteRejected(page.message),
                 Verdict::Start(_) => Event::PasteRejected("that is the start address, not the last page".into()),
             }
         };
@@ -352,6 +361,11 @@ fn connection(mut stream: TcpStream, id: u64, shared: &Shared) {
     let head_only = head.method == "HEAD";
     match verdict::judge(&head, &shared.expected) {
         Verdict::TurnAway(page) => answer(&mut stream, &Answer::Page(page), head_only),
+        Verdict::Rejected(page) => {
+            let reason = page.message.clone();
+            answer(&mut stream, &Answer::Page(page), head_only);
+            let _ = shared.events.send(Event::Rejected(reason));
+        }
         Verdict::WrongState(page) => {
             answer(&mut stream, &Answer::Page(page), head_only);
             let _ = shared.events.send(Event::WrongState);

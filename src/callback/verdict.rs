@@ -79,6 +79,9 @@ impl Page {
 pub(crate) enum Verdict {
     /// Not the callback: answer with this page; the wait goes on.
     TurnAway(Page),
+    /// A request on the callback path that is not a usable callback (another issuer, a repeated
+    /// parameter, no code, …): answer with this page and tell the waiting thread why; the wait goes on.
+    Rejected(Page),
     /// A callback with a missing or wrong `state`: answer with this page and tell the waiting thread.
     WrongState(Page),
     /// The one-time start address: redirect the browser to the authorization URL.
@@ -94,7 +97,7 @@ impl Verdict {
     /// The status the browser gets for a request that is not the genuine callback; `None` for it.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Verdict::TurnAway(page) | Verdict::WrongState(page) => Some(page.status),
+            Verdict::TurnAway(page) | Verdict::Rejected(page) | Verdict::WrongState(page) => Some(page.status),
             Verdict::Start(_) => Some(302),
             Verdict::Code(_) | Verdict::Denied(_) => None,
         }
@@ -120,7 +123,7 @@ pub(crate) fn judge(head: &Head, expected: &Expected) -> Verdict {
         return Verdict::TurnAway(Page { status: 405, title: "Method not allowed", message });
     }
     if head.has_body {
-        return Verdict::TurnAway(Page::failed("The sign-in callback carries no body."));
+        return Verdict::Rejected(Page::failed("The sign-in callback carries no body."));
     }
     judge_query(query, expected)
 }
@@ -130,12 +133,12 @@ fn judge_query(query: &str, expected: &Expected) -> Verdict {
     // A fragment never reaches a server; if one is sent anyway, it is not part of the query.
     let query = query.split_once('#').map_or(query, |(query, _)| query);
     let Ok(pairs) = query::decode(query) else {
-        return Verdict::TurnAway(Page::failed("The callback's parameters are malformed."));
+        return Verdict::Rejected(Page::failed("The callback's parameters are malformed."));
     };
     let (Ok(state), Ok(code), Ok(error)) =
         (query::single(&pairs, "state"), query::single(&pairs, "code"), query::single(&pairs, "error"))
     else {
-        return Verdict::TurnAway(Page::failed(
+        return Verdict::Rejected(Page::failed(
             "The callback repeats a parameter (state, code or error); it was rejected.",
         ));
     };
@@ -147,22 +150,24 @@ fn judge_query(query: &str, expected: &Expected) -> Verdict {
         ));
     }
     let Ok(iss) = query::single(&pairs, "iss") else {
-        return Verdict::TurnAway(Page::failed("The callback repeats the parameter iss; it was rejected."));
+        return Verdict::Rejected(Page::failed("The callback repeats the parameter iss; it was rejected."));
     };
     if let (Some(iss), Some(issuer)) = (iss, &expected.issuer)
         && iss != issuer
     {
-        return Verdict::TurnAway(Page::failed(
-            "The callback names another authorization server (iss) than the one this sign-in went to; it was \
-             rejected (RFC 9207).",
-        ));
+        let named: String = crate::redact::terminal_safe(iss).chars().take(200).collect();
+        return Verdict::Rejected(Page::failed(&format!(
+            "The callback names another authorization server (iss {named:?}) than the one this sign-in went to \
+             ({issuer:?}); it was rejected (RFC 9207). If that server is the right one (behind a proxy that \
+             changes its address, say), set ISSUER to its issuer."
+        )));
     }
     let error = error.filter(|error| !error.is_empty());
     if code.is_none_or(str::is_empty) && error.is_none() {
-        return Verdict::TurnAway(Page::failed("The callback has neither a code nor an error."));
+        return Verdict::Rejected(Page::failed("The callback has neither a code nor an error."));
     }
     if expected.used.swap(true, Ordering::SeqCst) {
-        return Verdict::TurnAway(Page::failed("This sign-in has already been completed."));
+        return Verdict::Rejected(Page::failed("This sign-in has already been completed."));
     }
     match (code, error) {
         (_, Some(error)) => {

@@ -189,6 +189,10 @@ fn progress(err: &mut dyn Write, paste: bool, why: Option<NoBrowser>) -> impl Fn
                  sipgate-oauth, or a refreshed tab?) — it was rejected; still waiting for the right one",
             );
         }
+        SignInEvent::CallbackRejected { reason } => {
+            countdown.end(err);
+            note(err, &format!("warning: a callback was rejected: {reason} Still waiting for a usable one."));
+        }
         SignInEvent::PasteRejected { reason } => {
             countdown.end(err);
             note(err, &format!("That did not work: {reason}. Paste the whole address the browser ended on."));

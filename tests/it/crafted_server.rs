@@ -96,6 +96,24 @@ fn server_text_cannot_rewrite_the_terminal() {
     assert!(!done.stderr.contains('\u{1b}') && !done.stderr.contains('\u{7}'), "{:?}", done.stderr);
 }
 
+/// A stand-in whose `iss` is not the configured ISSUER (say, behind a TLS proxy without `--public-url`):
+/// the terminal names the rejection at once, and the timeout says why, not that REDIRECT_URI is wrong.
+#[test]
+fn a_rejected_callback_is_reported_at_once_and_the_timeout_gives_its_reason() {
+    let server = mock();
+    let env = with(env_for(&server), "ISSUER", "https://login.example/auth/realms/third-party");
+    let mut run = Sandbox::new().spawn(&env, &["--no-browser", "--timeout", "2", "login"]);
+    let (status, _) = browse(&run.authorization_url());
+    assert_eq!(status, 400);
+    let said = run.line(|line| line.starts_with("warning: a callback was rejected: "));
+    assert!(said.contains("set ISSUER to its issuer"), "{said}");
+    let done = run.finish();
+    assert_eq!(done.code(), Some(1), "{}", done.stderr);
+    let error = done.stderr.lines().find(|line| line.starts_with("error: ")).expect("an error line");
+    assert!(error.starts_with("error: no sign-in arrived within 2 s. A callback came but was rejected: The callback names another authorization server"), "{error}");
+    assert!(!error.contains("REDIRECT_URI"), "{error}");
+}
+
 /// RFC 9207: a callback with the right state but another server's `iss` (a mix-up attack) is turned away;
 /// the genuine one still completes.
 #[test]
@@ -110,7 +128,19 @@ fn a_callback_naming_another_issuer_is_turned_away() {
     let forged = genuine.replace("iss=", "iss=https%3A%2F%2Fattacker.example%2Frealms%2Fx&ignored=");
     let (status, page, _) = get(&forged);
     assert_eq!(status, 400);
-    assert!(page.contains("another authorization server (iss)"), "{page}");
+    assert!(
+        page.contains("another authorization server (iss &quot;https://attacker.example/realms/x&quot;)"),
+        "{page}"
+    );
+    // The terminal says so at once, and the wait goes on.
+    let said = run.line(|line| line.starts_with("warning: a callback was rejected: "));
+    assert!(
+        said.contains(
+            "another authorization server (iss \"https://attacker.example/realms/x\") than the one this sign-in went to"
+        ),
+        "{said}"
+    );
+    assert!(said.ends_with("Still waiting for a usable one."), "{said}");
     let (status, page, _) = get(&genuine);
     assert_eq!(status, 200, "{page}");
     let done = run.finish();
