@@ -174,7 +174,8 @@ fn read_authorization(response: &Response) -> Result<DeviceAuthorization, Error>
             verification_uri_complete: shown("verification_uri_complete")?,
             expires_in: Duration::from_secs(expires_in),
         },
-        interval: seconds("interval").map_or(DEFAULT_INTERVAL, Duration::from_secs),
+        // RFC 8628 §3.2: 5 s when absent; 0 would poll without a pause, so 1 s at least.
+        interval: seconds("interval").map_or(DEFAULT_INTERVAL, |secs| Duration::from_secs(secs.max(1))),
     })
 }
 
@@ -225,7 +226,8 @@ pub fn poll(
 }
 
 /// The polling loop, with the network, the wait and the clock passed in: wait `interval`, poll; on
-/// `slow_down` the interval grows by 5 s for good; give up once `expires_in` has passed.
+/// `slow_down` the interval grows by 5 s for good; give up once `expires_in` has passed. No wait goes
+/// past `expires_in` (however long the server's interval): the last poll comes as the code expires.
 fn poll_until_decided(
     interval: Duration,
     expires_in: Duration,
@@ -236,12 +238,12 @@ fn poll_until_decided(
 ) -> Result<TokenSet, Error> {
     let mut interval = interval;
     loop {
-        wait(interval);
+        wait(interval.min(expires_in.saturating_sub(elapsed())));
         match poll_once()? {
             Poll::Tokens(tokens) => return Ok(*tokens),
             Poll::Pending => {}
             Poll::SlowDown => {
-                interval += SLOW_DOWN_STEP;
+                interval = interval.saturating_add(SLOW_DOWN_STEP);
                 on_event(DeviceEvent::SlowDown { interval });
             }
         }
@@ -450,6 +452,30 @@ mod tests {
         assert!(result.is_ok());
         assert_eq!(waits, [5, 5, 10, 10, 15]);
         assert_eq!(slow_downs, [10, 15]);
+    }
+
+    #[test]
+    fn no_wait_outlasts_the_code() {
+        let (result, waits, _) = run_loop(100_000, 2, Vec::new());
+        assert!(matches!(result, Err(Error::DeviceExpired { seconds: 2 })), "{result:?}");
+        assert_eq!(waits, [2], "one wait to the end of the code's life, one poll, done");
+        let (_, waits, _) = run_loop(7, 20, vec![Poll::SlowDown, Poll::SlowDown]);
+        assert_eq!(waits, [7, 12, 1], "the interval grows, but not past the code's life");
+        let (_, waits, _) = run_loop(u64::MAX, 3, vec![Poll::SlowDown]);
+        assert_eq!(waits, [3], "no overflow");
+    }
+
+    #[test]
+    fn a_zero_interval_is_one_second_and_none_is_five() {
+        let answer = |interval: &str| {
+            let body = format!(
+                r#"{{"device_code":"d","user_code":"u","verification_uri":"https://x/d","expires_in":60{interval}}}"#
+            );
+            read_authorization(&response(200, &body)).unwrap().interval
+        };
+        assert_eq!(answer(r#","interval":0"#), Duration::from_secs(1));
+        assert_eq!(answer(""), Duration::from_secs(5));
+        assert_eq!(answer(r#","interval":"9""#), Duration::from_secs(9));
     }
 
     #[test]

@@ -121,11 +121,14 @@ pub fn sign_in(
     }
     if let Some(input) = options.paste {
         let paste = server.paste();
-        // Reads until end of input; the thread is left behind when the sign-in ends first.
+        // Reads until end of input (at most paste::MAX_TOTAL bytes); the thread is left behind when the
+        // sign-in ends first.
         let _ = std::thread::Builder::new().name("paste".into()).spawn(move || {
-            for line in input.lines() {
-                let Ok(line) = line else { return };
-                paste.offer(&line);
+            for line in crate::paste::Lines::new(input) {
+                match line {
+                    crate::paste::Line::Text(line) => paste.offer(&line),
+                    problem => paste.reject(problem.problem().unwrap_or_default()),
+                }
             }
         });
     }

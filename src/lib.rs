@@ -63,6 +63,7 @@ pub mod mock;
 mod oauth;
 pub mod operations;
 mod origin;
+mod paste;
 mod pkce;
 mod profile;
 mod query;
@@ -92,6 +93,10 @@ pub use session::{KeptProfile, LiveSession, Profiles, Session};
 pub mod internals {
     pub use crate::callback::verdict::answer_status;
     pub use crate::config::is_loopback_host;
+    /// Pasted lines, bounded.
+    pub mod paste {
+        pub use crate::paste::*;
+    }
     pub use crate::pkce::{Pkce, s256};
     /// Form and query encoding.
     pub mod query {

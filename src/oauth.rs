@@ -82,6 +82,13 @@ impl TokenSet {
                 .map_or(Lifetime::Unusable, Lifetime::Seconds),
         };
         let access_token = text("access_token").ok_or_else(|| bad("access_token is missing"))?;
+        if !is_b64token(access_token) {
+            return Err(bad("access_token has characters a bearer token cannot have (RFC 6750 §2.1)"));
+        }
+        let refresh_token = text("refresh_token");
+        if refresh_token.is_some_and(|token| !token.bytes().all(|b| (0x20..=0x7e).contains(&b))) {
+            return Err(bad("refresh_token has characters other than printable ASCII (RFC 6749 Appendix A.17)"));
+        }
         let token_type = text("token_type").ok_or_else(|| bad("token_type is missing"))?;
         if !token_type.eq_ignore_ascii_case("bearer") {
             return Err(bad(&format!("token_type {:?} is not supported (only bearer)", terminal_safe(token_type))));
@@ -108,7 +115,7 @@ impl TokenSet {
             token_type: token_type.to_owned(),
             received_at: now,
             expires_at,
-            refresh_token: text("refresh_token").map(RefreshToken::new),
+            refresh_token: refresh_token.map(RefreshToken::new),
             refresh_expires_at,
             scope: text("scope").map(terminal_safe),
             id_token: text("id_token").map(IdToken::new),
@@ -136,6 +143,12 @@ impl TokenSet {
         let lifetime = self.expires_at.duration_since(self.received_at).unwrap_or_default();
         (lifetime / 4).min(Duration::from_secs(30))
     }
+}
+
+/// Whether `token` is an RFC 6750 §2.1 `b64token`: letters, digits, `-._~+/`, then `=` only at the end.
+pub(crate) fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 /// `base + span`; where the platform cannot hold that time, something earlier, never a panic.
@@ -326,6 +339,22 @@ mod tests {
         assert!(error.contains("\"mac\" is not supported") && !error.contains("SECRET"), "{error}");
         let error = parse(200, "access_token=SECRET").unwrap_err().to_string();
         assert!(error.contains("not JSON") && !error.contains("SECRET"), "{error}");
+    }
+
+    #[test]
+    fn tokens_must_be_tokens() {
+        for access in ["SECRET\r\nX-Injected: 1", "SECRET\u{1b}[2J", "SECRET\u{e9}", "SEC RET", "SE=CRET", "==="] {
+            let body = serde_json::json!({"access_token": access, "token_type": "bearer"}).to_string();
+            let error = parse(200, &body).unwrap_err().to_string();
+            assert!(error.contains("RFC 6750") && !error.contains("SECRET"), "{access:?}: {error}");
+        }
+        for refresh in ["SECRET\n", "SECRET\u{0}", "SECRET\u{ff}"] {
+            let body = serde_json::json!({"access_token": "a", "token_type": "bearer", "refresh_token": refresh});
+            let error = parse(200, &body.to_string()).unwrap_err().to_string();
+            assert!(error.contains("printable ASCII") && !error.contains("SECRET"), "{refresh:?}: {error}");
+        }
+        let body = r#"{"access_token":"eyJ.a-b_c~d+e/f==","token_type":"bearer","refresh_token":"r !~\"x"}"#;
+        assert!(parse(200, body).is_ok(), "b64token and VSCHAR pass");
     }
 
     #[test]

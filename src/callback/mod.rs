@@ -217,6 +217,11 @@ pub(crate) struct Paste {
 }
 
 impl Paste {
+    /// Tells the waiting thread that a pasted line could not be read, and why; the wait goes on.
+    pub fn reject(&self, reason: String) {
+        let _ = self.events.send(Event::PasteRejected(reason));
+    }
+
     /// Judges a pasted line like a callback and tells the waiting thread: the callback (the wait ends), a
     /// wrong state, or why the line is not usable (the wait goes on). Blank lines are ignored.
     pub fn offer(&self, line: &str) {

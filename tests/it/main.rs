@@ -15,6 +15,7 @@ mod device;
 mod first_hour;
 mod flow;
 mod hostile;
+mod input_bounds;
 mod live_session;
 mod mcp;
 mod mock;
