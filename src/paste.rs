@@ -30,7 +30,9 @@ impl Line {
         match self {
             Line::Text(_) => None,
             Line::NotText => Some("that line is not text (not UTF-8)".to_owned()),
-            Line::TooLong => Some(format!("that line is longer than {} KiB, far longer than an address", MAX_LINE / 1024)),
+            Line::TooLong => {
+                Some(format!("that line is longer than {} KiB, far longer than an address", MAX_LINE / 1024))
+            }
             Line::TooMuch => Some(format!(
                 "more than {} MiB came in, so no more is read; the sign-in in the browser can still complete",
                 MAX_TOTAL / 1024 / 1024

@@ -156,7 +156,8 @@ fn slow_down_makes_the_polls_five_seconds_slower() {
     let sandbox = Sandbox::new();
     let mut run = sandbox.spawn(&env_for(&server), &["login", "--device"]);
     let prompt = prompt(&mut run);
-    run.line(|line| line.contains("The server asked to poll less often; asking every 5 s now."));
+    // An interval of 0 is taken as 1 s (a poll without a pause is no interval), and slow_down adds 5.
+    run.line(|line| line.contains("The server asked to poll less often; asking every 6 s now."));
     assert_eq!(get(&prompt.complete).0, 200);
     let done = run.finish();
     assert_eq!(done.code(), Some(0), "{}", done.stderr);
