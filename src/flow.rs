@@ -150,12 +150,25 @@ pub fn sign_in(
             on_event(SignInEvent::Exchanging);
             let tokens = OAuthClient::new(http, config).exchange_code(&code, &pkce.verifier, server.redirect_uri());
             match &tokens {
-                Ok(_) => reply.finish(true, "Sign-in completed. You can close this tab and return to the terminal."),
-                Err(error) => reply.finish(false, &format!("The token exchange failed: {error}")),
+                Ok(tokens) => reply.finish(true, &signed_in_message(&config.profile, tokens)),
+                Err(error) => {
+                    reply.finish(false, &format!("The token exchange failed: {error}. Return to the terminal."))
+                }
             }
             tokens
         }
     }
+}
+
+/// The success page's text: which profile signed in with which scopes (the granted ones, where the
+/// server said; else the requested ones), and the one "close this tab".
+fn signed_in_message(profile: &str, tokens: &TokenSet) -> String {
+    let scopes = tokens.scope.as_deref().filter(|scope| !scope.trim().is_empty());
+    let scopes = match scopes {
+        Some(scope) => format!("with the scopes {}", scope.split_whitespace().collect::<Vec<_>>().join(", ")),
+        None => "(the server named no scopes)".to_owned(),
+    };
+    format!("Sign-in completed: the profile {profile} is signed in {scopes}. You can close this tab.")
 }
 
 #[cfg(test)]

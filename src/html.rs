@@ -20,7 +20,8 @@ box-shadow:0 1px 4px rgba(0,0,0,.15)}h1{font-size:1.3rem;margin-top:0}code{backg
 .buttons{display:flex;gap:1rem;margin-top:1.5rem}button{flex:1;padding:.6rem;font-size:1rem;border-radius:4px;\
 border:1px solid #888;cursor:pointer}button.allow{background:#1c6dd0;color:#fff;border-color:#1c6dd0}\
 input[type=text]{font-size:1.2rem;padding:.4rem;width:100%;box-sizing:border-box}\
-.note{color:#666;font-size:.85rem}";
+.note{color:#666;font-size:.85rem}\
+.notice{background:#fff3cd;border:1px solid #e0c36a;padding:.6rem;border-radius:4px;margin-top:0}";
 
 /// A whole page: `title` is text (escaped here), `body` is markup the caller built with [`escape`].
 pub(crate) fn page(title: &str, body: &str) -> String {

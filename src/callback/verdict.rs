@@ -66,7 +66,7 @@ impl Page {
     /// The whole HTML document.
     pub fn render(&self) -> String {
         let body = format!(
-            "<h1>{}</h1><p>{}</p><p class=\"note\">sipgate-oauth — you can close this tab.</p>",
+            "<h1>{}</h1><p>{}</p><p class=\"note\">sipgate-oauth</p>",
             escape(self.title),
             escape(&self.message)
         );
@@ -143,11 +143,14 @@ fn judge_query(query: &str, expected: &Expected) -> Verdict {
         ));
     };
     if !state.is_some_and(|state| state_matches(&expected.state, state)) {
-        return Verdict::WrongState(Page::failed(
-            "The state in the callback does not match the state of this sign-in. This happens when \
+        let message = "The state in the callback does not match the state of this sign-in. This happens when \
              sipgate-oauth was restarted and an old sign-in URL was used, or the browser tab was refreshed. \
-             Use the URL that the running sipgate-oauth printed.",
-        ));
+             sipgate-oauth is still waiting for the right sign-in: open the URL that it printed last.";
+        return Verdict::WrongState(Page {
+            status: 400,
+            title: "Still waiting for the sign-in",
+            message: message.to_owned(),
+        });
     }
     let Ok(iss) = query::single(&pairs, "iss") else {
         return Verdict::Rejected(Page::failed("The callback repeats the parameter iss; it was rejected."));

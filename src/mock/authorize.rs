@@ -186,7 +186,8 @@ fn sign_in_page(realm: &str, client: &MockClient, checked: &Checked, pairs: &[(S
         CARRIED.iter().filter_map(|key| param(pairs, key).ok().flatten().map(|value| (*key, value))).collect();
     let scopes: Vec<&str> = checked.scopes.iter().map(String::as_str).collect();
     let action = format!("/auth/realms/{realm}/protocol/openid-connect/auth");
-    Reply::html(200, pages::sign_in(&client.id, &scopes, &action, &hidden))
+    let redirect_uri = param(pairs, "redirect_uri").ok().flatten().unwrap_or_default();
+    Reply::html(200, pages::sign_in(&client.id, &scopes, pages::After::Redirect(redirect_uri), &action, &hidden))
 }
 
 #[cfg(test)]

@@ -121,7 +121,8 @@ pub(super) fn verification(shared: &Shared, realm: &str, request: &Incoming<'_>)
                 (device.grant.client_id.clone(), device.grant.scope.clone(), device.user_code.clone());
             drop(state);
             let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-            Reply::html(200, pages::sign_in(&client_id, &scopes, &action, &[("user_code", &user_code)]))
+            let after = pages::After::Device(&user_code);
+            Reply::html(200, pages::sign_in(&client_id, &scopes, after, &action, &[("user_code", &user_code)]))
         }
     }
 }

@@ -3,28 +3,51 @@
 
 use crate::html::{escape, page as document};
 
-/// The sign-in page: who asks for which scopes, and Allow / Deny buttons that post `hidden` back to
-/// `action` with `decision=allow|deny`.
-pub(super) fn sign_in(client_id: &str, scopes: &[&str], action: &str, hidden: &[(&str, &str)]) -> String {
-    let mut body = String::from("<h1>sipgate stand-in: sign in</h1>");
+/// What Allow leads to, said on the sign-in page.
+pub(super) enum After<'a> {
+    /// The browser is sent to this redirect URI with a code.
+    Redirect(&'a str),
+    /// The device showing this user code is signed in.
+    Device(&'a str),
+}
+
+/// The sign-in page: a visible "stand-in, not sipgate" notice first, then who asks for which scopes (each
+/// with what it allows), where Allow leads, and Allow / Deny buttons that post `hidden` back to `action`
+/// with `decision=allow|deny`.
+pub(super) fn sign_in(client_id: &str, scopes: &[&str], after: After, action: &str, hidden: &[(&str, &str)]) -> String {
+    let mut body = String::from(
+        "<p class=\"notice\" role=\"note\">Local sipgate <strong>stand-in</strong> for tests — not sipgate. \
+         Nothing leaves this machine; you sign in as the test user <code>w0</code>.</p>\
+         <h1>Sign in to sipgate (stand-in)</h1>",
+    );
     body.push_str(&format!("<p>The application <code>{}</code> asks to access your account with ", escape(client_id)));
     if scopes.is_empty() {
         body.push_str("no scopes.</p>");
     } else {
-        body.push_str("these scopes:</p><ul>");
+        body.push_str("these scopes:</p><ul class=\"scopes\">");
         for scope in scopes {
-            body.push_str(&format!("<li><code>{}</code></li>", escape(scope)));
+            let meaning = crate::operations::scopes().find(|(name, _)| name == scope).map(|(_, meaning)| meaning);
+            let meaning = meaning.unwrap_or_else(|| "a scope of OpenID Connect".to_owned());
+            body.push_str(&format!("<li><code>{}</code>: {}</li>", escape(scope), escape(&meaning)));
         }
         body.push_str("</ul>");
     }
+    body.push_str(&match after {
+        After::Redirect(uri) => {
+            format!("<p class=\"after\">Allow sends your browser back to <code>{}</code>.</p>", escape(uri))
+        }
+        After::Device(code) => format!(
+            "<p class=\"after\">Allow signs in the device that shows the code <code class=\"user-code\">{}</code>.</p>",
+            escape(code)
+        ),
+    });
     body.push_str(&format!("<form method=\"post\" action=\"{}\">", escape(action)));
     for (name, value) in hidden {
         body.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(name), escape(value)));
     }
     body.push_str(
         "<div class=\"buttons\"><button class=\"allow\" type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>\
-         <p class=\"note\">This is a local test server, not sipgate. You are signed in as test user <code>w0</code>.</p>",
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>",
     );
     document("Sign in to sipgate (stand-in)", &body)
 }
@@ -70,10 +93,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sign_in_page_says_stand_in_first_and_what_each_scope_allows_and_where_allow_leads() {
+        let page = sign_in("demo", &["account:read", "openid"], After::Redirect("http://127.0.0.1:5/oauth"), "/a", &[]);
+        let notice = page.find("not sipgate").unwrap();
+        assert!(notice < page.find("<h1>").unwrap(), "{page}");
+        assert!(page.contains("<code>account:read</code>: "), "{page}");
+        assert!(page.contains("back to <code>http://127.0.0.1:5/oauth</code>"), "{page}");
+        let page = sign_in("demo", &[], After::Device("BCDF-GHJK"), "/d", &[]);
+        assert!(page.contains("<code class=\"user-code\">BCDF-GHJK</code>"), "{page}");
+    }
+
+    #[test]
     fn sign_in_page_escapes_every_echoed_value() {
-        let page = sign_in("<c>", &["<s>"], "/a?\"", &[("state", "\"><script>")]);
+        let page = sign_in("<c>", &["<s>"], After::Redirect("<r>"), "/a?\"", &[("state", "\"><script>")]);
         assert!(!page.contains("<script>"));
-        assert!(!page.contains("<c>") && !page.contains("<s>"));
+        assert!(!page.contains("<c>") && !page.contains("<s>") && !page.contains("<r>"));
         assert!(page.contains("value=\"&quot;&gt;&lt;script&gt;\""));
         assert!(!page.contains("http"), "no external resource");
     }

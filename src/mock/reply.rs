@@ -48,9 +48,11 @@ impl Reply {
     }
 
     /// An HTML page of the stand-in: nothing may load from elsewhere, nobody may frame it, and its URL
-    /// (with `state` in it) is not sent on as a referrer.
+    /// (with `state` in it) is not sent on as a referrer. `Cache-Control` is left to the server, which
+    /// sends it with every answer: once.
     pub fn html(status: u16, page: String) -> Reply {
-        let headers = crate::html::HEADERS.iter().map(|&(name, value)| (name, value.to_owned())).collect();
+        let headers = crate::html::HEADERS.iter().filter(|(name, _)| *name != "Cache-Control");
+        let headers = headers.map(|&(name, value)| (name, value.to_owned())).collect();
         Reply { status, content_type: Some("text/html; charset=utf-8"), body: page.into_bytes(), headers }
     }
 

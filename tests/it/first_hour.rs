@@ -1,6 +1,6 @@
 //! What a new user meets in the first hour (issue 23): a broken `.env` caught at once, …
 
-use crate::common::{Sandbox, env_for, mock};
+use crate::common::{Sandbox, env_for, mock, mock_with};
 
 #[test]
 fn a_env_copied_from_a_table_stops_at_once_naming_file_line_and_key() {
@@ -32,4 +32,17 @@ fn a_misspelt_setting_is_a_warning_and_the_run_goes_on() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn the_stand_ins_pages_send_cache_control_once() {
+    let server = mock_with(|config| config.auto_approve = false);
+    let url = format!(
+        "{}/auth/realms/third-party/protocol/openid-connect/auth?client_id=sipgate-oauth-demo&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A5%2Foauth&scope=account%3Aread&state=s",
+        server.base_url()
+    );
+    let (status, body, headers) = crate::common::get(&url);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers.get_all("cache-control").iter().count(), 1, "{headers:?}");
+    assert!(body.contains("not sipgate") && body.contains("back to <code>http://127.0.0.1:5/oauth</code>"), "{body}");
 }

@@ -23,7 +23,11 @@ fn happy_path_prints_the_account_twice_and_no_secret() {
     let code = query_of(&callback)["code"].clone();
     let (status, page, headers) = get(&callback);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Sign-in completed"), "{page}");
+    assert!(
+        page.contains("Sign-in completed: the profile default is signed in with the scopes account:read"),
+        "{page}"
+    );
+    assert_eq!(page.matches("close this tab").count(), 1, "{page}");
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(headers["referrer-policy"], "no-referrer");
 
@@ -71,6 +75,7 @@ fn a_wrong_state_is_turned_away_and_the_right_callback_still_completes() {
     assert_eq!(status, 400);
     assert!(page.contains("does not match the state of this sign-in"), "{page}");
     assert!(page.contains("restarted") && page.contains("refreshed"), "{page}");
+    assert!(page.contains("Still waiting for the sign-in") && !page.contains("Sign-in failed"), "{page}");
     run.line(|line| line.contains("state does not match"));
 
     let (status, _, _) = get(&callback.replace(&format!("state={state}"), ""));
