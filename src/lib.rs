@@ -106,5 +106,6 @@ pub mod internals {
     pub mod redact {
         pub use crate::redact::*;
     }
-    pub use crate::store::{Record, Store, unix_seconds};
+    pub use crate::store::record::unix_seconds;
+    pub use crate::store::{Record, Store};
 }
