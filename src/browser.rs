@@ -2,7 +2,10 @@
 //! knowing when no browser can work: over SSH without a display, or where no opener is installed.
 //!
 //! The browser is spawned and never waited on; failing to open it is only a warning, since the URL
-//! is printed as well.
+//! is printed as well. No shell ever sees the URL: it is one argument of the program started (on Windows
+//! `rundll32.exe url.dll,FileProtocolHandler URL`, as gh does, never `cmd /C start`, which re-parses
+//! `&`), and the platform's opener is handed `http://` and `https://` URLs only, never a path or another
+//! scheme that it would run.
 
 use std::io;
 use std::path::Path;
@@ -71,10 +74,10 @@ impl Browser {
             if on_path(&path, "wslview") {
                 return Ok(Browser::System { program: Some("wslview".to_owned()) });
             }
-            let args = vec!["url.dll,FileProtocolHandler".to_owned()];
+            let (_, args) = windows_opener(None);
             return Ok(Browser::Program { program: "rundll32.exe".to_owned(), args });
         }
-        if cfg!(all(unix, not(target_os = "macos"))) && !on_path(&path, platform_opener()) {
+        if !opener_installed(&path) {
             return Err(NoBrowser::NoOpener);
         }
         Ok(Browser::System { program: None })
@@ -89,40 +92,85 @@ impl Browser {
                 std::thread::spawn(move || open(url));
                 return Ok(Some("the built-in browser".to_owned()));
             }
-            Browser::System { program } => {
-                let program = program.filter(|b| !b.trim().is_empty()).unwrap_or_else(|| platform_opener().to_owned());
-                (program, Vec::new())
+            Browser::System { program: Some(program) } if !program.trim().is_empty() => (program, Vec::new()),
+            Browser::System { .. } => {
+                let (program, args) = platform_opener(&|name| std::env::var(name).ok());
+                (program, args)
             }
             Browser::Program { program, args } => (program, args),
         };
-        let mut command = if cfg!(windows) && program == "start" {
-            let mut command = Command::new("cmd");
-            command.args(["/C", "start", ""]);
-            command
-        } else {
-            Command::new(&program)
-        };
-        command.args(&args).arg(url).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+        let mut command = Command::new(&program);
+        command.args(&args).arg(opener_url(url)?);
+        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
         Ok(Some(program))
     }
 }
 
-/// Whether an executable `name` is in one of the directories of `path` (`PATH`).
-fn on_path(path: &str, name: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::split_paths(path).any(|dir| {
-        Path::new(&dir).join(name).metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-    })
+/// The URL as handed to an opener: `http://` or `https://` only (an opener would run a path or open any
+/// other scheme), with spaces, quotes and control characters percent-encoded. They belong in no URL, and
+/// without them the argument needs no quoting on a Windows command line, where `rundll32` passes the
+/// rest of its line to `FileProtocolHandler` as it is.
+fn opener_url(url: &str) -> io::Result<String> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(io::Error::other("only http:// and https:// URLs are opened in a browser"));
+    }
+    Ok(url
+        .chars()
+        .map(|c| match c {
+            ' ' | '"' | '\x7f' | '\0'..='\x1f' => format!("%{:02X}", c as u32),
+            c => c.to_string(),
+        })
+        .collect())
 }
 
-fn platform_opener() -> &'static str {
-    if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "start"
-    } else {
-        "xdg-open"
-    }
+/// The Windows opener: `rundll32.exe url.dll,FileProtocolHandler` (from `%SystemRoot%\System32` when
+/// `system_root` is known), which opens the URL with the user's default browser and no shell.
+fn windows_opener(system_root: Option<String>) -> (String, Vec<String>) {
+    let program = match system_root.filter(|root| !root.is_empty()) {
+        Some(root) => format!("{root}\\System32\\rundll32.exe"),
+        None => "rundll32.exe".to_owned(),
+    };
+    (program, vec!["url.dll,FileProtocolHandler".to_owned()])
+}
+
+/// The platform's opener, as program and the arguments before the URL.
+#[cfg(windows)]
+fn platform_opener(env: &dyn Fn(&str) -> Option<String>) -> (String, Vec<String>) {
+    windows_opener(env("SystemRoot"))
+}
+
+/// The platform's opener, as program and the arguments before the URL.
+#[cfg(target_os = "macos")]
+fn platform_opener(_env: &dyn Fn(&str) -> Option<String>) -> (String, Vec<String>) {
+    ("open".to_owned(), Vec::new())
+}
+
+/// The platform's opener, as program and the arguments before the URL.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn platform_opener(_env: &dyn Fn(&str) -> Option<String>) -> (String, Vec<String>) {
+    ("xdg-open".to_owned(), Vec::new())
+}
+
+/// Whether the platform's opener is there: `xdg-open` must be installed; macOS and Windows bring theirs.
+fn opener_installed(path: &str) -> bool {
+    !cfg!(all(unix, not(target_os = "macos"))) || on_path(path, "xdg-open")
+}
+
+/// Whether an executable `name` is in one of the directories of `path` (`PATH`).
+fn on_path(path: &str, name: &str) -> bool {
+    std::env::split_paths(path).any(|dir| Path::new(&dir).join(name).metadata().is_ok_and(|meta| is_executable(&meta)))
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.is_file() && meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    meta.is_file()
 }
 
 #[cfg(test)]
@@ -150,6 +198,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn wsl_opens_the_windows_browser() {
         let dir = tempfile::tempdir().unwrap();
         let wsl = [("WSL_DISTRO_NAME", "Debian"), ("PATH", dir.path().to_str().unwrap())];
@@ -161,6 +210,39 @@ mod tests {
     }
 
     #[test]
+    fn the_windows_opener_gets_the_url_as_one_argument_that_no_shell_parses() {
+        let url = "http://127.0.0.1:8080/oauth?a=1&b=^x&c=%41&d=\"q\" and more";
+        let (program, mut args) = windows_opener(Some(r"C:\Windows".to_owned()));
+        args.push(opener_url(url).unwrap());
+        assert_eq!(program, r"C:\Windows\System32\rundll32.exe");
+        // `&`, `^` and `%` stay as they are (no cmd.exe to treat them), quotes and spaces are encoded, so
+        // the argument needs no quoting: the command line is the program, then exactly these words.
+        assert_eq!(
+            args,
+            ["url.dll,FileProtocolHandler", "http://127.0.0.1:8080/oauth?a=1&b=^x&c=%41&d=%22q%22%20and%20more"]
+        );
+        assert!(args.iter().all(|arg| !arg.contains([' ', '"', '\t'])), "{args:?}");
+        assert_eq!(windows_opener(None).0, "rundll32.exe");
+    }
+
+    #[test]
+    fn only_web_urls_reach_an_opener() {
+        for url in [
+            r"C:\Windows\System32\calc.exe",
+            r"\\host\share\x.exe",
+            "file:///etc/passwd",
+            "javascript:x",
+            "ms-settings:",
+        ] {
+            assert!(opener_url(url).is_err(), "{url}");
+        }
+        assert_eq!(opener_url("HTTPS://login.sipgate.com/x?y=1").unwrap(), "HTTPS://login.sipgate.com/x?y=1");
+        let error = Browser::System { program: None }.open("file:///etc/passwd").unwrap_err();
+        assert!(error.to_string().contains("only http:// and https://"), "{error}");
+    }
+
+    #[test]
+    #[cfg(all(unix, not(target_os = "macos")))]
     fn no_opener_installed_means_no_browser() {
         let empty = tempfile::tempdir().unwrap();
         assert_eq!(choose(None, &[("PATH", empty.path().to_str().unwrap())]), Err(NoBrowser::NoOpener));

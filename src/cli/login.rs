@@ -51,13 +51,14 @@ struct TempStore(PathBuf);
 
 impl TempStore {
     fn new() -> Result<TempStore, Error> {
-        use std::os::unix::fs::DirBuilderExt;
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let dir = std::env::temp_dir().join(format!("sipgate-oauth-demo-{}-{nanos}", std::process::id()));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|source| Error::Store { path: dir.clone(), source })?;
+        // Private from the start on unix; on Windows the temp directory is in the user's profile.
+        #[cfg(unix)]
+        let created = std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700).create(&dir);
+        #[cfg(not(unix))]
+        let created = std::fs::create_dir(&dir);
+        created.map_err(|source| Error::Store { path: dir.clone(), source })?;
         Ok(TempStore(dir))
     }
 }

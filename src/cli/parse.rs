@@ -654,6 +654,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn arguments_that_are_not_utf8_are_a_usage_error() {
         use std::os::unix::ffi::OsStringExt;
         let error = Cli::parse([OsString::from("api"), OsString::from_vec(b"/\xff".to_vec())]).unwrap_err();

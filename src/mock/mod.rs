@@ -104,11 +104,19 @@ pub fn run(options: Options, stdout: &mut impl Write, stderr: &mut impl Write) -
     Ok(())
 }
 
-/// Raises the soft limit of open files (`RLIMIT_NOFILE`) to the hard limit, as Go programs do at start:
-/// every connection costs tiny_http two descriptors, and its accept loop ends for good when it runs out.
+/// Raises the soft limit of open files (`RLIMIT_NOFILE`) towards the hard limit, as Go programs do at
+/// start: every connection costs tiny_http two descriptors, and its accept loop ends for good when it runs
+/// out. Capped at 2^20, and on macOS at `kern.maxfilesperproc`, because macOS reports an unlimited hard
+/// limit that `setrlimit` refuses (EINVAL).
+#[cfg(unix)]
 fn raise_open_files_limit() -> std::io::Result<()> {
-    let (soft, hard) = rlimit::Resource::NOFILE.get()?;
-    if soft < hard { rlimit::Resource::NOFILE.set(hard, hard) } else { Ok(()) }
+    rlimit::increase_nofile_limit(1 << 20).map(drop)
+}
+
+/// Windows has no such limit on sockets.
+#[cfg(not(unix))]
+fn raise_open_files_limit() -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]

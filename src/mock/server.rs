@@ -20,7 +20,6 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
@@ -277,9 +276,13 @@ impl Drop for MockServer {
 /// but a large one can still leave in two; with Nagle on, the second would wait for the client's ACK of
 /// the first, which a client on a kept-alive connection delays: 40 ms per answer on Linux.
 fn without_nagle(listener: TcpListener) -> std::io::Result<TcpListener> {
-    let socket = TcpStream::from(OwnedFd::from(listener));
+    #[cfg(unix)]
+    use std::os::fd::OwnedFd as Owned;
+    #[cfg(windows)]
+    use std::os::windows::io::OwnedSocket as Owned;
+    let socket = TcpStream::from(Owned::from(listener));
     socket.set_nodelay(true)?;
-    Ok(TcpListener::from(OwnedFd::from(socket)))
+    Ok(TcpListener::from(Owned::from(socket)))
 }
 
 /// One receiving thread: takes requests from tiny_http until the server stops. A request that may
