@@ -2,6 +2,7 @@
 //! the test playing the browser.
 
 use std::net::TcpListener;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 
 use crate::common::*;
@@ -229,6 +230,7 @@ fn the_flow_runs_against_mock_started_by_hand() {
 }
 
 #[test]
+#[cfg(unix)]
 fn ctrl_c_ends_the_wait_and_closes_the_port() {
     let server = mock();
     let sandbox = Sandbox::new();
@@ -249,6 +251,7 @@ fn ctrl_c_ends_the_wait_and_closes_the_port() {
 /// `$BROWSER` gets a one-time loopback address, not the authorization URL (whose `state` would show in
 /// the browser's command line); the address redirects once to the URL printed on stderr.
 #[test]
+#[cfg(unix)]
 fn the_browser_gets_a_one_time_start_address_that_redirects_to_the_authorization_url() {
     let server = mock();
     let sandbox = Sandbox::new();
@@ -289,6 +292,7 @@ fn the_browser_gets_a_one_time_start_address_that_redirects_to_the_authorization
 
 /// The lowest port an unprivileged process may bind (`net.ipv4.ip_unprivileged_port_start`, 1024 unless
 /// changed; containers often set 0). `None` where the file cannot be read.
+#[cfg(unix)]
 fn unprivileged_port_start() -> Option<u16> {
     std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start").ok()?.trim().parse().ok()
 }
@@ -297,6 +301,7 @@ fn unprivileged_port_start() -> Option<u16> {
 /// `setpriv`, running a copy of the binary that `nobody` may execute. Where every port is free to bind
 /// (the limit is 0 or 1), there is nothing to test.
 #[test]
+#[cfg(unix)]
 fn a_privileged_port_without_privileges_says_so() {
     let Some(start) = unprivileged_port_start() else {
         eprintln!("note: skipped, /proc/sys/net/ipv4/ip_unprivileged_port_start is not readable");

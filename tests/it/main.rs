@@ -22,6 +22,7 @@ mod mock;
 mod mock_server;
 mod operations_cli;
 mod origin;
+#[cfg(unix)]
 mod paste;
 mod peer;
 mod profiles;
@@ -30,6 +31,7 @@ mod session;
 mod stand_in_exact;
 mod store_crash;
 mod store_race;
+#[cfg(unix)]
 mod store_trust;
 mod tls;
 mod transport;

@@ -143,6 +143,7 @@ fn a_bad_profile_name_is_a_usage_error() {
 
 /// `SIPGATE_OAUTH_STORE` and `BROWSER` are read like every other setting: from `.env` too.
 #[test]
+#[cfg(unix)]
 fn store_and_browser_are_read_from_env_file_too() {
     let server = mock();
     let sandbox = Sandbox::new();
@@ -176,6 +177,7 @@ fn status_lists_the_other_profiles_when_one_cannot_be_read() {
     sign_in(&sandbox, &env_for(&server), &["login", "--no-browser"]);
     let broken = sandbox.store().join("profiles").join("broken.json");
     std::fs::write(&broken, "{not json").unwrap();
+    #[cfg(unix)]
     std::fs::set_permissions(&broken, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let status = sandbox.run(&[], &["status"]);
     assert_eq!(status.code(), Some(0), "the selected profile is fine: {}", status.stderr);

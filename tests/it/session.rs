@@ -1,6 +1,7 @@
 //! Kept tokens: `login`, then `token`, `account`, `api`, `status`, `logout` without a browser, against
 //! the stand-in with short token lifetimes.
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
@@ -49,10 +50,13 @@ fn login_keeps_tokens_private_and_token_prints_only_the_token() {
     assert!(done.stderr.contains("Signed in (BASIC account)"), "{}", done.stderr);
     assert!(done.stdout.is_empty());
 
-    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&sandbox.store()), 0o700);
-    assert_eq!(mode(&sandbox.store().join("profiles")), 0o700);
-    assert_eq!(mode(&token_file(&sandbox)), 0o600);
+    #[cfg(unix)]
+    {
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&sandbox.store()), 0o700);
+        assert_eq!(mode(&sandbox.store().join("profiles")), 0o700);
+        assert_eq!(mode(&token_file(&sandbox)), 0o600);
+    }
     let file = stored(&sandbox);
     // The profile keeps its configuration, the client secret too, in the private file and nowhere else.
     assert_eq!(file["config"]["CLIENT_SECRET"], "demo-secret");
@@ -360,6 +364,7 @@ fn a_sign_in_of_the_first_version_is_carried_over_into_the_profile() {
         "refresh_token": kept["refresh_token"], "refresh_expires_at": kept["refresh_expires_at"], "scope": null,
     });
     std::fs::write(&legacy, old.to_string()).unwrap();
+    #[cfg(unix)]
     std::fs::set_permissions(&legacy, std::fs::Permissions::from_mode(0o600)).unwrap();
 
     let token = sandbox.run(&env, &["token"]);

@@ -111,6 +111,7 @@ fn worker_command(mut command: Command, kind: &str, dir: &Path) -> Command {
 /// The modes must not depend on the umask: a worker started with umask 000 still creates the directory 0700
 /// and the token and lock files 0600.
 #[test]
+#[cfg(unix)]
 fn modes_hold_with_umask_0() {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("new").join("store");
