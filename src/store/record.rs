@@ -138,40 +138,6 @@ pub fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// A record for the store's tests: tokens with secrets that a leak check can look for.
-#[cfg(test)]
-pub(super) mod sample {
-    use super::*;
-
-    /// The token URL of the sample records.
-    pub(in crate::store) const TOKEN_URL: &str =
-        "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/token";
-
-    /// `secs` after the Unix epoch.
-    pub(in crate::store) fn at(secs: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(secs)
-    }
-
-    /// A record issued to `client_id`.
-    pub(in crate::store) fn record(client_id: &str) -> Record {
-        let tokens = TokenSet {
-            access_token: AccessToken::new("acc-\"quoted\"-\u{e9}"),
-            token_type: "Bearer".to_owned(),
-            received_at: at(1_700_000_000),
-            expires_at: at(1_700_000_300),
-            refresh_token: Some(RefreshToken::new("ref-s3cr3t")),
-            refresh_expires_at: Some(at(1_700_001_800)),
-            scope: Some("account:read history:read".to_owned()),
-            id_token: None,
-        };
-        let config = BTreeMap::from([
-            ("CLIENT_ID".to_owned(), client_id.to_owned()),
-            ("CLIENT_SECRET".to_owned(), "cs-s3cr3t".to_owned()),
-        ]);
-        Record { token_url: TOKEN_URL.to_owned(), client_id: client_id.to_owned(), tokens, user_id: None, config }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::sample::{TOKEN_URL, record as tokens};
@@ -234,5 +200,39 @@ mod tests {
         assert!(shown.contains("CLIENT_SECRET") && !shown.contains("cs-s3cr3t"), "{shown}");
         assert!(shown.contains("AccessToken([redacted])"), "{shown}");
         assert!(!shown.contains("s3cr3t") && !shown.contains("acc-"), "{shown}");
+    }
+}
+
+/// A record for the store's tests: tokens with secrets that a leak check can look for.
+#[cfg(test)]
+pub(super) mod sample {
+    use super::*;
+
+    /// The token URL of the sample records.
+    pub(crate) const TOKEN_URL: &str =
+        "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/token";
+
+    /// `secs` after the Unix epoch.
+    pub(crate) fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// A record issued to `client_id`.
+    pub(crate) fn record(client_id: &str) -> Record {
+        let tokens = TokenSet {
+            access_token: AccessToken::new("acc-\"quoted\"-\u{e9}"),
+            token_type: "Bearer".to_owned(),
+            received_at: at(1_700_000_000),
+            expires_at: at(1_700_000_300),
+            refresh_token: Some(RefreshToken::new("ref-s3cr3t")),
+            refresh_expires_at: Some(at(1_700_001_800)),
+            scope: Some("account:read history:read".to_owned()),
+            id_token: None,
+        };
+        let config = BTreeMap::from([
+            ("CLIENT_ID".to_owned(), client_id.to_owned()),
+            ("CLIENT_SECRET".to_owned(), "cs-s3cr3t".to_owned()),
+        ]);
+        Record { token_url: TOKEN_URL.to_owned(), client_id: client_id.to_owned(), tokens, user_id: None, config }
     }
 }

@@ -44,7 +44,8 @@ fn uid_from_proc() -> io::Result<u32> {
 #[cfg(any(not(target_os = "linux"), test))]
 fn uid_of_a_new_file() -> io::Result<u32> {
     let unknown = |e: io::Error| io::Error::other(format!("cannot tell which user this is: {e}"));
-    let path = std::env::temp_dir().join(format!("sipgate-oauth-uid.{}.{}", std::process::id(), super::random_hex()?));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let path = std::env::temp_dir().join(format!("sipgate-oauth-uid.{}.{nanos}", std::process::id()));
     let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(unknown)?;
     let uid = file.metadata().map(|metadata| metadata.uid());
     // Best effort: an empty file in the temp directory is no harm if the removal fails.
