@@ -56,7 +56,7 @@ pub struct Param {
     pub location: Location,
     /// Whether the operation needs it.
     pub required: bool,
-    /// Its schema (`type`, `format`, `enum`, `items`, `minimum`, …), checked by the stand-in (`mock::validate`) and by `mcp` before a call.
+    /// Its schema (`type`, `format`, `enum`, `items`, `minimum`, …), checked by the stand-in (`mock::validate`).
     pub schema: Value,
     /// A value that works against the stand-in's fake account (from the spec's `x-example`).
     pub example: Option<Value>,

@@ -14,7 +14,6 @@ use serde_json::{Map, Value, json};
 
 use crate::api::ApiRequest;
 use crate::error::Error;
-use crate::mock::validate::validate;
 use crate::operations::{self, Location, Operation, Param};
 use crate::query;
 
@@ -316,9 +315,7 @@ pub fn request(
             None if param.required => return Err(invalid(format!("`{}` is missing", param.name))),
             None => continue,
         };
-        if let Err(wrong) = validate(&value, &param.schema) {
-            return Err(invalid(format!("`{}{}` {}", param.name, field_suffix(&wrong.field), wrong.problem)));
-        }
+        check(&value, &param.schema, &param.name).map_err(invalid)?;
         match param.location {
             Location::Path => {
                 let text = scalar(&value);
@@ -335,8 +332,9 @@ pub fn request(
     }
     let body = match (&op.body, args.get(BODY)) {
         (Some(schema), Some(body)) => {
-            if let Err(wrong) = validate(body, schema) {
-                return Err(invalid(format!("`{BODY}{}` {}", field_suffix(&wrong.field), wrong.problem)));
+            // sipgate checks the body's fields and names the one that is wrong; here only its shape.
+            if operations::resolve(schema).get("type").and_then(Value::as_str) == Some("object") && !body.is_object() {
+                return Err(invalid(format!("`{BODY}` must be a JSON object")));
             }
             Some(body.to_string().into_bytes())
         }
@@ -349,13 +347,42 @@ pub fn request(
     Ok(ApiRequest { method: op.method.clone(), path, headers: Vec::new(), body })
 }
 
-/// `.field` or `[0].field` after a parameter's name, for a field inside its value.
-fn field_suffix(field: &str) -> String {
-    match field {
-        "" => String::new(),
-        field if field.starts_with('[') => field.to_owned(),
-        field => format!(".{field}"),
+/// Checks a path or query parameter's value (`at` names it) against its schema: its type (a list's
+/// items too), `enum`, `minimum` and `maximum`. What it says names the parameter, never the value.
+fn check(value: &Value, schema: &Value, at: &str) -> Result<(), String> {
+    let kind = schema.get("type").and_then(Value::as_str);
+    let (fits, a_kind) = match kind {
+        Some("integer") => (value.is_i64() || value.is_u64(), "an integer"),
+        Some("number") => (value.is_number(), "a number"),
+        Some("boolean") => (value.is_boolean(), "true or false"),
+        Some("string") => (value.is_string(), "a string"),
+        Some("array") => (value.is_array(), "a list"),
+        _ => (value.is_string() || value.is_number() || value.is_boolean(), "a string, number or boolean"),
+    };
+    if !fits {
+        return Err(format!("`{at}` must be {a_kind}"));
     }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array).filter(|allowed| !allowed.contains(value)) {
+        let allowed: Vec<String> = allowed.iter().map(Value::to_string).collect();
+        return Err(format!("`{at}` must be one of {}", allowed.join(", ")));
+    }
+    let number = value.as_f64();
+    if let (Some(number), Some(least)) = (number, schema.get("minimum").and_then(Value::as_f64))
+        && number < least
+    {
+        return Err(format!("`{at}` must be at least {least}"));
+    }
+    if let (Some(number), Some(most)) = (number, schema.get("maximum").and_then(Value::as_f64))
+        && number > most
+    {
+        return Err(format!("`{at}` must be at most {most}"));
+    }
+    if let (Value::Array(values), Some(items)) = (value, schema.get("items")) {
+        for (i, item) in values.iter().enumerate() {
+            check(item, items, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
 }
 
 /// A scalar as it goes into a URL: strings as they are, numbers and booleans as JSON writes them.
@@ -465,8 +492,8 @@ mod tests {
         assert!(message(op("getHistory"), json!({"limit": "many"})).starts_with("`limit` must be"));
         assert!(message(op("getHistory"), json!({"types": ["NOPE"]})).starts_with("`types[0]` "));
         assert_eq!(message(op("getAccount"), json!({"x": 1})), "unknown argument `x`: get_account takes no arguments");
-        let sms = message(op("sendWebSms"), json!({"body": {"smsId": "s0", "message": "hi"}}));
-        assert_eq!(sms, "`body.recipient` is missing");
+        assert_eq!(message(op("sendWebSms"), json!({"body": "hi"})), "`body` must be a JSON object");
+        assert_eq!(message(op("getHistory"), json!({"limit": 5000})), "`limit` must be at most 1000");
         assert_eq!(message(op("sendWebSms"), json!({})), "`body` is missing");
     }
 }

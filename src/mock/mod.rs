@@ -36,8 +36,7 @@ mod server;
 mod shared;
 mod state;
 mod token;
-// The stand-in's request validator; the MCP server checks a tool call's arguments with it too.
-pub(crate) mod validate;
+mod validate;
 
 use std::io::Write;
 use std::net::SocketAddr;

@@ -41,11 +41,11 @@ const ANNOTATIONS: &[&str] = &["example", "default", "collectionFormat"];
 /// Why a JSON value does not fit a schema: which field, and what is wrong with it. Never holds the
 /// value itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Invalid {
+pub(super) struct Invalid {
     /// The field, as a path: `recipient`, `items[0].type`; empty for the value as a whole.
-    pub(crate) field: String,
+    pub(super) field: String,
     /// What is wrong, e.g. `is missing` or `must be an integer`.
-    pub(crate) problem: String,
+    pub(super) problem: String,
 }
 
 impl Invalid {
@@ -66,7 +66,7 @@ impl std::fmt::Display for Invalid {
 }
 
 /// Checks `value` against a schema of the table; the first problem found, by field path.
-pub(crate) fn validate(value: &Value, schema: &Value) -> Result<(), Invalid> {
+pub(super) fn validate(value: &Value, schema: &Value) -> Result<(), Invalid> {
     let mut at = String::new();
     check(value, schema, &mut at)
 }
