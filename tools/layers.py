@@ -19,6 +19,9 @@ import sys
 
 MAX_LINES = 450
 
+# Files over the limit whose split is another issue's work, with that issue: reported, not failed.
+PENDING = {"src/store.rs": "issue 18 splits it per OS (store/unix.rs, store/windows.rs)"}
+
 USE = re.compile(r"\b(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", re.S)
 INLINE = re.compile(r"(?<![\w:])((?:crate|super|self)(?:::(?:super|\w+))+)")
 MOD = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", re.M)
@@ -186,8 +189,10 @@ def main():
             if file.endswith(".rs"):
                 path = os.path.join(folder, file)
                 count = len(non_test_part(open(path, encoding="utf-8").read()))
-                if count > MAX_LINES:
-                    rel = os.path.relpath(path, os.path.join(src, ".."))
+                rel = os.path.relpath(path, os.path.join(src, ".."))
+                if count > MAX_LINES and rel in PENDING:
+                    print(f"note: {rel} has {count} non-test lines; {PENDING[rel]}", file=sys.stderr)
+                elif count > MAX_LINES:
                     problems.append(f"{rel} has {count} non-test lines (at most {MAX_LINES}): it does two jobs, split it")
     for problem in problems:
         print(problem, file=sys.stderr)

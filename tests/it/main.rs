@@ -16,6 +16,7 @@ mod first_hour;
 mod flow;
 mod hostile;
 mod input_bounds;
+mod layers;
 mod live_session;
 mod mcp;
 mod mock;
