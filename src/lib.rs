@@ -63,6 +63,7 @@ pub mod mock;
 mod oauth;
 pub mod operations;
 mod origin;
+pub mod paging;
 mod paste;
 mod pkce;
 mod profile;

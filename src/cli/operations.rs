@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 
 use serde_json::{Value, json};
 use sipgate_oauth::operations::{self, Lookup, Operation};
+use sipgate_oauth::paging::{Pages, Step};
 use sipgate_oauth::{ApiRequest, Config, Error, Response, Session};
 
 use super::command::Body;
@@ -36,7 +37,7 @@ pub fn api(
     let (method, path) = (request.method.as_str(), request.path.as_str());
     let Some(relative) = operations::relative_path(&config.api_base, path) else {
         return match paginate {
-            true => all_pages(session, &request, None).and_then(|items| print_items(items, out)),
+            true => print_items(all_pages(session, &request, None)?, out),
             false => show(session, &request, include, out),
         };
     };
@@ -109,10 +110,11 @@ pub fn read_body(body: Body, stdin: &mut dyn Read) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// The items of all pages as one pretty JSON array.
-fn print_items(items: Vec<Value>, out: &mut dyn Write) -> Result<(), Error> {
+/// The items of all pages as one pretty JSON array; then why the pages stopped early, if they did.
+fn print_items((items, stopped): (Vec<Value>, Option<Error>), out: &mut dyn Write) -> Result<(), Error> {
     let text = serde_json::to_string_pretty(&Value::Array(items)).unwrap_or_else(|_| "[]".to_owned());
-    write_out(out, &format!("{text}\n"))
+    write_out(out, &format!("{text}\n"))?;
+    stopped.map_or(Ok(()), Err)
 }
 
 /// `path` with `{userId}` replaced by the signed-in user's id (asked once per sign-in, kept with the
@@ -150,8 +152,13 @@ fn unknown_path_warning(base: &str, relative: &str) -> String {
 }
 
 /// Every item of a paged list: `GET path` with `offset` and `limit` until `totalCount` items came (or a
-/// page came empty). The path's own `offset` and `limit` are where to start and the page size.
-fn all_pages(session: &Session, request: &ApiRequest, op: Option<&Operation>) -> Result<Vec<Value>, Error> {
+/// page came empty). The path's own `offset` and `limit` are where to start and the page size. A list
+/// that does not advance or has no end ([`paging`]) stops early: the items so far, and why.
+fn all_pages(
+    session: &Session,
+    request: &ApiRequest,
+    op: Option<&Operation>,
+) -> Result<(Vec<Value>, Option<Error>), Error> {
     let path = request.path.as_str();
     let (bare, query) = path.split_once('?').unwrap_or((path, ""));
     let mut kept = Vec::new();
@@ -169,9 +176,10 @@ fn all_pages(session: &Session, request: &ApiRequest, op: Option<&Operation>) ->
     let most = op.and_then(|op| op.query_param("limit")).and_then(|p| p.schema.get("maximum")).and_then(Value::as_u64);
     let limit = limit.unwrap_or(PAGE_SIZE.min(most.unwrap_or(PAGE_SIZE)));
     let mut items = Vec::new();
+    let mut pages = Pages::new(offset);
     loop {
         let mut query = kept.clone();
-        let paging = [format!("offset={offset}"), format!("limit={limit}")];
+        let paging = [format!("offset={}", pages.offset()), format!("limit={limit}")];
         query.extend(paging.iter().map(String::as_str));
         let url = format!("{bare}?{}", query.join("&"));
         let response = get(session, request, &url)?;
@@ -182,11 +190,17 @@ fn all_pages(session: &Session, request: &ApiRequest, op: Option<&Operation>) ->
         let mut page: Value = serde_json::from_str(&response.body).map_err(|_| not_a_page())?;
         let total = page.get("totalCount").and_then(Value::as_u64).ok_or_else(not_a_page)?;
         let Some(Value::Array(got)) = page.get_mut("items").map(Value::take) else { return Err(not_a_page()) };
-        let count = got.len() as u64;
-        items.extend(got);
-        offset += count;
-        if count == 0 || offset >= total {
-            return Ok(items);
+        let step = pages.add(response.body.len(), &got, total);
+        if !matches!(step, Step::Drop(_)) {
+            items.extend(got);
+        }
+        match step {
+            Step::Next => {}
+            Step::Done => return Ok((items, None)),
+            Step::Stop(reason) | Step::Drop(reason) => {
+                let reason = format!("--paginate stopped: {reason} ({} items so far are printed)", items.len());
+                return Ok((items, Some(Error::BadApiAnswer { what: format!("GET {url}"), reason })));
+            }
         }
     }
 }

@@ -129,3 +129,30 @@ fn tokens_that_are_no_tokens_are_refused_without_showing_them() {
     assert!(header.stdout.is_empty() && !header.stderr.contains("EVIL"), "{header:?}");
     assert!(header.stderr.contains("RFC 6750"), "{}", header.stderr);
 }
+
+/// `--paginate` against lists that never end: the same page again, or new items for ever below a
+/// `totalCount` never reached. It stops, prints what came, says why, exits 1.
+#[test]
+fn paginate_stops_on_pages_that_do_not_advance_or_never_end() {
+    let server = mock();
+    let same =
+        Server::start(|_| tiny_http::Response::from_string(r#"{"items":[{"id":1}],"totalCount":1000000}"#).boxed());
+    let endless = Server::start(|n| {
+        tiny_http::Response::from_string(format!(r#"{{"items":[{{"id":{n}}}],"totalCount":18446744073709551615}}"#))
+            .boxed()
+    });
+    let cases = [(&same, "repeats an earlier page", 2, 1), (&endless, "1000 pages", 1000, 1000)];
+    for (api, reason, requests, items) in cases {
+        let env = with(env_for(&server), "API_BASE_URL", &api.url("/v2"));
+        let sandbox = Sandbox::new();
+        let mut run = sandbox.spawn(&env, &["login", "--no-browser"]);
+        browse(&run.authorization_url());
+        assert_eq!(run.finish().code(), Some(0));
+        let done = sandbox.run(&env, &["api", "--paginate", "/history"]);
+        assert_eq!(done.code(), Some(1), "{}", done.stderr);
+        assert!(done.stderr.contains("--paginate stopped") && done.stderr.contains(reason), "{}", done.stderr);
+        assert_eq!(api.hits(), requests);
+        let printed = done.json_documents();
+        assert_eq!(printed[0].as_array().map(Vec::len), Some(items), "what came is printed");
+    }
+}
