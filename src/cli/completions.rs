@@ -39,6 +39,10 @@ impl FromStr for Shell {
 /// The options that take a value: after them, no option or command is offered.
 const VALUED: &str = "--env-file --timeout --profile --data --input -H -f --raw-field -F --field";
 
+/// A profile name ([`sipgate_oauth::is_profile_name`]) as a regular expression that bash's, zsh's and
+/// fish's matchers read alike (no ranges, which follow the locale); each shell adds its own end anchor.
+const NAME_RE: &str = "^[abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-]{1,64}";
+
 /// The store directory, in shell syntax that bash, zsh and fish share no more of than this.
 const STORE_SH: &str = r#"${SIPGATE_OAUTH_STORE:-${XDG_CONFIG_HOME:-$HOME/.config}/sipgate-oauth}"#;
 
@@ -65,11 +69,12 @@ fn bash() -> String {
     format!(
         r#"# bash completion for sipgate-oauth. Load it with: source <(sipgate-oauth completions bash)
 _sipgate_oauth_profiles() {{
-    local file store="{STORE_SH}"
+    local file name store="{STORE_SH}" valid='{NAME_RE}$'
     for file in "$store"/profiles/*.json; do
         [[ -e $file ]] || continue
-        file=${{file##*/}}
-        printf '%s\n' "${{file%.json}}"
+        name=${{file##*/}}
+        name=${{name%.json}}
+        [[ $name =~ $valid ]] && printf '%s\n' "$name"
     done
 }}
 
@@ -91,7 +96,12 @@ _sipgate_oauth() {{
     done
     case $prev in
         --profile)
-            COMPREPLY=($(compgen -W "$(_sipgate_oauth_profiles)" -- "$cur"))
+            # Built word by word, never through compgen -W, which would expand $(…) in a name.
+            local name
+            COMPREPLY=()
+            while IFS= read -r name; do
+                [[ $name == "$cur"* ]] && COMPREPLY+=("$name")
+            done < <(_sipgate_oauth_profiles)
             return ;;
         --env-file | --input)
             COMPREPLY=($(compgen -f -- "$cur"))
@@ -130,9 +140,11 @@ fn zsh() -> String {
 # zsh completion for sipgate-oauth. Load it with: source <(sipgate-oauth completions zsh)
 # (after compinit), or save it as _sipgate-oauth in a directory of $fpath.
 _sipgate_oauth_profiles() {{
-    local store="{STORE_SH}"
+    local store="{STORE_SH}" name valid='{NAME_RE}$'
     local -a names
-    names=("$store"/profiles/*.json(N:t:r))
+    for name in "$store"/profiles/*.json(N:t:r); do
+        [[ $name =~ $valid ]] && names+=("$name")
+    done
     compadd -a names
 }}
 
@@ -193,7 +205,7 @@ fn fish() -> String {
              set -l store $SIPGATE_OAUTH_STORE\n    \
              test -n \"$store\"; or set store (set -q XDG_CONFIG_HOME; and echo $XDG_CONFIG_HOME; or echo $HOME/.config)/sipgate-oauth\n    \
              for file in $store/profiles/*.json\n        \
-                 string replace -r '\\.json$' '' -- (basename $file)\n    \
+                 string match -rq -- '/{name}\\.json\\z' $file; and string replace -r -- '^.*/(.*)\\.json$' '$1' $file\n    \
              end\n\
          end\n\
          complete -c sipgate-oauth -f\n\
@@ -204,7 +216,8 @@ fn fish() -> String {
          complete -c sipgate-oauth -l env-file -r -F\n\
          complete -c sipgate-oauth -l timeout -x\n",
         COMMANDS.join(" "),
-        COMMANDS.join(" ")
+        COMMANDS.join(" "),
+        name = &NAME_RE[1..],
     ));
     let switches = GLOBAL_OPTIONS.iter().filter(|option| !["--profile", "--env-file", "--timeout"].contains(option));
     for option in switches {

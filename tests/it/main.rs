@@ -10,6 +10,7 @@ mod support;
 mod browser;
 mod calls;
 mod cli_habits;
+mod completion_injection;
 mod crafted_server;
 mod device;
 mod first_hour;
