@@ -38,6 +38,13 @@ pub(super) fn handle(shared: &Shared, request: &Incoming<'_>) -> Reply {
             _ => Reply::not_found(),
         };
     }
+    // Test builds only: a handler that panics while it holds the tables' lock, for the test that a panic
+    // costs one 500 and not the server.
+    #[cfg(test)]
+    if request.path == "/test/panic" {
+        let _tables = shared.state();
+        panic!("a handler panicked on purpose (test)");
+    }
     match request.path {
         "/v2/account" => only(request.method, "GET", || api::account(shared, request)),
         "/v2/authorization/userinfo" => only(request.method, "GET", || api::userinfo(shared, request)),

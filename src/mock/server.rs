@@ -391,7 +391,7 @@ fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate
                     content_type: header("Content-Type"),
                     body: &body,
                 };
-                (handle(shared, &incoming), true)
+                (answer_or_500(shared, &incoming), true)
             }
             Err(reply) => (reply, false),
         }
@@ -430,6 +430,14 @@ fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate
         let _ = request.respond(response(reply));
     }
 }
+/// The handler's answer; a panic in it becomes a 500 for this request alone. The tables stay as the
+/// handler left them (their lock recovers from poisoning, see `Shared::state`) and the server goes on; the
+/// panic's message goes to stderr through the panic hook, and the request log says `500`.
+fn answer_or_500(shared: &Shared, incoming: &Incoming<'_>) -> Reply {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(shared, incoming)))
+        .unwrap_or_else(|_| Reply::text(500, "the stand-in failed on this request (a bug: please report it)"))
+}
+
 /// Sends one line of the request log to the caller's sink, if there is one.
 fn log(serving: &Serving, line: String) {
     if let Some(events) = &serving.events
@@ -443,6 +451,64 @@ fn log(serving: &Serving, line: String) {
 mod tests {
     use super::*;
     use crate::query;
+
+    #[test]
+    fn a_panicking_handler_costs_its_request_a_500_and_nothing_else() {
+        let (sink, lines) = std::sync::mpsc::channel();
+        let config = MockConfig { auto_approve: true, log: true, ..MockConfig::default() };
+        let server = MockServer::start_with_events(config, SocketAddr::from(([127, 0, 0, 1], 0)), sink).unwrap();
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).proxy(None).build().into();
+        let oidc = format!("{}/auth/realms/third-party/protocol/openid-connect", server.base_url());
+        let verifier = "challenge-secret-challenge-secret-challenge-secret";
+        let auth = query::encode([
+            ("client_id", "sipgate-oauth-demo"),
+            ("redirect_uri", "http://127.0.0.1:5/oauth"),
+            ("response_type", "code"),
+            ("scope", "account:read"),
+            ("code_challenge", verifier),
+        ]);
+        let answer = agent.get(format!("{oidc}/auth?{auth}")).call().unwrap();
+        let location = answer.headers().get("location").unwrap().to_str().unwrap().to_owned();
+        let pairs = query::decode(location.split_once('?').unwrap().1).unwrap();
+        let code = query::single(&pairs, "code").unwrap().unwrap().to_owned();
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://127.0.0.1:5/oauth"),
+            ("client_id", "sipgate-oauth-demo"),
+            ("client_secret", "demo-secret"),
+            ("code_verifier", verifier),
+        ];
+        let tokens: serde_json::Value = serde_json::from_str(
+            &agent.post(format!("{oidc}/token")).send_form(form).unwrap().body_mut().read_to_string().unwrap(),
+        )
+        .unwrap();
+        let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+
+        // The handler panics while it holds the tables' lock: the lock is poisoned, the thread unwinds.
+        for _ in 0..3 {
+            let mut failed = agent.get(format!("{}/test/panic", server.base_url())).call().unwrap();
+            assert_eq!(failed.status(), 500);
+            assert!(failed.body_mut().read_to_string().unwrap().contains("the stand-in failed on this request"));
+        }
+        // The token issued before still works, so the tables are as they were, and the server goes on.
+        let account = agent.get(format!("{}/v2/account", server.base_url())).header("Authorization", &bearer).call();
+        assert_eq!(account.unwrap().status(), 200);
+        let discovery = agent
+            .get(format!("{}/auth/realms/third-party/.well-known/openid-configuration", server.base_url()))
+            .call()
+            .unwrap();
+        assert_eq!(discovery.status(), 200);
+        let logged: Vec<String> = lines
+            .try_iter()
+            .filter_map(|event| match event {
+                MockEvent::Request(line) => Some(line),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(logged.iter().filter(|line| line.starts_with("GET /test/panic 500 ")).count(), 3, "{logged:?}");
+    }
 
     #[test]
     fn request_log_has_one_line_per_request_and_no_secret() {
