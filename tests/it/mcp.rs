@@ -365,3 +365,42 @@ fn a_dead_sign_in_answers_sign_in_again_and_the_server_keeps_running() {
     assert_eq!(done.code(), Some(0));
     assert!(done.stderr.contains("the sign-in of profile default is dead"), "{}", done.stderr);
 }
+
+#[test]
+fn a_long_tool_list_comes_in_pages_and_a_bad_cursor_is_invalid_params() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let env = sign_in(&sandbox, &server, "all");
+    let mut mcp = Mcp::start(&sandbox, &env, &["--allow-writes"]);
+    mcp.initialize();
+    let first = mcp.request("tools/list", json!({}));
+    let cursor = first["result"]["nextCursor"].clone();
+    assert!(cursor.is_string(), "more than one page: {}", first["result"]["tools"].as_array().unwrap().len());
+    let names = mcp.tool_names();
+    let operations = sipgate_oauth::operations::operations().iter().filter(|op| op.accepts("all")).count();
+    assert_eq!(names.len(), operations + 2, "every operation `all` opens, whoami and scopes");
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "no tool on two pages");
+    assert_eq!(mcp.request("tools/list", json!({ "cursor": "page two" }))["error"]["code"], -32602);
+}
+
+#[test]
+fn a_token_the_api_rejects_is_refreshed_once_and_the_call_answered() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let env = sign_in(&sandbox, &server, "account:read");
+    // The kept access token looks valid for minutes, but sipgate no longer takes it: 401.
+    let file = sandbox.store().join("profiles").join("default.json");
+    let mut profile = kept(&sandbox);
+    let before = profile["refresh_token"].clone();
+    profile["access_token"] = "revoked-at-the-server".into();
+    std::fs::write(&file, profile.to_string()).unwrap();
+    let mut mcp = Mcp::start(&sandbox, &env, &[]);
+    mcp.initialize();
+    let account = mcp.call("get_account", json!({}));
+    assert_eq!(account["structuredContent"]["mainProductType"], "BASIC", "{account}");
+    assert_ne!(kept(&sandbox)["refresh_token"], before, "refreshed after the 401");
+    assert_eq!(mcp.close().code(), Some(0));
+}

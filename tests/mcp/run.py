@@ -179,6 +179,11 @@ def inspector_checks():
     print(f"     inspector --allow-writes: {len(names)} tools for history:read sessions:sms:write")
     check("inspector --cli tools/list --strict with --allow-writes (bodies' schemas too)",
           code == 0 and "send_web_sms" in names, said)
+    code, listed, said = inspector("everything", "--allow-writes", "--method", "tools/list", "--strict")
+    names = [tool["name"] for tool in (listed or {}).get("tools", [])]
+    print(f"     inspector --allow-writes: {len(names)} tools for all")
+    check("inspector --cli tools/list --strict: every tool of scope all, reads and writes, portable",
+          code == 0 and len(names) > 100 and "send_web_sms" in names, said)
     code, result, said = inspector("reader", "--method", "tools/call", "--tool-name", "get_history",
                                    "--tool-arg", "limit=1", 'types=["CALL"]')
     items = ((result or {}).get("structuredContent") or {}).get("items", [])
@@ -192,6 +197,7 @@ async def main():
         login(stand_in, "reader", "account:read history:read")
         login(stand_in, "writer", "history:read sessions:sms:write")
         login(stand_in, "stale", "account:read")
+        login(stand_in, "everything", "all")
         for mode in ("auto", "legacy"):
             await sdk_reader(mode)
         await sdk_writes()
