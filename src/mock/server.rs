@@ -443,6 +443,8 @@ fn log(serving: &Serving, line: String) {
     if let Some(events) = &serving.events
         && serving.shared.config.log
     {
+        // What a client sent (method, path) could rewrite the terminal or forge a line of the log.
+        let line = crate::redact::terminal_safe(&line).replace(['\n', '\t'], "?");
         let _ = events.send(MockEvent::Request(line));
     }
 }

@@ -156,3 +156,27 @@ fn paginate_stops_on_pages_that_do_not_advance_or_never_end() {
         assert_eq!(printed[0].as_array().map(Vec::len), Some(items), "what came is printed");
     }
 }
+
+/// The stand-in's request log shows a hostile method and path with its escapes defused.
+#[test]
+fn the_stand_in_log_defuses_terminal_escapes() {
+    use std::io::Read;
+    let (sink, lines) = std::sync::mpsc::channel();
+    let config = sipgate_oauth::mock::MockConfig { log: true, ..sipgate_oauth::mock::MockConfig::default() };
+    let server =
+        sipgate_oauth::mock::MockServer::start_with_events(config, "127.0.0.1:0".parse().unwrap(), sink).unwrap();
+    let addr = server.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream.write_all(b"G\x1b[2JET /v2/\x1b]0;pwned\x07x\x08 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let line = loop {
+        match lines.recv_timeout(PATIENCE).expect("a log line") {
+            sipgate_oauth::mock::MockEvent::Request(line) => break line,
+            _ => continue,
+        }
+    };
+    assert!(line.contains("pwned"), "{line:?}");
+    assert!(!line.chars().any(char::is_control), "{line:?}");
+    server.shutdown();
+}
