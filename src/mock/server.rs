@@ -438,12 +438,11 @@ fn answer_or_500(shared: &Shared, incoming: &Incoming<'_>) -> Reply {
         .unwrap_or_else(|_| Reply::text(500, "the stand-in failed on this request (a bug: please report it)"))
 }
 
-/// Sends one line of the request log to the caller's sink, if there is one.
+/// Sends one line of the request log to the caller's sink, if there is one, control characters as `?`.
 fn log(serving: &Serving, line: String) {
     if let Some(events) = &serving.events
         && serving.shared.config.log
     {
-        // What a client sent (method, path) could rewrite the terminal or forge a line of the log.
         let line = crate::redact::terminal_safe(&line).replace(['\n', '\t'], "?");
         let _ = events.send(MockEvent::Request(line));
     }
