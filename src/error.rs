@@ -199,7 +199,13 @@ pub enum Error {
         source: std::io::Error,
     },
     /// No tokens are stored for this client.
-    NotSignedIn,
+NotSignedIn,
+    /// Only a new sign-in mends it, and this says why and how, for the profile at hand (from
+    /// [`Session::sign_in_again`](crate::Session::sign_in_again)).
+    SignInNeeded {
+        /// `profile work is not signed in: … — sign in again: sipgate-oauth login --profile work`.
+        message: String,
+    },
     /// The tokens need renewing, but the server issued no refresh token with them.
     NoRefreshToken,
     /// The profile keeps tokens of another client or server than the one configured here.
@@ -263,7 +269,11 @@ impl Error {
     pub fn needs_sign_in(&self) -> bool {
         matches!(
             self,
-            Error::NotSignedIn | Error::SessionExpired(_) | Error::NoRefreshToken | Error::Unauthorized { .. }
+            Error::NotSignedIn
+                | Error::SignInNeeded { .. }
+                | Error::SessionExpired(_)
+                | Error::NoRefreshToken
+                | Error::Unauthorized { .. }
         )
     }
 }
@@ -286,6 +296,8 @@ fn hint(grant: Grant, code: &str) -> &'static str {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // The parser points to the command's own help where it knows the command.
+            Error::Usage(message) if message.contains("--help`") => f.write_str(message),
             Error::Usage(message) => write!(f, "{message} — see `sipgate-oauth --help`"),
             Error::Config { var, message } => write!(f, "{var}: {message}"),
             Error::EnvFile { path, message } => write!(f, "cannot read {}: {message}", path.display()),
@@ -377,6 +389,7 @@ impl fmt::Display for Error {
             Error::Certificate { host, problem } => write!(f, "the TLS certificate of {host} {problem}"),
             Error::Output { .. } => f.write_str("cannot write the output"),
             Error::NotSignedIn => f.write_str("not signed in — run `sipgate-oauth login`"),
+            Error::SignInNeeded { message } => f.write_str(message),
             Error::OtherClient { profile, kept, configured } => write!(
                 f,
                 "profile {profile} is signed in as client {kept}, but the configuration here is for {configured} — \

@@ -19,10 +19,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// 2 for a wrong command line or configuration, 1 for every other failure.
+/// 2 for a wrong command line or configuration, 4 when only a new sign-in helps (as `gh` does), 1 for
+/// every other failure. (130 after Ctrl-C comes from the signal itself.)
 fn exit_code(error: &Error) -> u8 {
     match error {
         Error::Usage(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,
+        error if error.needs_sign_in() => 4,
         _ => 1,
     }
 }

@@ -110,6 +110,9 @@ pub struct Cli {
     pub verbose: bool,
     /// `--device`: sign in on another device with a code (RFC 8628) instead of in the browser.
     pub device: bool,
+    /// `--via-http`: sign in at a stand-in on a loopback address without a browser: the tool fetches the
+    /// sign-in address itself (the stand-in must run with `--auto-approve`).
+    pub via_http: bool,
     /// `--profile NAME`: whose configuration and tokens (else `SIPGATE_OAUTH_PROFILE`, else `default`).
     pub profile: Option<String>,
 }

@@ -137,9 +137,13 @@ impl Login {
 }
 
 /// How `cli` asks to sign in: `--device`, or the browser (paste mode when none opens here).
-pub fn login_options(cli: &Cli, config: &Config) -> Login {
+pub fn login_options(cli: &Cli, config: &Config) -> Result<Login, Error> {
     if cli.device {
-        return Login::Device { visit: None };
+        return Ok(Login::Device { visit: None });
+    }
+    if cli.via_http {
+        let browser = super::via_http::browser(config)?;
+        return Ok(Login::Browser(SignIn { browser, timeout: cli.timeout, paste: None }, None));
     }
     let env = |name: &str| std::env::var(name).ok();
     let (browser, no_browser) = match cli.no_browser {
@@ -154,7 +158,7 @@ pub fn login_options(cli: &Cli, config: &Config) -> Login {
         Browser::PrintOnly => Some(Box::new(std::io::BufReader::new(std::io::stdin()))),
         _ => None,
     };
-    Login::Browser(SignIn { browser, timeout: cli.timeout, paste }, no_browser)
+    Ok(Login::Browser(SignIn { browser, timeout: cli.timeout, paste }, no_browser))
 }
 
 /// Renders the sign-in's progress on `err`; the countdown is rewritten in place on a terminal. In paste

@@ -11,12 +11,13 @@ mod login;
 mod operations;
 mod output;
 mod parse;
+mod via_http;
 mod words;
 
 use std::io::Write;
 
 use sipgate_oauth::mock;
-use sipgate_oauth::{Config, Error, Session};
+use sipgate_oauth::{Config, Error, Http, Session};
 
 pub use command::Cli;
 use command::Command;
@@ -54,15 +55,32 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
     }
     let http = cli.http(&config);
     let session = Session::new(&http, &config)?;
+    let result = run_with_session(cli, &config, &http, &session, out, err);
+    // A dead sign-in is told with the command that mends it, for the profile at hand.
+    result.map_err(|error| match session.sign_in_again(&error) {
+        Some(message) => Error::SignInNeeded { message },
+        None => error,
+    })
+}
+
+/// The commands that need the configuration and the kept sign-in.
+fn run_with_session(
+    cli: Cli,
+    config: &Config,
+    http: &Http,
+    session: &Session,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     match cli.command {
         Command::Help(_) | Command::Version | Command::Demo | Command::Mock(_) | Command::Completions(_) => Ok(()),
         Command::Operations { .. } | Command::Scopes { .. } => Ok(()),
         Command::Flow => {
-            example_flow(&http, &config, &session, login_options(&cli, &config), out, err)?;
+            example_flow(&http, &config, &session, login_options(&cli, &config)?, out, err)?;
             note(err, &format!("Tokens kept in {}.", session.path().display()));
             Ok(())
         }
-        Command::Login => login(&http, &config, &session, login_options(&cli, &config), err),
+        Command::Login => login(&http, &config, &session, login_options(&cli, &config)?, err),
         Command::Token { json, header } => token(&session, (json, header), &config.profile, out),
         Command::Account => api_call(&session, "GET", &config.api_endpoint, None, out),
         Command::Api { method, path, body, headers, include, paginate } => {

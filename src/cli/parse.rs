@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use sipgate_oauth::Error;
+use sipgate_oauth::spelling::closest;
 
 use super::command::{Body, Cli, Command, DEFAULT_TIMEOUT};
 use super::words::{COMMANDS, GLOBAL_OPTIONS, METHODS, VALUED, command_options};
@@ -21,6 +22,7 @@ const MAX_TIMEOUT: u64 = 24 * 60 * 60;
 /// What the options of `api` gathered while parsing.
 #[derive(Default)]
 struct ApiOptions {
+    method: Option<String>,
     data: Option<String>,
     input: Option<PathBuf>,
     fields: Map<String, Value>,
@@ -34,6 +36,7 @@ impl ApiOptions {
     /// The first `api` option given but `--list`, for the message when it stands where it does not fit.
     fn first_given(&self) -> Option<&'static str> {
         [
+            (self.method.is_some(), "-X/--method"),
             (self.data.is_some(), "--data"),
             (self.input.is_some(), "--input"),
             (!self.fields.is_empty(), "-f/-F"),
@@ -61,6 +64,8 @@ impl ApiOptions {
 
 impl Cli {
     /// Parses the arguments after the program name.
+    /// Parses the arguments after the program name. A usage error points to the help of the command it
+    /// is about (`sipgate-oauth api --help`), else to the general one.
     pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, Error> {
         let args = args
             .into_iter()
@@ -69,6 +74,16 @@ impl Cli {
                     .map_err(|arg| Error::Usage(format!("the argument {:?} is not valid UTF-8", arg.to_string_lossy())))
             })
             .collect::<Result<Vec<String>, Error>>()?;
+        let command = args.iter().find(|arg| COMMANDS.contains(&arg.as_str()) && *arg != "help").cloned();
+        Cli::parse_strings(args).map_err(|error| match (error, command) {
+            (Error::Usage(message), Some(command)) if !message.contains("--help`") => {
+                Error::Usage(format!("{message} — see `sipgate-oauth {command} --help`"))
+            }
+            (error, _) => error,
+        })
+    }
+
+    fn parse_strings(args: Vec<String>) -> Result<Cli, Error> {
         let mut cli = Cli {
             command: Command::Flow,
             env_file: None,
@@ -76,6 +91,7 @@ impl Cli {
             no_browser: false,
             verbose: false,
             device: false,
+            via_http: false,
             profile: None,
         };
         let mut words: Vec<String> = Vec::new();
@@ -115,6 +131,7 @@ impl Cli {
                 "-v" | "--verbose" => cli.verbose = true,
                 "--no-browser" => cli.no_browser = true,
                 "--device" => cli.device = true,
+                "--via-http" => cli.via_http = true,
                 "--json" => json = true,
                 "--all" => all = true,
                 "--allow-writes" => allow_writes = true,
@@ -124,7 +141,8 @@ impl Cli {
                 "-i" | "--include" => api.include = true,
                 "--env-file" => cli.env_file = Some(PathBuf::from(value()?)),
                 "--profile" => cli.profile = Some(profile(&value()?)?),
-                "--data" => api.data = Some(value()?),
+                "-d" | "--data" => api.data = Some(value()?),
+                "-X" | "--method" => api.method = Some(method(&value()?)?),
                 "--input" => api.input = Some(PathBuf::from(value()?)),
                 "-f" | "--raw-field" => field(&mut api.fields, &value()?, false)?,
                 "-F" | "--field" => field(&mut api.fields, &value()?, true)?,
@@ -182,6 +200,12 @@ impl Cli {
         }
         if all && !matches!(cli.command, Command::Logout { .. }) {
             return Err(Error::Usage("--all goes with `logout`".into()));
+        }
+        if cli.via_http && !matches!(cli.command, Command::Flow | Command::Login) {
+            return Err(Error::Usage("--via-http goes with `login` or no command".into()));
+        }
+        if cli.via_http && cli.device {
+            return Err(Error::Usage("--via-http and --device are two ways to sign in: use one".into()));
         }
         if cli.device && !matches!(cli.command, Command::Flow | Command::Login | Command::Demo) {
             return Err(Error::Usage("--device goes with `login`, `demo` or no command".into()));
@@ -267,7 +291,7 @@ fn command(
     api_options: &mut ApiOptions,
 ) -> Result<Command, Error> {
     let no_more = |n: usize, command: Command| match words.get(n) {
-        Some(extra) => Err(Error::Usage(format!("unexpected argument {extra:?}"))),
+        Some(extra) => Err(unexpected(extra, &words[0])),
         None => Ok(command),
     };
     let Some(first) = words.first() else { return Ok(Command::Flow) };
@@ -295,7 +319,7 @@ fn command(
 
 /// `unknown command "lgoin" — did you mean `login`?`
 fn unknown_command(word: &str) -> Error {
-    match closest(word, COMMANDS.iter().copied()) {
+    match closest(word, COMMANDS) {
         Some(known) => Error::Usage(format!("unknown command {word:?} — did you mean `{known}`?")),
         None => Error::Usage(format!("unknown command {word:?} (commands: {})", COMMANDS.join(", "))),
     }
@@ -313,34 +337,24 @@ fn unknown_option(flag: &str, command: Option<&String>) -> Error {
     }
 }
 
-/// The known word closest to `word`, if it is close enough to be a slip: at most one edit for short
-/// words, two from five characters on (a swap of two neighbours is one edit). The first of equals wins.
-fn closest<'k>(word: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k str> {
-    let bare = |w: &str| w.trim_start_matches('-').chars().count();
-    let most = if bare(word) >= 5 { 2 } else { 1 };
-    known
-        .map(|candidate| (distance(word, candidate), candidate))
-        .filter(|&(d, candidate)| d <= most && d < bare(candidate))
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, candidate)| candidate)
+/// `unexpected argument "json" — did you mean --json?`: a word that is an option of `command` without its
+/// dashes gets the option offered.
+fn unexpected(extra: &str, command: &str) -> Error {
+    let dashed = format!("--{extra}");
+    let own = command_options(command).iter().chain(&GLOBAL_OPTIONS).copied();
+    match own.clone().find(|option| *option == dashed).or_else(|| closest(&dashed, own)) {
+        Some(option) => Error::Usage(format!("unexpected argument {extra:?} — did you mean {option}?")),
+        None => Error::Usage(format!("unexpected argument {extra:?}")),
+    }
 }
 
-/// Edit distance with adjacent swaps (optimal string alignment), counted in characters.
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut rows = vec![(0..=b.len()).collect::<Vec<usize>>()];
-    for i in 1..=a.len() {
-        let mut row = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            row[j] = (rows[i - 1][j] + 1).min(row[j - 1] + 1).min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                row[j] = row[j].min(rows[i - 2][j - 2] + 1);
-            }
-        }
-        rows.push(row);
+/// `-X METHOD`: one of the methods `api` sends, in capitals.
+fn method(word: &str) -> Result<String, Error> {
+    let upper = word.to_ascii_uppercase();
+    match METHODS.contains(&upper.as_str()) {
+        true => Ok(upper),
+        false => Err(Error::Usage(format!("-X takes an HTTP method ({}), not {word:?}", METHODS.join(", ")))),
     }
-    rows[a.len()][b.len()]
 }
 
 /// `api --list [WORD]`.
@@ -362,7 +376,13 @@ fn api(words: &[String], options: &mut ApiOptions) -> Result<Command, Error> {
                  (`sipgate-oauth api --help` lists the options)";
     let body = options.body()?;
     let is_method = |word: &str| METHODS.contains(&word.to_ascii_uppercase().as_str());
-    let (method, path) = match words {
+    let (method, path) = match (options.method.take(), words) {
+        (Some(method), [path]) => (method, path),
+        (Some(_), [first, _, ..]) if is_method(first) => {
+            return Err(Error::Usage(format!("the method is given twice: -X and {first:?} — {usage}")));
+        }
+        (Some(_), [] | [_, _, ..]) => return Err(Error::Usage(format!("api -X METHOD takes one PATH — {usage}"))),
+        (None, words) => match words {
         [path] if is_method(path) && !path.starts_with('/') => {
             return Err(Error::Usage(format!("api {path} needs a PATH — {usage}")));
         }
@@ -373,6 +393,7 @@ fn api(words: &[String], options: &mut ApiOptions) -> Result<Command, Error> {
         }
         [] => return Err(Error::Usage(format!("api needs a PATH — {usage}"))),
         [_, _, extra, ..] => return Err(Error::Usage(format!("unexpected argument {extra:?} — {usage}"))),
+        },
     };
     if options.paginate && (method != "GET" || body.is_some() || options.include) {
         return Err(Error::Usage(format!("--paginate goes with GET requests without a body or --include — {usage}")));

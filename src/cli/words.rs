@@ -10,8 +10,17 @@ pub(super) const COMMANDS: [&str; 12] =
     ["demo", "login", "token", "account", "api", "scopes", "status", "logout", "mcp", "mock", "completions", "help"];
 
 /// The options of every command.
-pub(super) const GLOBAL_OPTIONS: [&str; 8] =
-    ["--env-file", "--timeout", "--no-browser", "--device", "--profile", "--verbose", "--help", "--version"];
+pub(super) const GLOBAL_OPTIONS: [&str; 9] = [
+    "--env-file",
+    "--timeout",
+    "--no-browser",
+    "--device",
+    "--via-http",
+    "--profile",
+    "--verbose",
+    "--help",
+    "--version",
+];
 
 /// The options of one command, besides the global ones.
 pub(super) fn command_options(command: &str) -> &'static [&'static str] {
@@ -21,15 +30,18 @@ pub(super) fn command_options(command: &str) -> &'static [&'static str] {
         "logout" => &["--all"],
         "mcp" => &["--allow-writes", "--tools"],
         "api" => {
-            &["--header", "--data", "--input", "--raw-field", "--field", "--include", "--paginate", "--list", "--json"]
+            &["--method", "--header", "--data", "--input", "--raw-field", "--field", "--include", "--paginate", "--list", "--json"]
         }
         _ => &[],
     }
 }
 
 /// The options that take a value (`-H`/`--header` does for `api`; for `token` it is a switch).
-pub(super) const VALUED: [&str; 12] = [
+pub(super) const VALUED: [&str; 15] = [
     "--env-file",
+    "-X",
+    "--method",
+    "-d",
     "--timeout",
     "--profile",
     "--data",
