@@ -199,7 +199,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// No tokens are stored for this client.
-NotSignedIn,
+    NotSignedIn,
     /// Only a new sign-in mends it, and this says why and how, for the profile at hand (from
     /// [`Session::sign_in_again`](crate::Session::sign_in_again)).
     SignInNeeded {

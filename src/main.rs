@@ -9,7 +9,7 @@ use sipgate_oauth::Error;
 
 fn main() -> ExitCode {
     let result = cli::Cli::parse(std::env::args_os().skip(1))
-        .and_then(|cli| cli::run(cli, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()));
+        .and_then(|cli| cli::run(cli, &mut std::io::stdout(), &mut std::io::stderr()));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -76,24 +76,24 @@ fn run_with_session(
         Command::Help(_) | Command::Version | Command::Demo | Command::Mock(_) | Command::Completions(_) => Ok(()),
         Command::Operations { .. } | Command::Scopes { .. } => Ok(()),
         Command::Flow => {
-            example_flow(&http, &config, &session, login_options(&cli, &config)?, out, err)?;
+            example_flow(http, config, session, login_options(&cli, config)?, out, err)?;
             note(err, &format!("Tokens kept in {}.", session.path().display()));
             Ok(())
         }
-        Command::Login => login(&http, &config, &session, login_options(&cli, &config)?, err),
-        Command::Token { json, header } => token(&session, (json, header), &config.profile, out),
-        Command::Account => api_call(&session, "GET", &config.api_endpoint, None, out),
+        Command::Login => login(http, config, session, login_options(&cli, config)?, err),
+        Command::Token { json, header } => token(session, (json, header), &config.profile, out),
+        Command::Account => api_call(session, "GET", &config.api_endpoint, None, out),
         Command::Api { method, path, body, headers, include, paginate } => {
             let body = body.map(|body| operations::read_body(body, &mut std::io::stdin().lock())).transpose()?;
             let request = sipgate_oauth::ApiRequest { method, path, headers, body };
-            operations::api(&session, &config, request, (include, paginate), out, err)
+            operations::api(session, config, request, (include, paginate), out, err)
         }
         Command::Mcp { allow_writes, tools } => {
             let offer = sipgate_oauth::mcp::Offer { allow_writes, words: tools };
-            let served = sipgate_oauth::mcp::serve(&session, &config.scope, offer, std::io::stdin().lock(), out, err);
+            let served = sipgate_oauth::mcp::serve(session, &config.scope, offer, std::io::stdin().lock(), out, err);
             served.map_err(|source| Error::Output { source })
         }
-        Command::Logout { .. } => logout(&session, err),
+        Command::Logout { .. } => logout(session, err),
         Command::Status { .. } => Ok(()),
     }
 }

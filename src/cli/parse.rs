@@ -383,16 +383,19 @@ fn api(words: &[String], options: &mut ApiOptions) -> Result<Command, Error> {
         }
         (Some(_), [] | [_, _, ..]) => return Err(Error::Usage(format!("api -X METHOD takes one PATH — {usage}"))),
         (None, words) => match words {
-        [path] if is_method(path) && !path.starts_with('/') => {
-            return Err(Error::Usage(format!("api {path} needs a PATH — {usage}")));
-        }
-        [path] => (if body.is_some() { "POST" } else { "GET" }.to_owned(), path),
-        [method, path] if is_method(method) => (method.to_ascii_uppercase(), path),
-        [method, _] => {
-            return Err(Error::Usage(format!("{method:?} is not an HTTP method ({}) — {usage}", METHODS.join(", "))));
-        }
-        [] => return Err(Error::Usage(format!("api needs a PATH — {usage}"))),
-        [_, _, extra, ..] => return Err(Error::Usage(format!("unexpected argument {extra:?} — {usage}"))),
+            [path] if is_method(path) && !path.starts_with('/') => {
+                return Err(Error::Usage(format!("api {path} needs a PATH — {usage}")));
+            }
+            [path] => (if body.is_some() { "POST" } else { "GET" }.to_owned(), path),
+            [method, path] if is_method(method) => (method.to_ascii_uppercase(), path),
+            [method, _] => {
+                return Err(Error::Usage(format!(
+                    "{method:?} is not an HTTP method ({}) — {usage}",
+                    METHODS.join(", ")
+                )));
+            }
+            [] => return Err(Error::Usage(format!("api needs a PATH — {usage}"))),
+            [_, _, extra, ..] => return Err(Error::Usage(format!("unexpected argument {extra:?} — {usage}"))),
         },
     };
     if options.paginate && (method != "GET" || body.is_some() || options.include) {
@@ -553,9 +556,24 @@ mod tests {
         assert_eq!(message("lgoin"), "unknown command \"lgoin\" — did you mean `login`?");
         assert_eq!(message("stauts"), "unknown command \"stauts\" — did you mean `status`?");
         assert_eq!(message("help tokn"), "unknown command \"tokn\" — did you mean `token`?");
-        assert_eq!(message("token --jsno"), "unknown option --jsno — did you mean --json?");
-        assert_eq!(message("api --paginat /history"), "unknown option --paginat — did you mean --paginate?");
-        assert_eq!(message("-json status"), "unknown option -json — did you mean --json?");
+        assert_eq!(
+            message("token --jsno"),
+            "unknown option --jsno — did you mean --json? — see `sipgate-oauth token --help`"
+        );
+        assert_eq!(
+            message("api --paginat /history"),
+            "unknown option --paginat — did you mean --paginate? — see `sipgate-oauth api --help`"
+        );
+        assert_eq!(
+            message("-json status"),
+            "unknown option -json — did you mean --json? — see `sipgate-oauth status --help`"
+        );
+        assert_eq!(
+            message("token json"),
+            "unexpected argument \"json\" — did you mean --json? — see `sipgate-oauth token --help`"
+        );
+        let api = parse("api -X delete /contacts/c0 -d {}").unwrap();
+        assert!(matches!(api.command, Command::Api { ref method, .. } if method == "DELETE"), "{api:?}");
         assert_eq!(message("--no-brwoser"), "unknown option --no-brwoser — did you mean --no-browser?");
         assert!(message("fly").starts_with("unknown command \"fly\" (commands: demo, login,"), "{}", message("fly"));
         assert_eq!(message("--frobnicate"), "unknown option --frobnicate");
@@ -564,12 +582,12 @@ mod tests {
 
     #[test]
     fn distance_counts_a_swap_as_one_edit() {
-        assert_eq!(distance("login", "login"), 0);
-        assert_eq!(distance("lgoin", "login"), 1);
-        assert_eq!(distance("acount", "account"), 1);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("tokne", "token"), 1);
-        assert_eq!(distance("status", "scopes"), 4);
+        assert_eq!(sipgate_oauth::spelling::distance("login", "login"), 0);
+        assert_eq!(sipgate_oauth::spelling::distance("lgoin", "login"), 1);
+        assert_eq!(sipgate_oauth::spelling::distance("acount", "account"), 1);
+        assert_eq!(sipgate_oauth::spelling::distance("", "abc"), 3);
+        assert_eq!(sipgate_oauth::spelling::distance("tokne", "token"), 1);
+        assert_eq!(sipgate_oauth::spelling::distance("status", "scopes"), 4);
     }
 
     #[test]

@@ -29,9 +29,18 @@ pub(super) fn command_options(command: &str) -> &'static [&'static str] {
         "status" | "scopes" => &["--json"],
         "logout" => &["--all"],
         "mcp" => &["--allow-writes", "--tools"],
-        "api" => {
-            &["--method", "--header", "--data", "--input", "--raw-field", "--field", "--include", "--paginate", "--list", "--json"]
-        }
+        "api" => &[
+            "--method",
+            "--header",
+            "--data",
+            "--input",
+            "--raw-field",
+            "--field",
+            "--include",
+            "--paginate",
+            "--list",
+            "--json",
+        ],
         _ => &[],
     }
 }

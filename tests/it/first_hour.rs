@@ -46,3 +46,28 @@ fn the_stand_ins_pages_send_cache_control_once() {
     assert_eq!(headers.get_all("cache-control").iter().count(), 1, "{headers:?}");
     assert!(body.contains("not sipgate") && body.contains("back to <code>http://127.0.0.1:5/oauth</code>"), "{body}");
 }
+
+#[test]
+fn login_via_http_signs_in_at_a_stand_in_without_a_browser_and_never_elsewhere() {
+    let server = mock();
+    let sandbox = Sandbox::new();
+    let done = sandbox.run(&env_for(&server), &["login", "--via-http", "--profile", "ci"]);
+    assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    assert!(done.stderr.contains("Signed in"), "{}", done.stderr);
+    let token = sandbox.run(&env_for(&server), &["token", "--profile", "ci"]);
+    assert_eq!(token.code(), Some(0), "{}", token.stderr);
+
+    let asking = mock_with(|config| config.auto_approve = false);
+    let done = sandbox.run(&env_for(&asking), &["login", "--via-http", "--timeout", "60"]);
+    assert_eq!(done.code(), Some(1), "{}", done.stderr);
+    assert!(done.stderr.contains("start it with --auto-approve"), "{}", done.stderr);
+
+    let real = crate::common::with(
+        env_for(&server),
+        "AUTH_URL",
+        "https://login.sipgate.com/auth/realms/third-party/protocol/openid-connect/auth",
+    );
+    let done = sandbox.run(&real, &["login", "--via-http"]);
+    assert_eq!(done.code(), Some(2), "{}", done.stderr);
+    assert!(done.stderr.contains("only at a stand-in on a loopback address"), "{}", done.stderr);
+}

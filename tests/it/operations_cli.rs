@@ -44,7 +44,7 @@ fn a_mistyped_scope_is_a_warning_with_the_closest_known_one() {
     let sandbox = Sandbox::new();
     let typo = sandbox.run(&env_with_scope(&server, "openid acount:read"), &["token"]);
     // The command runs on (and finds no sign-in): the typo is a warning, not an error.
-    assert!(typo.stderr.ends_with("error: not signed in — run `sipgate-oauth login`\n"), "{}", typo.stderr);
+    assert!(typo.stderr.ends_with("sign in again: `sipgate-oauth login --profile default`\n"), "{}", typo.stderr);
     assert!(typo.stderr.contains("warning: OAUTH_SCOPE has `acount:read`"), "{}", typo.stderr);
     assert!(typo.stderr.contains("did you mean `account:read`?"), "{}", typo.stderr);
     assert!(!typo.stdout.contains("warning"), "warnings stay off stdout: {}", typo.stdout);

@@ -117,7 +117,7 @@ fn two_profiles_keep_two_accounts_apart() {
     assert_eq!(all.code(), Some(0), "{}", all.stderr);
     assert!(all.stderr.contains("profile customer:") && all.stderr.contains("profile default:"), "{}", all.stderr);
     let status = sandbox.run(&[], &["status"]);
-    assert_eq!((status.code(), status.stdout.as_str()), (Some(1), "default (selected): not signed in\n"));
+    assert_eq!((status.code(), status.stdout.as_str()), (Some(4), "default (selected): not signed in\n"));
 }
 
 #[test]

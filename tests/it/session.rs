@@ -158,8 +158,8 @@ fn a_second_401_is_a_clear_error() {
     let signed_in = login(&sandbox, &server);
     assert!(signed_in.stderr.contains("Signed in. Tokens kept in"), "no greeting, no failure: {}", signed_in.stderr);
     let done = sandbox.run(&env_for(&server), &["account"]);
-    assert_eq!(done.code(), Some(1));
-    assert!(done.stderr.contains("rejected the access token even after a refresh (HTTP 401)"), "{}", done.stderr);
+    assert_eq!(done.code(), Some(4), "sign-in needed: {}", done.stderr);
+    assert!(done.stderr.contains("the API rejects its token even after a refresh"), "{}", done.stderr);
     assert!(done.stderr.contains("sipgate-oauth login"), "{}", done.stderr);
 }
 
@@ -169,8 +169,19 @@ fn without_tokens_the_commands_ask_for_login() {
     let sandbox = Sandbox::new();
     for command in ["token", "account"] {
         let done = sandbox.run(&env_for(&server), &[command]);
-        assert_eq!(done.code(), Some(1));
-        assert_eq!(done.stderr.trim(), "error: not signed in — run `sipgate-oauth login`");
+        assert_eq!(done.code(), Some(4));
+        assert_eq!(
+            done.stderr.trim(),
+            "error: profile default is not signed in: nothing is kept for it — sign in again: \
+             `sipgate-oauth login --profile default`"
+        );
+        let work = sandbox.run(&env_for(&server), &["--profile", "work", command]);
+        assert_eq!(work.code(), Some(4));
+        assert!(
+            work.stderr.contains("`sipgate-oauth login --profile work`"),
+            "the hint keeps --profile: {}",
+            work.stderr
+        );
     }
     let status = sandbox.run(&env_for(&server), &["status", "--json"]);
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
@@ -184,9 +195,9 @@ fn a_dead_refresh_token_asks_for_login() {
     login(&sandbox, &server);
     expire(&sandbox);
     let done = sandbox.run(&env_for(&server), &["token"]);
-    assert_eq!(done.code(), Some(1));
+    assert_eq!(done.code(), Some(4));
     assert!(done.stderr.contains("invalid_grant"), "{}", done.stderr);
-    assert!(done.stderr.contains("run `sipgate-oauth login`"), "{}", done.stderr);
+    assert!(done.stderr.contains("sign in again: `sipgate-oauth login --profile default`"), "{}", done.stderr);
     assert!(done.stdout.is_empty());
 }
 
@@ -292,7 +303,7 @@ fn killing_token_while_it_refreshes_never_breaks_the_store() {
 
         let token = sandbox.run(&env, &["token"]);
         if token.code() != Some(0) {
-            assert!(token.stderr.contains("run `sipgate-oauth login`"), "round {round}: {}", token.stderr);
+            assert!(token.stderr.contains("sign in again: `sipgate-oauth login"), "round {round}: {}", token.stderr);
             login(&sandbox, &server);
             lost += 1;
         }
@@ -302,11 +313,11 @@ fn killing_token_while_it_refreshes_never_breaks_the_store() {
 }
 
 #[test]
-fn status_is_signed_out_with_exit_1_when_both_tokens_have_expired_or_none_are_kept() {
+fn status_is_signed_out_with_exit_4_when_both_tokens_have_expired_or_none_are_kept() {
     let server = mock();
     let sandbox = Sandbox::new();
     let none = sandbox.run(&env_for(&server), &["status"]);
-    assert_eq!(none.code(), Some(1));
+    assert_eq!(none.code(), Some(4));
     assert_eq!(none.stdout, "default (selected): not signed in\n");
 
     login(&sandbox, &server);
@@ -316,14 +327,14 @@ fn status_is_signed_out_with_exit_1_when_both_tokens_have_expired_or_none_are_ke
     file["refresh_expires_at"] = 1.into();
     std::fs::write(token_file(&sandbox), file.to_string()).unwrap();
     let status = sandbox.run(&env_for(&server), &["status"]);
-    assert_eq!(status.code(), Some(1), "{}", status.stderr);
+    assert_eq!(status.code(), Some(4), "{}", status.stderr);
     assert!(
         status.stdout.starts_with("default (selected): signed out: the kept tokens have expired\n"),
         "{}",
         status.stdout
     );
     let json = sandbox.run(&env_for(&server), &["status", "--json"]);
-    assert_eq!((json.code(), json.json_documents()[0]["signed_in"].clone()), (Some(1), false.into()));
+    assert_eq!((json.code(), json.json_documents()[0]["signed_in"].clone()), (Some(4), false.into()));
 }
 
 /// A client without `account:read` signs in all the same: the greeting is left out, nothing fails.
