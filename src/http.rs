@@ -288,7 +288,7 @@ fn literal_addr(uri: &http::Uri) -> Option<SocketAddr> {
 }
 
 fn trace_request(out: &mut dyn Write, request: &http::Request<Vec<u8>>, body: &str) -> std::io::Result<()> {
-    writeln!(out, "> {} {}", request.method(), redact::url(&request.uri().to_string()))?;
+    writeln!(out, "> {}", redact::request_line(request.method().as_str(), &request.uri().to_string()))?;
     for (name, value) in request.headers() {
         let value = value.to_str().unwrap_or("…");
         let shown = match value.split_once(' ') {

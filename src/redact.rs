@@ -170,6 +170,14 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
+/// The one way a request is named in a log line, for the client's `-v` trace (`> GET /v2/account`) and
+/// the stand-in's request log alike: the method, then the target with secret query values redacted
+/// ([`url`]) and every control character, line breaks included, shown as `?`, so it stays one line.
+pub fn request_line(method: &str, target: &str) -> String {
+    let line = format!("{method} {}", url(target));
+    line.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
 /// Text from a server made safe to print: control characters (escape sequences that set the terminal's
 /// title or rewrite the screen, bells, carriage returns) become `?`; line breaks and tabs stay.
 pub fn terminal_safe(text: &str) -> String {
@@ -179,6 +187,12 @@ pub fn terminal_safe(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_line_is_one_line_without_secrets() {
+        assert_eq!(request_line("GET", "/auth?code=c0de&x=1"), "GET /auth?code=[redacted]&x=1");
+        assert_eq!(request_line("GET", "/a\r\nSet-Cookie:\x1b[2J"), "GET /a??Set-Cookie:?[2J");
+    }
 
     #[test]
     fn forms_urls_and_json_hide_secrets() {

@@ -360,9 +360,8 @@ fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate
     }
     if let Some(claimed) = request.body_length().filter(|length| *length > MAX_DRAIN) {
         let line = format!(
-            "{} {} abandoned: claims a body of {claimed} bytes",
-            request.method(),
-            crate::redact::url(request.url())
+            "{} abandoned: claims a body of {claimed} bytes",
+            crate::redact::request_line(request.method().as_str(), request.url())
         );
         log(serving, line);
         std::mem::forget(request);
@@ -402,9 +401,8 @@ fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate
     }
     if shared.config.log && serving.events.is_some() {
         let mut line = format!(
-            "{} {} {} {} ms",
-            request.method().as_str(),
-            crate::redact::url(request.url()),
+            "{} {} {} ms",
+            crate::redact::request_line(request.method().as_str(), request.url()),
             reply.status,
             started.elapsed().as_millis()
         );
