@@ -73,8 +73,8 @@ pub(super) fn answer(shared: &Shared, request: &Incoming<'_>) -> Reply {
     };
     let param = |name: &str| params.iter().find(|(n, _)| *n == name).map(|(_, value)| *value).unwrap_or_default();
     match (op.id.as_str(), body) {
-        // Nothing sent, nothing to change.
-        (_, None) if op.body.is_some() => Reply::empty(op.success().0),
+        // Nothing sent, nothing to change: the documented success.
+        (_, None) if op.body.is_some() => static_answer(op, &query),
         ("sendWebSms", Some(body)) => send_sms(shared, &body),
         ("getSipgateIoUrls", _) => calls::rest::settings(&shared.calls),
         ("setSipgateIoUrls", Some(body)) => calls::rest::set_settings(&shared.calls, &body, op.success().0),
@@ -163,7 +163,8 @@ fn typed_text(text: &str, kind: Option<&str>) -> Value {
 /// operation changes nothing and answers its success.
 fn body(op: &'static Operation, raw: &[u8]) -> Result<Option<Value>, Reply> {
     let Some(schema) = &op.body else { return Ok(None) };
-    if raw.iter().all(u8::is_ascii_whitespace) {
+    // Only nothing is no body: a sent line break is a body that is not JSON.
+    if raw.is_empty() {
         return match op.body_required {
             true => Err(bad_request(&Invalid::new("", "is missing"))),
             false => Ok(None),
