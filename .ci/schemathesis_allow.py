@@ -36,6 +36,15 @@ def sms_from_elsewhere(f):
             and sent.get("smsId") != "s0")
 
 
+def webhook_url_refused(f):
+    """A valid sipgate.io settings request refused because a webhook URL is no http(s) address."""
+    sent = f["sent"]
+    if f["op"].get("operationId") not in ("setSipgateIoUrls", "setSipgateIoSettings") or f["status"] != 400:
+        return False
+    urls = [sent.get(name) for name in ("incomingUrl", "outgoingUrl")] if isinstance(sent, dict) else []
+    return any(isinstance(url, str) and url and not url.startswith(("http://", "https://")) for url in urls)
+
+
 ALLOWLIST = [
     {
         "name": "no-2xx-documented",
@@ -115,6 +124,23 @@ ALLOWLIST = [
         "when": lambda f: sms_from_elsewhere(f) and 400 not in documented(f["op"]),
         "reason": "The same refusal as `sms-from-an-sms-extension-of-the-account`: the description "
                   "documents no 400 for sending an SMS.",
+    },
+    {
+        "name": "sipgateio-urls-are-web-addresses",
+        "check": "positive_data_acceptance",
+        "code": "ST202",
+        "when": lambda f: webhook_url_refused(f),
+        "reason": "A business rule the schema cannot say: sipgate.io posts its webhooks to the URLs, so "
+                  "each is empty or an http(s) address (the stand-in pushes simulated calls there). "
+                  "Another string is refused with 400, naming the field.",
+    },
+    {
+        "name": "sipgateio-urls-are-web-addresses-status",
+        "check": "status_code_conformance",
+        "code": "ST103",
+        "when": lambda f: webhook_url_refused(f) and 400 not in documented(f["op"]),
+        "reason": "The same refusal as `sipgateio-urls-are-web-addresses`: the description documents no "
+                  "400 for setting the URLs.",
     },
     {
         "name": "export-errors-are-json",
