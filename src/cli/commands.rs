@@ -143,12 +143,18 @@ pub fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
     if names.is_empty() {
         note(err, "No profile is kept: nothing to do.");
     }
+    // Every profile is tried: one that cannot be signed out is named, and the next one is signed out.
+    let mut failed = Vec::new();
     for name in names {
-        let config = profiles.config(&name)?;
         note(err, &format!("profile {name}:"));
-        logout(&Session::new(&cli.http(&config), &config)?, err)?;
+        let signed_out =
+            profiles.config(&name).and_then(|config| logout(&Session::new(&cli.http(&config), &config)?, err));
+        if let Err(error) = signed_out {
+            note(err, &format!("  not signed out: {}", super::message(&error)));
+            failed.push(name);
+        }
     }
-    Ok(())
+    if failed.is_empty() { Ok(()) } else { Err(Error::SignOutIncomplete { failed }) }
 }
 
 /// Seconds since the Unix epoch (0 for earlier times).

@@ -19,6 +19,7 @@ mod hostile;
 mod input_bounds;
 mod layers;
 mod live_session;
+mod logout_all;
 mod mcp;
 mod mock;
 mod mock_server;
