@@ -208,11 +208,6 @@ pub enum Error {
     },
     /// The tokens need renewing, but the server issued no refresh token with them.
     NoRefreshToken,
-    /// `logout --all` went through every profile, but could not sign these out.
-    SignOutIncomplete {
-        /// The profiles not signed out.
-        failed: Vec<String>,
-    },
     /// The profile keeps tokens of another client or server than the one configured here.
     OtherClient {
         /// The profile.
@@ -399,12 +394,6 @@ impl fmt::Display for Error {
                 f,
                 "profile {profile} is signed in as client {kept}, but the configuration here is for {configured} — \
                  run `sipgate-oauth login` to sign in with it, or keep both: `sipgate-oauth --profile NAME login`"
-            ),
-            Error::SignOutIncomplete { failed } => write!(
-                f,
-                "{} of the profiles could not be signed out: {} — see why above; they are kept as they were",
-                failed.len(),
-                failed.join(", ")
             ),
             Error::NoRefreshToken => f.write_str(
                 "the access token has expired and the server issued no refresh token to renew it — \

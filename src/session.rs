@@ -364,6 +364,11 @@ impl Profiles {
         Ok(Profiles { dir, selected })
     }
 
+    /// The directory of the profiles' files.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join("profiles")
+    }
+
     /// The selected profile's name.
     pub fn selected(&self) -> &str {
         &self.selected

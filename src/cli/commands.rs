@@ -150,11 +150,15 @@ pub fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
         let signed_out =
             profiles.config(&name).and_then(|config| logout(&Session::new(&cli.http(&config), &config)?, err));
         if let Err(error) = signed_out {
-            note(err, &format!("  not signed out: {}", super::message(&error)));
+            note(err, &format!("  not signed out: {}", message(&error)));
             failed.push(name);
         }
     }
-    if failed.is_empty() { Ok(()) } else { Err(Error::SignOutIncomplete { failed }) }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let why = format!("{} could not be signed out: {} — see why above", failed.len(), failed.join(", "));
+    Err(Error::Store { path: profiles.path(), source: std::io::Error::other(why) })
 }
 
 /// Seconds since the Unix epoch (0 for earlier times).
