@@ -234,6 +234,18 @@ impl Http {
         Ok(FullResponse { response, status_line: status_line.trim_end().to_owned(), headers })
     }
 
+    /// Sends `request` as it is, for the proxy's pass-through: no default headers, no trace, redirects
+    /// not followed (a 3xx is returned like any answer); the body is left unread for the caller to stream.
+    pub(crate) fn forward(
+        &self,
+        request: http::Request<impl ureq::AsSendBody>,
+    ) -> Result<http::Response<ureq::Body>, Error> {
+        let what = format!("{} {}", request.method(), redact::url(&request.uri().to_string()));
+        let loopback = request.uri().host().is_some_and(crate::config::is_loopback_host);
+        let agent = if loopback { &self.direct } else { &self.agent };
+        agent.run(request).map_err(|source| Error::Http { what, source })
+    }
+
     /// A line of its own in the trace (`-v`), e.g. that a token lifetime was capped.
     pub(crate) fn note(&self, text: &str) {
         self.trace(|out| writeln!(out, "* {text}"));

@@ -8,10 +8,14 @@ use std::process::ExitCode;
 use sipgate_oauth::Error;
 
 fn main() -> ExitCode {
-    let result = cli::Cli::parse(std::env::args_os().skip(1))
-        .and_then(|cli| cli::run(cli, &mut std::io::stdout(), &mut std::io::stderr()));
+    let result = cli::Cli::parse(std::env::args_os().skip(1)).and_then(|cli| match &cli.command {
+        // These two end with an exit code of their own: the child's, or the serving proxy's.
+        cli::Command::Exec(args) => cli::serve::exec(&cli, args),
+        cli::Command::Proxy(args) => cli::serve::proxy(&cli, args, &mut std::io::stdout(), &mut std::io::stderr()),
+        _ => cli::run(cli, &mut std::io::stdout(), &mut std::io::stderr()).map(|()| 0),
+    });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {}", cli::message(&error));
             ExitCode::from(exit_code(&error))
@@ -25,6 +29,7 @@ fn exit_code(error: &Error) -> u8 {
     match error {
         Error::Usage(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,
         error if error.needs_sign_in() => 4,
+        Error::Command { source, .. } => sipgate_oauth::exec::spawn_failure_code(source),
         _ => 1,
     }
 }

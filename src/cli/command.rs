@@ -75,6 +75,10 @@ pub enum Command {
     },
     /// Run the sipgate stand-in in the foreground; its own options follow.
     Mock(Vec<String>),
+    /// `proxy`: a local API proxy that adds the kept token to every request.
+    Proxy(super::serve::ProxyArgs),
+    /// `exec -- COMMAND`: run a command with a fresh token (and a proxy) in its environment.
+    Exec(super::serve::ExecArgs),
     /// `completions SHELL`: print a completion script.
     Completions(Shell),
     /// Print the help text: the general one, or a command's own (`help COMMAND`, `COMMAND --help`).

@@ -31,6 +31,11 @@ COMMANDS:
                      an MCP server on stdin/stdout: AI agents use sipgate with the kept sign-in,
                      only what its scopes allow, read-only unless --allow-writes (docs/mcp.md)
     mock [OPTIONS]   run the sipgate stand-in on 127.0.0.1 (see `sipgate-oauth mock --help`)
+    proxy [--port N] [--allow-origin ORIGIN] [--background]
+                     a local API proxy that adds the kept token to every request; prints
+                     SIPGATE_API_BASE_URL=… (see `sipgate-oauth proxy --help`)
+    exec [--no-proxy] -- COMMAND [ARGS…]
+                     run COMMAND with SIPGATE_TOKEN and a proxy at SIPGATE_API_BASE_URL; its exit code
     completions bash|zsh|fish
                      print a completion script for the shell
     help [COMMAND]   print this help, or a command's own with examples (also: COMMAND --help)
@@ -80,6 +85,8 @@ pub fn topic(command: &str) -> Option<&'static str> {
         "logout" => LOGOUT,
         "mcp" => MCP,
         "mock" => sipgate_oauth::mock::HELP,
+        "proxy" => super::serve::PROXY_HELP,
+        "exec" => super::serve::EXEC_HELP,
         "completions" => COMPLETIONS,
         "help" => HELP,
         _ => return None,

@@ -101,7 +101,9 @@ impl Cli {
         let mut args = args.into_iter().peekable();
         let mut options_ended = false;
         while let Some(arg) = args.next() {
-            if options_ended || words.first().is_some_and(|w| w == "mock") {
+            // `proxy` and `exec` read their own options (serve::parse), and so exec's COMMAND keeps its.
+            let own_options = words.first().is_some_and(|w| matches!(w.as_str(), "mock" | "proxy" | "exec"));
+            if options_ended || own_options {
                 words.push(arg);
                 continue;
             }
@@ -167,6 +169,9 @@ impl Cli {
         }
         cli.command = match api.list {
             true => operations_list(&words[1..], json, &api)?,
+            false if words.first().is_some_and(|w| w == "proxy" || w == "exec") => {
+                super::serve::parse(&words, &mut cli)?
+            }
             false => command(&words, json, header_switch, all, &mut api)?,
         };
         let takes_json = matches!(
@@ -227,7 +232,7 @@ fn timeout(text: &str) -> Result<Duration, Error> {
 }
 
 /// `--profile NAME`: letters, digits, `-`, `_` and `.` (not first), so that it names a file and nothing else.
-fn profile(name: &str) -> Result<String, Error> {
+pub(super) fn profile(name: &str) -> Result<String, Error> {
     let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_');
     match !name.is_empty() && name.len() <= 64 && name.chars().all(fits) {
         true => Ok(name.to_owned()),

@@ -6,8 +6,22 @@
 pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// The commands, as typed.
-pub(super) const COMMANDS: [&str; 12] =
-    ["demo", "login", "token", "account", "api", "scopes", "status", "logout", "mcp", "mock", "completions", "help"];
+pub(super) const COMMANDS: [&str; 14] = [
+    "demo",
+    "login",
+    "token",
+    "account",
+    "api",
+    "scopes",
+    "status",
+    "logout",
+    "mcp",
+    "mock",
+    "proxy",
+    "exec",
+    "completions",
+    "help",
+];
 
 /// The options of every command.
 pub(super) const GLOBAL_OPTIONS: [&str; 9] = [
@@ -29,6 +43,8 @@ pub(super) fn command_options(command: &str) -> &'static [&'static str] {
         "status" | "scopes" => &["--json"],
         "logout" => &["--all"],
         "mcp" => &["--allow-writes", "--tools"],
+        "proxy" => &["--port", "--allow-origin", "--no-secret-path", "--background"],
+        "exec" => &["--no-proxy", "--port", "--allow-origin"],
         "api" => &[
             "--method",
             "--header",

@@ -30,6 +30,7 @@ mod paste;
 mod peer;
 mod profiles;
 mod properties;
+mod proxy;
 mod session;
 mod stand_in_exact;
 mod store_crash;

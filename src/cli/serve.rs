@@ -1,0 +1,243 @@
+//! `proxy` and `exec`: their options, their help, and running them. Both keep their own options, as
+//! `mock` does, so that `exec`'s COMMAND can have options of its own.
+
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sipgate_oauth::proxy::{Proxy, ProxyOptions};
+use sipgate_oauth::{Config, Error, Http, LiveSession};
+
+use super::command::{Cli, Command};
+use super::output::{note, write_out};
+
+/// How long one upstream request may take in all (a streamed answer too).
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Set in the environment of the proxy that `proxy --background` starts: that one serves.
+const BACKGROUND_CHILD: &str = "SIPGATE_OAUTH_PROXY_CHILD";
+
+/// `proxy`'s options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyArgs {
+    /// `--port N`: 0 (a free one) by default.
+    pub port: u16,
+    /// `--no-secret-path`.
+    pub no_secret_path: bool,
+    /// `--allow-origin ORIGIN`, each one given.
+    pub allow_origins: Vec<String>,
+    /// `--background`: serve from a process of its own and exit once its base URL is printed.
+    pub background: bool,
+}
+
+/// `exec`'s options and command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecArgs {
+    /// `--no-proxy`: only `SIPGATE_TOKEN` and `SIPGATE_TOKEN_EXPIRES_AT`.
+    pub no_proxy: bool,
+    /// The proxy's options (`--port`, `--allow-origin`).
+    pub proxy: ProxyArgs,
+    /// COMMAND and its arguments.
+    pub command: Vec<String>,
+}
+
+pub const PROXY_HELP: &str = "\
+sipgate-oauth proxy — a local API proxy that adds the kept sign-in's token to every request
+
+USAGE:
+    sipgate-oauth proxy [--port N] [--profile NAME] [--allow-origin ORIGIN]… [--no-secret-path] [--background] [-v]
+
+Listens on 127.0.0.1 and forwards every request below its base URL to API_BASE_URL with
+`Authorization: Bearer <access token>`: the token is refreshed before it expires (one refresh for all
+clients, and for a parallel `token`), and a request answered 401 is refreshed once and sent again (bodies
+up to 1 MiB; a larger one is streamed and not sent again). When the sign-in is dead, clients get a JSON
+error saying `sign in again: sipgate-oauth login --profile NAME`, and the proxy keeps running.
+At start it prints one line on stdout, for `eval` or a program to read:
+    SIPGATE_API_BASE_URL=http://127.0.0.1:PORT/<secret>/v2
+
+OPTIONS:
+    --port N               the port on 127.0.0.1 [default: 0, a free one]
+    --allow-origin ORIGIN  answer browser requests from ORIGIN too (e.g. https://app.example.com);
+                           loopback origins are always allowed, any other gets 403
+    --no-secret-path       WARNING: no random segment in the base URL, so every local user and
+                           program can use your sign-in through the proxy
+    --background           serve from a process of its own; print the base URL and
+                           SIPGATE_PROXY_PID=N, then exit (ssh-agent style, for `eval`)
+    -v, --verbose          one line per request on stderr: method, path, status, time
+    --profile NAME         whose sign-in [default: SIPGATE_OAUTH_PROFILE, else default]
+
+Guards: a request without the secret path segment gets 404; a Host other than 127.0.0.1, localhost or
+[::1] with the proxy's port gets 403 (DNS rebinding); the client's Authorization and Cookie headers are
+dropped; a redirect is passed back, never followed. Ctrl-C stops it.
+
+EXAMPLES:
+    # runs until Ctrl-C
+    sipgate-oauth proxy
+    eval \"$(sipgate-oauth proxy --background)\"
+    curl -s \"$SIPGATE_API_BASE_URL/account\"
+    kill \"$SIPGATE_PROXY_PID\"
+";
+
+pub const EXEC_HELP: &str = "\
+sipgate-oauth exec — run a command with a fresh token and a local API proxy
+
+USAGE:
+    sipgate-oauth exec [--profile NAME] [--no-proxy] [--port N] [--allow-origin ORIGIN]… -- COMMAND [ARGS…]
+
+COMMAND runs with its own stdin, stdout and stderr, and with:
+    SIPGATE_TOKEN             a valid access token (refreshed first when it would expire soon)
+    SIPGATE_TOKEN_EXPIRES_AT  when it expires, in Unix seconds
+    SIPGATE_API_BASE_URL      a proxy (see `sipgate-oauth proxy --help`) that lives as long as COMMAND
+                              and keeps every request's token fresh, however long COMMAND runs
+                              (not with --no-proxy)
+Its exit code is exec's (a signal N gives 128+N, as shells do); Ctrl-C goes to COMMAND, and exec waits for
+it to end. Nothing of exec's own goes to stdout. Exit 4: sign in first; 127: COMMAND not found.
+
+EXAMPLES:
+    sipgate-oauth exec -- sh -c 'curl -s \"$SIPGATE_API_BASE_URL/account\"'
+    sipgate-oauth exec -- npm test
+    sipgate-oauth exec --no-proxy -- sh -c 'curl -s -H \"Authorization: Bearer $SIPGATE_TOKEN\" https://api.sipgate.com/v2/account'
+";
+
+/// Parses the words after `proxy` or `exec` (the command word first), taking the global options
+/// `--profile`, `--env-file` and `-v` into `cli`.
+pub fn parse(words: &[String], cli: &mut Cli) -> Result<Command, Error> {
+    let exec = words.first().is_some_and(|w| w == "exec");
+    let (mut args, mut proxy, mut no_proxy) = (words[1..].iter(), ProxyArgs::default(), false);
+    let mut command = Vec::new();
+    while let Some(word) = args.next() {
+        let (name, inline) = match word.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
+            _ => (word.as_str(), None),
+        };
+        let mut value = || {
+            inline.clone().or_else(|| args.next().cloned()).ok_or_else(|| Error::Usage(format!("{name} needs a value")))
+        };
+        match name {
+            "--" if exec => {
+                command.extend(args.by_ref().cloned());
+            }
+            "-h" | "--help" => return Ok(Command::Help(Some(words[0].clone()))),
+            "-v" | "--verbose" => cli.verbose = true,
+            "--profile" => cli.profile = Some(super::parse::profile(&value()?)?),
+            "--env-file" => cli.env_file = Some(value()?.into()),
+            "--port" => {
+                let text = value()?;
+                proxy.port = text
+                    .parse()
+                    .map_err(|_| Error::Usage(format!("--port takes a port number from 0 to 65535, not {text:?}")))?;
+            }
+            "--allow-origin" => proxy.allow_origins.push(origin(&value()?)?),
+            "--no-secret-path" if !exec => proxy.no_secret_path = true,
+            "--background" if !exec => proxy.background = true,
+            "--no-proxy" if exec => no_proxy = true,
+            flag if flag.starts_with('-') => {
+                let usage = if exec { "sipgate-oauth exec --help" } else { "sipgate-oauth proxy --help" };
+                return Err(Error::Usage(format!("unknown option {flag} of `{}` (see `{usage}`)", words[0])));
+            }
+            _ if exec => {
+                command.push(word.clone());
+                command.extend(args.by_ref().cloned());
+            }
+            other => return Err(Error::Usage(format!("unexpected argument {other:?}"))),
+        }
+    }
+    if !exec {
+        return Ok(Command::Proxy(proxy));
+    }
+    if command.is_empty() {
+        return Err(Error::Usage("exec needs a command: sipgate-oauth exec -- COMMAND [ARGS…]".into()));
+    }
+    Ok(Command::Exec(ExecArgs { no_proxy, proxy, command }))
+}
+
+/// `--allow-origin ORIGIN`: `scheme://host[:port]`, as a browser sends it.
+fn origin(text: &str) -> Result<String, Error> {
+    let origin = text.trim_end_matches('/');
+    let fits = origin.split_once("://").is_some_and(|(scheme, host)| {
+        matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains(['/', '?', '#', ' ', '@'])
+    });
+    match fits {
+        true => Ok(origin.to_owned()),
+        false => {
+            Err(Error::Usage(format!("--allow-origin takes an origin like https://app.example.com, not {text:?}")))
+        }
+    }
+}
+
+/// The kept sign-in of the configured profile, for a server that keeps running.
+fn live_session(cli: &Cli) -> Result<Arc<LiveSession>, Error> {
+    let config = Config::load(cli.env_file.as_deref(), cli.profile.as_deref())?;
+    let http = Http::new(UPSTREAM_TIMEOUT);
+    let http = match &config.ca_file {
+        Some(ca_file) => http.trusting(ca_file),
+        None => http,
+    };
+    let live = LiveSession::new(http, config)?;
+    if live.session().stored()?.is_none() {
+        return Err(Error::NotSignedIn);
+    }
+    Ok(Arc::new(live))
+}
+
+fn options(cli: &Cli, args: &ProxyArgs) -> ProxyOptions {
+    ProxyOptions {
+        port: args.port,
+        secret_path: !args.no_secret_path,
+        allow_origins: args.allow_origins.clone(),
+        log: cli.verbose.then(|| Box::new(std::io::stderr()) as Box<dyn Write + Send>),
+    }
+}
+
+/// `proxy`: serves until the process ends; the base URL on `out`.
+/// Returns the exit code (that of the serving process, when `--background` could not start it).
+pub fn proxy(cli: &Cli, args: &ProxyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    if args.background && std::env::var_os(BACKGROUND_CHILD).is_none() {
+        return background(out);
+    }
+    let live = live_session(cli)?;
+    let (api_base, profile) = (live.config().api_base.clone(), live.config().profile.clone());
+    let proxy = Proxy::start(live, options(cli, args))?;
+    write_out(out, &format!("SIPGATE_API_BASE_URL={}\n", proxy.base_url()))?;
+    if std::env::var_os(BACKGROUND_CHILD).is_none() {
+        note(err, &format!("Forwarding to {api_base} with the sign-in of profile {profile}. Ctrl-C stops it."));
+    }
+    proxy.serve_forever();
+    Ok(0)
+}
+
+/// `proxy --background`: starts this program again as the serving proxy, passes on its start line and
+/// its process id, and returns; the proxy serves on until it is stopped (`kill $SIPGATE_PROXY_PID`).
+fn background(out: &mut dyn Write) -> Result<u8, Error> {
+    let program =
+        std::env::current_exe().map_err(|source| Error::Command { program: "sipgate-oauth".into(), source })?;
+    let shown = program.display().to_string();
+    let mut child = std::process::Command::new(&program)
+        .args(std::env::args_os().skip(1))
+        .env(BACKGROUND_CHILD, "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|source| Error::Command { program: shown.clone(), source })?;
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    }
+    if !line.starts_with("SIPGATE_API_BASE_URL=") {
+        // It failed and said why on stderr; its exit code is ours.
+        let status = child.wait().map_err(|source| Error::Command { program: shown, source })?;
+        return Ok(status.code().and_then(|c| u8::try_from(c).ok()).filter(|c| *c != 0).unwrap_or(1));
+    }
+    write_out(out, &format!("{line}SIPGATE_PROXY_PID={}\n", child.id()))?;
+    Ok(0)
+}
+
+/// `exec`: runs the command; its exit code.
+pub fn exec(cli: &Cli, args: &ExecArgs) -> Result<u8, Error> {
+    let live = live_session(cli)?;
+    let proxy = (!args.no_proxy).then(|| options(cli, &args.proxy));
+    // Ctrl-C reaches the child too (it is in our process group, or attached to our console): we stay
+    // until it has ended, and its exit code is ours. The child starts with the default handling.
+    let _ = ctrlc::set_handler(|| {});
+    sipgate_oauth::exec::exec(live, &args.command[0], &args.command[1..], proxy)
+}

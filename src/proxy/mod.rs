@@ -1,0 +1,209 @@
+//! The API proxy (`sipgate-oauth proxy`, and `exec`'s child): a loopback HTTP server that forwards every
+//! request to `API_BASE_URL` with the kept sign-in's bearer token added, so that any program in any
+//! language uses sipgate without OAuth code of its own.
+//!
+//! Promises: it listens on 127.0.0.1 only; its base URL carries a random path segment of 256 bits unless
+//! the user turns that off; each request is answered on a thread of its own, so a slow client or a slow
+//! upstream holds up nobody else; tokens come from a [`LiveSession`] (fresh, one refresh for all, one
+//! replay after a 401); it never prints: the request log goes to the writer it is given.
+
+mod forward;
+mod guard;
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+pub use forward::REPLAY_LIMIT;
+
+use crate::error::Error;
+use crate::session::LiveSession;
+use guard::PathSecret;
+
+/// How a proxy is started.
+pub struct ProxyOptions {
+    /// The port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Whether the base URL carries a random secret path segment; off (`--no-secret-path`), any local
+    /// user can use the proxy, and so the sign-in.
+    pub secret_path: bool,
+    /// Web origins allowed besides loopback ones (`--allow-origin`), e.g. `https://app.example.com`.
+    pub allow_origins: Vec<String>,
+    /// Where one line per request goes (`-v`): method, path without the secret segment, status, time.
+    pub log: Option<Box<dyn Write + Send>>,
+}
+
+impl std::fmt::Debug for ProxyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyOptions")
+            .field("port", &self.port)
+            .field("secret_path", &self.secret_path)
+            .field("allow_origins", &self.allow_origins)
+            .field("log", &self.log.is_some())
+            .finish()
+    }
+}
+
+/// What every request's thread reads; fixed once the proxy runs.
+pub(crate) struct Shared {
+    live: Arc<LiveSession>,
+    secret: Option<PathSecret>,
+    port: u16,
+    /// `https://api.sipgate.com`: where requests go, and the only place the token goes.
+    upstream_origin: String,
+    /// `/v2`: the path of `API_BASE_URL`; only requests below it are forwarded.
+    base_path: String,
+    /// `http://127.0.0.1:PORT/SECRET`: the proxy's URL of the upstream origin.
+    local_origin: String,
+    allow_origins: Vec<String>,
+    log: Option<Mutex<Box<dyn Write + Send>>>,
+}
+
+impl Shared {
+    /// A `Location` pointing below the API base (absolute, or a path on the API origin) points to the proxy
+    /// instead; any other stays as it is, for the client to decide (the proxy follows no redirect).
+    fn rewrite_location(&self, location: &str) -> String {
+        let below_base = |path: &str| {
+            path.strip_prefix(&self.base_path).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+        };
+        if let Some(path) = location.strip_prefix(&self.upstream_origin).filter(|path| below_base(path)) {
+            return format!("{}{path}", self.local_origin);
+        }
+        if location.starts_with('/') && !location.starts_with("//") && below_base(location) {
+            let prefix = self.local_origin.split_once("//").and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]));
+            return format!("{}{location}", prefix.unwrap_or_default());
+        }
+        location.to_owned()
+    }
+}
+
+/// A running proxy. Dropping it stops it.
+pub struct Proxy {
+    server: Arc<tiny_http::Server>,
+    addr: SocketAddr,
+    base_url: String,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Proxy {
+    /// Starts serving on `127.0.0.1:options.port` in background threads.
+    pub fn start(live: Arc<LiveSession>, options: ProxyOptions) -> Result<Proxy, Error> {
+        let api_base = live.config().api_base.clone();
+        let uri: http::Uri = api_base
+            .parse()
+            .map_err(|_| Error::Config { var: "API_BASE_URL", message: format!("{api_base:?} is not a URL") })?;
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            let message = format!("{api_base:?} is not an absolute URL");
+            return Err(Error::Config { var: "API_BASE_URL", message });
+        };
+        let upstream_origin = format!("{scheme}://{authority}");
+        let base_path = uri.path().trim_end_matches('/').to_owned();
+
+        let listen = format!("127.0.0.1:{} (the proxy)", options.port);
+        let listen_error = |source| Error::Listen { addr: listen.clone(), source };
+        let listener = TcpListener::bind(("127.0.0.1", options.port)).map_err(listen_error)?;
+        let addr = listener.local_addr().map_err(listen_error)?;
+        let server = tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| listen_error(std::io::Error::other(e.to_string())))?;
+        let server = Arc::new(server);
+
+        let secret = options.secret_path.then(PathSecret::generate);
+        let secret_segment = secret.as_ref().map(|s| format!("/{}", s.secret())).unwrap_or_default();
+        let local_origin = format!("http://{addr}{secret_segment}");
+        let base_url = format!("{local_origin}{base_path}");
+        let shared = Arc::new(Shared {
+            live,
+            secret,
+            port: addr.port(),
+            upstream_origin,
+            base_path,
+            local_origin,
+            allow_origins: options.allow_origins,
+            log: options.log.map(Mutex::new),
+        });
+        let accepting = Arc::clone(&server);
+        let accept = std::thread::spawn(move || {
+            for request in accepting.incoming_requests() {
+                let shared = Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    let (_, line) = forward::handle(&shared, request);
+                    if let Some(log) = &shared.log {
+                        let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                        let _ = writeln!(log, "{line}").and_then(|()| log.flush());
+                    }
+                });
+            }
+        });
+        Ok(Proxy { server, addr, base_url, accept: Some(accept) })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL for clients, in place of `API_BASE_URL`: `http://127.0.0.1:PORT/SECRET/v2`. It holds
+    /// the secret: show it only to the user who started the proxy.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Serves until the process ends.
+    pub fn serve_forever(mut self) {
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_below_the_api_base_point_to_the_proxy() {
+        let shared = |local: &str| Shared {
+            live: Arc::new(
+                LiveSession::new(
+                    crate::Http::new(std::time::Duration::from_secs(1)),
+                    crate::config::example_config(&[("SIPGATE_OAUTH_STORE", "/nonexistent")]).unwrap(),
+                )
+                .unwrap(),
+            ),
+            secret: None,
+            port: 1,
+            upstream_origin: "https://api.sipgate.com".into(),
+            base_path: "/v2".into(),
+            local_origin: local.into(),
+            allow_origins: Vec::new(),
+            log: None,
+        };
+        let s = shared("http://127.0.0.1:1/SECRET");
+        assert_eq!(
+            s.rewrite_location("https://api.sipgate.com/v2/sessions/1"),
+            "http://127.0.0.1:1/SECRET/v2/sessions/1"
+        );
+        assert_eq!(s.rewrite_location("/v2/x?y=1"), "/SECRET/v2/x?y=1");
+        assert_eq!(s.rewrite_location("https://api.sipgate.com/login"), "https://api.sipgate.com/login");
+        assert_eq!(s.rewrite_location("https://evil.example/v2/x"), "https://evil.example/v2/x");
+        assert_eq!(s.rewrite_location("https://api.sipgate.com.evil/v2"), "https://api.sipgate.com.evil/v2");
+        assert_eq!(s.rewrite_location("//evil.example/v2"), "//evil.example/v2");
+        assert_eq!(shared("http://127.0.0.1:1").rewrite_location("/v2/x"), "/v2/x");
+    }
+}
