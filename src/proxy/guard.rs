@@ -87,7 +87,7 @@ pub(crate) fn origin_allowed(origin: Option<&str>, allowed: &[String]) -> bool {
     let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else { return false };
     let host = match rest.strip_prefix('[') {
         Some(v6) => v6.split_once(']'),
-        None => Some(rest.split_once(':').unwrap_or((rest, ""))),
+        None => Some(rest.split_at(rest.find(':').unwrap_or(rest.len()))),
     };
     let Some((host, after)) = host else { return false };
     let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok());
