@@ -76,9 +76,9 @@ pub enum Command {
     /// Run the sipgate stand-in in the foreground; its own options follow.
     Mock(Vec<String>),
     /// `proxy`: a local API proxy that adds the kept token to every request.
-    Proxy(super::serve::ProxyArgs),
+    Proxy(ProxyArgs),
     /// `exec -- COMMAND`: run a command with a fresh token (and a proxy) in its environment.
-    Exec(super::serve::ExecArgs),
+    Exec(ExecArgs),
     /// `completions SHELL`: print a completion script.
     Completions(Shell),
     /// Print the help text: the general one, or a command's own (`help COMMAND`, `COMMAND --help`).
@@ -138,4 +138,28 @@ impl Cli {
         };
         if self.verbose { http.with_trace(std::io::stderr()) } else { http }
     }
+}
+
+/// `proxy`'s options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyArgs {
+    /// `--port N`: 0 (a free one) by default.
+    pub port: u16,
+    /// `--no-secret-path`.
+    pub no_secret_path: bool,
+    /// `--allow-origin ORIGIN`, each one given.
+    pub allow_origins: Vec<String>,
+    /// `--background`: serve from a process of its own and exit once its base URL is printed.
+    pub background: bool,
+}
+
+/// `exec`'s options and command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecArgs {
+    /// `--no-proxy`: only `SIPGATE_TOKEN` and `SIPGATE_TOKEN_EXPIRES_AT`.
+    pub no_proxy: bool,
+    /// The proxy's options (`--port`, `--allow-origin`).
+    pub proxy: ProxyArgs,
+    /// COMMAND and its arguments.
+    pub command: Vec<String>,
 }

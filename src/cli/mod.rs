@@ -12,6 +12,7 @@ mod operations;
 mod output;
 mod parse;
 pub mod serve;
+mod serve_words;
 mod via_http;
 mod words;
 

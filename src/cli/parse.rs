@@ -170,7 +170,7 @@ impl Cli {
         cli.command = match api.list {
             true => operations_list(&words[1..], json, &api)?,
             false if words.first().is_some_and(|w| w == "proxy" || w == "exec") => {
-                super::serve::parse(&words, &mut cli)?
+                super::serve_words::parse(&words, &mut cli, profile)?
             }
             false => command(&words, json, header_switch, all, &mut api)?,
         };

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sipgate_oauth::proxy::{Proxy, ProxyOptions};
 use sipgate_oauth::{Config, Error, Http, LiveSession};
 
-use super::command::{Cli, Command};
+use super::command::{Cli, ExecArgs, ProxyArgs};
 use super::output::{note, write_out};
 
 /// How long one upstream request may take in all (a streamed answer too).
@@ -16,30 +16,6 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Set in the environment of the proxy that `proxy --background` starts: that one serves.
 const BACKGROUND_CHILD: &str = "SIPGATE_OAUTH_PROXY_CHILD";
-
-/// `proxy`'s options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProxyArgs {
-    /// `--port N`: 0 (a free one) by default.
-    pub port: u16,
-    /// `--no-secret-path`.
-    pub no_secret_path: bool,
-    /// `--allow-origin ORIGIN`, each one given.
-    pub allow_origins: Vec<String>,
-    /// `--background`: serve from a process of its own and exit once its base URL is printed.
-    pub background: bool,
-}
-
-/// `exec`'s options and command.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExecArgs {
-    /// `--no-proxy`: only `SIPGATE_TOKEN` and `SIPGATE_TOKEN_EXPIRES_AT`.
-    pub no_proxy: bool,
-    /// The proxy's options (`--port`, `--allow-origin`).
-    pub proxy: ProxyArgs,
-    /// COMMAND and its arguments.
-    pub command: Vec<String>,
-}
 
 pub const PROXY_HELP: &str = "\
 sipgate-oauth proxy — a local API proxy that adds the kept sign-in's token to every request
@@ -98,72 +74,6 @@ EXAMPLES:
     sipgate-oauth exec -- npm test
     sipgate-oauth exec --no-proxy -- sh -c 'curl -s -H \"Authorization: Bearer $SIPGATE_TOKEN\" https://api.sipgate.com/v2/account'
 ";
-
-/// Parses the words after `proxy` or `exec` (the command word first), taking the global options
-/// `--profile`, `--env-file` and `-v` into `cli`.
-pub fn parse(words: &[String], cli: &mut Cli) -> Result<Command, Error> {
-    let exec = words.first().is_some_and(|w| w == "exec");
-    let (mut args, mut proxy, mut no_proxy) = (words[1..].iter(), ProxyArgs::default(), false);
-    let mut command = Vec::new();
-    while let Some(word) = args.next() {
-        let (name, inline) = match word.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
-            _ => (word.as_str(), None),
-        };
-        let mut value = || {
-            inline.clone().or_else(|| args.next().cloned()).ok_or_else(|| Error::Usage(format!("{name} needs a value")))
-        };
-        match name {
-            "--" if exec => {
-                command.extend(args.by_ref().cloned());
-            }
-            "-h" | "--help" => return Ok(Command::Help(Some(words[0].clone()))),
-            "-v" | "--verbose" => cli.verbose = true,
-            "--profile" => cli.profile = Some(super::parse::profile(&value()?)?),
-            "--env-file" => cli.env_file = Some(value()?.into()),
-            "--port" => {
-                let text = value()?;
-                proxy.port = text
-                    .parse()
-                    .map_err(|_| Error::Usage(format!("--port takes a port number from 0 to 65535, not {text:?}")))?;
-            }
-            "--allow-origin" => proxy.allow_origins.push(origin(&value()?)?),
-            "--no-secret-path" if !exec => proxy.no_secret_path = true,
-            "--background" if !exec => proxy.background = true,
-            "--no-proxy" if exec => no_proxy = true,
-            flag if flag.starts_with('-') => {
-                let usage = if exec { "sipgate-oauth exec --help" } else { "sipgate-oauth proxy --help" };
-                return Err(Error::Usage(format!("unknown option {flag} of `{}` (see `{usage}`)", words[0])));
-            }
-            _ if exec => {
-                command.push(word.clone());
-                command.extend(args.by_ref().cloned());
-            }
-            other => return Err(Error::Usage(format!("unexpected argument {other:?}"))),
-        }
-    }
-    if !exec {
-        return Ok(Command::Proxy(proxy));
-    }
-    if command.is_empty() {
-        return Err(Error::Usage("exec needs a command: sipgate-oauth exec -- COMMAND [ARGS…]".into()));
-    }
-    Ok(Command::Exec(ExecArgs { no_proxy, proxy, command }))
-}
-
-/// `--allow-origin ORIGIN`: `scheme://host[:port]`, as a browser sends it.
-fn origin(text: &str) -> Result<String, Error> {
-    let origin = text.trim_end_matches('/');
-    let fits = origin.split_once("://").is_some_and(|(scheme, host)| {
-        matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains(['/', '?', '#', ' ', '@'])
-    });
-    match fits {
-        true => Ok(origin.to_owned()),
-        false => {
-            Err(Error::Usage(format!("--allow-origin takes an origin like https://app.example.com, not {text:?}")))
-        }
-    }
-}
 
 /// The kept sign-in of the configured profile, for a server that keeps running.
 fn live_session(cli: &Cli) -> Result<Arc<LiveSession>, Error> {

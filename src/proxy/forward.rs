@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use tiny_http::{Header, Request, Response, StatusCode};
 
-use super::Shared;
 use super::guard;
+use super::shared::Shared;
 use crate::error::Error;
 use crate::redact;
 

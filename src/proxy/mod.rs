@@ -9,6 +9,7 @@
 
 mod forward;
 mod guard;
+mod shared;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
@@ -20,6 +21,7 @@ pub use forward::REPLAY_LIMIT;
 use crate::error::Error;
 use crate::session::LiveSession;
 use guard::PathSecret;
+use shared::Shared;
 
 /// How a proxy is started.
 pub struct ProxyOptions {
@@ -42,39 +44,6 @@ impl std::fmt::Debug for ProxyOptions {
             .field("allow_origins", &self.allow_origins)
             .field("log", &self.log.is_some())
             .finish()
-    }
-}
-
-/// What every request's thread reads; fixed once the proxy runs.
-pub(crate) struct Shared {
-    live: Arc<LiveSession>,
-    secret: Option<PathSecret>,
-    port: u16,
-    /// `https://api.sipgate.com`: where requests go, and the only place the token goes.
-    upstream_origin: String,
-    /// `/v2`: the path of `API_BASE_URL`; only requests below it are forwarded.
-    base_path: String,
-    /// `http://127.0.0.1:PORT/SECRET`: the proxy's URL of the upstream origin.
-    local_origin: String,
-    allow_origins: Vec<String>,
-    log: Option<Mutex<Box<dyn Write + Send>>>,
-}
-
-impl Shared {
-    /// A `Location` pointing below the API base (absolute, or a path on the API origin) points to the proxy
-    /// instead; any other stays as it is, for the client to decide (the proxy follows no redirect).
-    fn rewrite_location(&self, location: &str) -> String {
-        let below_base = |path: &str| {
-            path.strip_prefix(&self.base_path).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
-        };
-        if let Some(path) = location.strip_prefix(&self.upstream_origin).filter(|path| below_base(path)) {
-            return format!("{}{path}", self.local_origin);
-        }
-        if location.starts_with('/') && !location.starts_with("//") && below_base(location) {
-            let prefix = self.local_origin.split_once("//").and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]));
-            return format!("{}{location}", prefix.unwrap_or_default());
-        }
-        location.to_owned()
     }
 }
 
@@ -169,41 +138,5 @@ impl Drop for Proxy {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locations_below_the_api_base_point_to_the_proxy() {
-        let shared = |local: &str| Shared {
-            live: Arc::new(
-                LiveSession::new(
-                    crate::Http::new(std::time::Duration::from_secs(1)),
-                    crate::config::example_config(&[("SIPGATE_OAUTH_STORE", "/nonexistent")]).unwrap(),
-                )
-                .unwrap(),
-            ),
-            secret: None,
-            port: 1,
-            upstream_origin: "https://api.sipgate.com".into(),
-            base_path: "/v2".into(),
-            local_origin: local.into(),
-            allow_origins: Vec::new(),
-            log: None,
-        };
-        let s = shared("http://127.0.0.1:1/SECRET");
-        assert_eq!(
-            s.rewrite_location("https://api.sipgate.com/v2/sessions/1"),
-            "http://127.0.0.1:1/SECRET/v2/sessions/1"
-        );
-        assert_eq!(s.rewrite_location("/v2/x?y=1"), "/SECRET/v2/x?y=1");
-        assert_eq!(s.rewrite_location("https://api.sipgate.com/login"), "https://api.sipgate.com/login");
-        assert_eq!(s.rewrite_location("https://evil.example/v2/x"), "https://evil.example/v2/x");
-        assert_eq!(s.rewrite_location("https://api.sipgate.com.evil/v2"), "https://api.sipgate.com.evil/v2");
-        assert_eq!(s.rewrite_location("//evil.example/v2"), "//evil.example/v2");
-        assert_eq!(shared("http://127.0.0.1:1").rewrite_location("/v2/x"), "/v2/x");
     }
 }
