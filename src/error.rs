@@ -113,13 +113,6 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
-    /// `exec` could not start its command.
-    Command {
-        /// The program, as given.
-        program: String,
-        /// The cause: not found (exit 127), not executable (126), ….
-        source: std::io::Error,
-    },
     /// No callback arrived within `--timeout`.
     Timeout {
         /// How long it waited, in seconds.
@@ -319,7 +312,6 @@ impl fmt::Display for Error {
                  use a port above 1024 in REDIRECT_URI (and PORT) and register that URI for your client"
             ),
             Error::Listen { addr, .. } => write!(f, "cannot listen on {addr}"),
-            Error::Command { program, .. } => write!(f, "cannot run {program:?}"),
             Error::Timeout { seconds, saw_wrong_state, rejected } => {
                 write!(f, "no sign-in arrived within {seconds} s. ")?;
                 if let Some(reason) = rejected {
@@ -450,7 +442,6 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Listen { source, .. } | Error::Output { source } | Error::Store { source, .. } => Some(source),
-            Error::Command { source, .. } => Some(source),
             Error::Http { source, .. } => Some(source),
             _ => None,
         }

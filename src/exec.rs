@@ -15,8 +15,13 @@ use crate::proxy::{Proxy, ProxyOptions};
 use crate::session::LiveSession;
 
 /// Runs `program` with `args`, the token in its environment and, with `proxy` options, a proxy for it;
-/// waits for it and returns its exit code.
-pub fn exec(live: Arc<LiveSession>, program: &str, args: &[String], proxy: Option<ProxyOptions>) -> Result<u8, Error> {
+/// waits for it and returns its exit code, or why it could not be started (see [`spawn_failure_code`]).
+pub fn exec(
+    live: Arc<LiveSession>,
+    program: &str,
+    args: &[String],
+    proxy: Option<ProxyOptions>,
+) -> Result<Result<u8, std::io::Error>, Error> {
     let tokens = live.tokens()?;
     let proxy = proxy.map(|options| Proxy::start(Arc::clone(&live), options)).transpose()?;
     let expires_at = tokens.expires_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -29,10 +34,9 @@ pub fn exec(live: Arc<LiveSession>, program: &str, args: &[String], proxy: Optio
         Some(proxy) => command.env("SIPGATE_API_BASE_URL", proxy.base_url()),
         None => command.env_remove("SIPGATE_API_BASE_URL"),
     };
-    let mut child = command.spawn().map_err(|source| Error::Command { program: program.to_owned(), source })?;
-    let status = child.wait().map_err(|source| Error::Command { program: program.to_owned(), source })?;
+    let status = command.spawn().and_then(|mut child| child.wait());
     drop(proxy);
-    Ok(exit_code(status))
+    Ok(status.map(exit_code))
 }
 
 /// The exit code a shell would report for `status`: the code itself, or 128 + N for signal N.

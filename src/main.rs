@@ -29,7 +29,6 @@ fn exit_code(error: &Error) -> u8 {
     match error {
         Error::Usage(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,
         error if error.needs_sign_in() => 4,
-        Error::Command { source, .. } => sipgate_oauth::exec::spawn_failure_code(source),
         _ => 1,
     }
 }

@@ -119,23 +119,22 @@ pub fn proxy(cli: &Cli, args: &ProxyArgs, out: &mut dyn Write, err: &mut dyn Wri
 /// `proxy --background`: starts this program again as the serving proxy, passes on its start line and
 /// its process id, and returns; the proxy serves on until it is stopped (`kill $SIPGATE_PROXY_PID`).
 fn background(out: &mut dyn Write) -> Result<u8, Error> {
-    let program =
-        std::env::current_exe().map_err(|source| Error::Command { program: "sipgate-oauth".into(), source })?;
-    let shown = program.display().to_string();
+    let failed = |source| Error::Output { source };
+    let program = std::env::current_exe().map_err(failed)?;
     let mut child = std::process::Command::new(&program)
         .args(std::env::args_os().skip(1))
         .env(BACKGROUND_CHILD, "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .map_err(|source| Error::Command { program: shown.clone(), source })?;
+        .map_err(failed)?;
     let mut line = String::new();
     if let Some(stdout) = child.stdout.take() {
         let _ = std::io::BufReader::new(stdout).read_line(&mut line);
     }
     if !line.starts_with("SIPGATE_API_BASE_URL=") {
         // It failed and said why on stderr; its exit code is ours.
-        let status = child.wait().map_err(|source| Error::Command { program: shown, source })?;
+        let status = child.wait().map_err(failed)?;
         return Ok(status.code().and_then(|c| u8::try_from(c).ok()).filter(|c| *c != 0).unwrap_or(1));
     }
     write_out(out, &format!("{line}SIPGATE_PROXY_PID={}\n", child.id()))?;
@@ -149,5 +148,11 @@ pub fn exec(cli: &Cli, args: &ExecArgs) -> Result<u8, Error> {
     // Ctrl-C reaches the child too (it is in our process group, or attached to our console): we stay
     // until it has ended, and its exit code is ours. The child starts with the default handling.
     let _ = ctrlc::set_handler(|| {});
-    sipgate_oauth::exec::exec(live, &args.command[0], &args.command[1..], proxy)
+    match sipgate_oauth::exec::exec(live, &args.command[0], &args.command[1..], proxy)? {
+        Ok(code) => Ok(code),
+        Err(error) => {
+            note(&mut std::io::stderr(), &format!("error: cannot run {:?}: {error}", args.command[0]));
+            Ok(sipgate_oauth::exec::spawn_failure_code(&error))
+        }
+    }
 }
