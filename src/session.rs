@@ -33,7 +33,10 @@ impl<'a> Session<'a> {
     /// The kept sign-in of `config`'s profile, in `config`'s token store. Touches no file; fails only when
     /// there is no place for a token store (no `HOME`, `XDG_CONFIG_HOME` or `SIPGATE_OAUTH_STORE`).
     pub fn new(http: &'a Http, config: &'a Config) -> Result<Session<'a>, Error> {
-        let dir = config.store_dir.clone().map_err(|message| Error::Config { var: "HOME", message })?;
+        let dir = config
+            .store_dir
+            .clone()
+            .map_err(|message| Error::Config { var: crate::profile::STORE_DIR_VAR, message })?;
         let store = Store::new(&dir, &config.profile);
         Ok(Session { http, oauth: OAuthClient::new(http, config), config, store })
     }
@@ -359,7 +362,8 @@ impl Profiles {
     pub fn locate(env_file: Option<&Path>, profile: Option<&str>) -> Result<Profiles, Error> {
         let file = crate::env_file::read(env_file)?.vars;
         let lookup = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty()).or_else(|| file.get(var).cloned());
-        let dir = crate::profile::store_dir(&lookup).map_err(|message| Error::Config { var: "HOME", message })?;
+        let dir = crate::profile::store_dir(&lookup)
+            .map_err(|message| Error::Config { var: crate::profile::STORE_DIR_VAR, message })?;
         let selected = crate::config::profile_name(profile, &lookup)?;
         Ok(Profiles { dir, selected })
     }
