@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use sipgate_oauth::Error;
 
-/// How often the timeline is fetched while the call runs.
-const POLL_EVERY: Duration = Duration::from_millis(40);
+/// How long one timeline request waits at the stand-in for the next event (a long poll).
+const WAIT_MS: u64 = 2000;
 
 /// The help text of `sipgate-oauth mock call --help`.
 pub const HELP: &str = "\
@@ -69,7 +69,7 @@ pub fn run(args: &[String], env_file: Option<&Path>, out: &mut dyn Write) -> Res
     let mut next = 0;
     let mut events = Vec::new();
     let result = loop {
-        let url = format!("{base}/_stand-in/calls/{id}?after={next}");
+        let url = format!("{base}/_stand-in/calls/{id}?after={next}&wait={WAIT_MS}");
         let mut answer = agent.get(&url).call().map_err(|source| Error::Http { what: format!("GET {url}"), source })?;
         let page = read_json(&format!("GET {url}"), &mut answer)?;
         for event in page["events"].as_array().into_iter().flatten() {
@@ -87,7 +87,6 @@ pub fn run(args: &[String], env_file: Option<&Path>, out: &mut dyn Write) -> Res
         if page["ended"].as_bool() == Some(true) {
             break page["result"].clone();
         }
-        std::thread::sleep(POLL_EVERY);
     };
     if as_json {
         let mut document = result.as_object().cloned().unwrap_or_default();

@@ -21,10 +21,12 @@ pub(super) const BUFFERED_BODY: usize = 1024;
 /// (its connection is parked until the process ends) instead.
 pub(super) const MAX_DRAIN: usize = 1024 * 1024 * 1024;
 
-/// Whether answering `request` could wait on the client or on purpose: a pending body, or an injected
-/// delay.
+/// Whether answering `request` could wait on the client or on purpose: a pending body, an injected
+/// delay, or a simulated call's timeline asked for with `wait` (a long poll, see `calls::admin`).
 pub(super) fn may_block(request: &tiny_http::Request, config: &MockConfig) -> bool {
-    !config.faults.latency.is_zero() || body_pending(request)
+    !config.faults.latency.is_zero()
+        || body_pending(request)
+        || (request.url().starts_with("/_stand-in/calls/") && request.url().contains("wait="))
 }
 
 /// Whether `request` has a body tiny_http has not read yet: longer than it buffers, chunked, behind

@@ -69,6 +69,7 @@ pub fn run(options: Options, stdout: &mut impl Write, stderr: &mut impl Write) -
     }
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
     let (sink, events) = std::sync::mpsc::channel();
+    let webhooks = options.config.webhooks.clone();
     let server = MockServer::start_with_events(options.config, addr, sink)?;
     let client = server.client(0);
     let listening = format!("http://{}", server.addr());
@@ -83,6 +84,14 @@ pub fn run(options: Options, stdout: &mut impl Write, stderr: &mut impl Write) -
             writeln!(stdout, "{name}={value}")?;
         }
         stdout.flush()?;
+    }
+    if let Some(url) = &webhooks.url {
+        let key = if webhooks.key_pem.is_some() { "your --webhook-key" } else { "the published TEST key" };
+        writeln!(
+            stderr,
+            "simulated calls (sipgate-oauth mock call) push to {url}, signed with {key} ({}/_stand-in/webhook-public-key)",
+            server.base_url()
+        )?;
     }
     writeln!(stderr, "Ctrl-C stops it.")?;
     // The server holds the sender, so this waits for as long as it serves.

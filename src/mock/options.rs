@@ -351,6 +351,30 @@ mod tests {
     }
 
     #[test]
+    fn webhook_flags_set_the_url_timeout_and_key_and_say_what_is_wrong() {
+        let options = parse(&["--webhook-url", "http://127.0.0.1:3000/hook", "--webhook-timeout=0.5"]).unwrap();
+        assert_eq!(options.config.webhooks.url.as_deref(), Some("http://127.0.0.1:3000/hook"));
+        assert_eq!(options.config.webhooks.timeout, Duration::from_millis(500));
+        assert_eq!(options.config.webhooks.key_pem, None);
+        assert_eq!(parse(&[]).unwrap().config.webhooks.timeout, Duration::from_secs(10));
+        let error = |args: &[&str]| parse(args).unwrap_err();
+        assert!(error(&["--webhook-url", "/hook"]).contains("absolute"));
+        assert!(error(&["--webhook-url", "http:///hook"]).contains("absolute"));
+        assert!(error(&["--webhook-timeout", "0"]).contains("above 0"));
+        assert!(error(&["--webhook-timeout", "soon"]).contains("--webhook-timeout"));
+        assert!(error(&["--webhook-key", "/nonexistent/key.pem"]).contains("--webhook-key /nonexistent/key.pem"));
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.pem");
+        std::fs::write(&bad, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").unwrap();
+        assert!(error(&["--webhook-key", bad.to_str().unwrap()]).contains("BEGIN PRIVATE KEY"));
+        let good = dir.path().join("key.pem");
+        std::fs::write(&good, super::super::calls::TEST_KEY_PEM).unwrap();
+        let options = parse(&["--webhook-key", good.to_str().unwrap()]).unwrap();
+        assert!(options.config.webhooks.key_pem.is_some());
+        assert!(!format!("{:?}", options.config.webhooks).contains("PRIVATE"), "the key never shows in Debug");
+    }
+
+    #[test]
     fn account_file_must_hold_a_json_object() {
         let dir = std::env::temp_dir().join(format!("sipgate-mock-options-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

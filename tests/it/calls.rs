@@ -527,3 +527,39 @@ fn the_admin_api_and_the_command_say_what_is_wrong() {
     assert_eq!(finished.code(), Some(1));
     assert!(finished.stderr.contains("is `sipgate-oauth mock` running?"), "{}", finished.stderr);
 }
+
+#[test]
+fn a_long_poll_waits_for_the_next_event_and_the_stand_in_keeps_serving_meanwhile() {
+    let stand = stand_in(None, Duration::from_secs(60));
+    let app = receiver(|_, _| answering(200, "application/xml", "", PATIENCE));
+    set_urls(&stand, &app.url, "");
+    let base = stand.server.base_url();
+    let started = stand::read(
+        stand
+            .agent
+            .post(format!("{base}/_stand-in/calls"))
+            .header("Content-Type", "application/json")
+            .send(br#"{"from": "492111234567", "to": "4915791234567", "answerAfterMs": 0, "hangupAfterMs": 0}"#),
+    );
+    assert_eq!(started.status, 201, "{started:?}");
+    let id = started.json()["callId"].as_str().unwrap().to_owned();
+    // The app holds the newCall push: the timeline stands still until it is released.
+    app.pushes.recv_timeout(PATIENCE).unwrap();
+    let now = stand.get(&format!("{base}/_stand-in/calls/{id}")).json();
+    let next = now["next"].as_u64().unwrap();
+    let (sender, polled) = mpsc::channel();
+    let poll_url = format!("{base}/_stand-in/calls/{id}?after={next}&wait=5000");
+    let agent = stand.agent.clone();
+    std::thread::spawn(move || sender.send(stand::read(agent.get(&poll_url).call())).unwrap());
+    // While that request waits, others are answered.
+    for _ in 0..5 {
+        assert_eq!(stand.get(&format!("{base}/_stand-in/calls")).status, 200);
+        assert_eq!(stand.get(&format!("{base}/v2/account")).status, 401);
+    }
+    assert!(polled.try_recv().is_err(), "the long poll answered before anything happened");
+    app.release.send(()).unwrap();
+    let answer = polled.recv_timeout(PATIENCE).unwrap().json();
+    let events = answer["events"].as_array().unwrap();
+    assert!(!events.is_empty(), "{answer}");
+    assert!(events[0]["text"].as_str().unwrap().starts_with("← 200"), "{answer}");
+}

@@ -6,13 +6,15 @@
 //! - `POST /_stand-in/calls` `{"from", "to", "direction", "users", "press", "answerAfterMs", "noAnswer",
 //!   "busy", "hangupAfterMs", "emptyDtmf"}` starts a call: `201 {"callId"}`.
 //! - `GET /_stand-in/calls`: every call kept, `{"calls": [{"callId", "ended"}]}`.
-//! - `GET /_stand-in/calls/{callId}?after=N`: its timeline from event N on, `{"events", "next", "ended",
-//!   "result"}`; poll with `after=next` until `ended`.
+//! - `GET /_stand-in/calls/{callId}?after=N&wait=MS`: its timeline from event N on, `{"events", "next",
+//!   "ended", "result"}`, waiting up to MS (at most 5 s) for a new event; ask again with `after=next`
+//!   until `ended`.
 //! - `GET /_stand-in/webhook-public-key`: the key that verifies `X-Sipgate-Signature`, PEM.
 //! - `GET /_stand-in/sounds/silence.wav` (1 s, the format sipgate plays) and `…/cd-quality.wav`
 //!   (44.1 kHz stereo, which sipgate silently does not play): announcements to point `<Play>` at.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -161,13 +163,30 @@ pub(crate) fn call_request(body: &Value) -> Result<CallRequest, String> {
     })
 }
 
+/// The longest `wait` a timeline request may ask for.
+const MAX_POLL_WAIT: Duration = Duration::from_secs(5);
+
+/// `GET /_stand-in/calls/{id}?after=N[&wait=MS]`: the events from N on; with `wait`, the answer waits
+/// (up to 5 s) until there is one or the call has ended, so a client need not poll in a loop. Such a
+/// request is answered on a thread of its own (see `intake::may_block`).
 fn timeline(calls: &Calls, id: &str, query: &str) -> Reply {
-    let after = crate::query::decode(query)
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(key, _)| key == "after"))
-        .and_then(|(_, value)| value.parse::<usize>().ok())
-        .unwrap_or(0);
-    let book = calls.book();
+    let pairs = crate::query::decode(query).unwrap_or_default();
+    let number =
+        |name: &str| pairs.iter().find(|(key, _)| key == name).and_then(|(_, value)| value.parse::<u64>().ok());
+    let after = number("after").and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+    let wait = Duration::from_millis(number("wait").unwrap_or(0)).min(MAX_POLL_WAIT);
+    let deadline = Instant::now() + wait;
+    let mut book = calls.book();
+    loop {
+        let Some(call) = book.call(id) else {
+            return Reply::oauth_error(404, "not_found", "No simulated call with this id");
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if call.events.len() > after || call.result.is_some() || left.is_zero() {
+            break;
+        }
+        book = calls.wait(book, left);
+    }
     let Some(call) = book.call(id) else {
         return Reply::oauth_error(404, "not_found", "No simulated call with this id");
     };

@@ -21,10 +21,14 @@ mod sign;
 mod wav;
 mod xml;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::config::WebhookConfig;
+
+/// The published TEST key (PEM), for tests; never trust it.
+#[cfg(test)]
+pub(crate) const TEST_KEY_PEM: &str = sign::TEST_KEY_PEM;
 
 /// Checks a `--webhook-key` file's text; `Err` says why it cannot sign.
 pub(crate) fn check_key(pem: &str) -> Result<(), String> {
@@ -35,6 +39,8 @@ pub(crate) fn check_key(pem: &str) -> Result<(), String> {
 #[derive(Debug)]
 pub(crate) struct Calls {
     book: Mutex<book::Book>,
+    /// Notified whenever a call's timeline grows or it ends, for the admin API's long poll.
+    changed: Condvar,
     signer: sign::Signer,
     timeout: Duration,
 }
@@ -54,7 +60,12 @@ impl Calls {
             book.settings.outgoing_url.clone_from(url);
             book.settings.log = true;
         }
-        Calls { book: Mutex::new(book), signer, timeout: config.timeout }
+        Calls { book: Mutex::new(book), changed: Condvar::new(), signer, timeout: config.timeout }
+    }
+
+    /// Waits (on the locked tables) until a timeline changes or `timeout` passes.
+    fn wait<'a>(&self, book: MutexGuard<'a, book::Book>, timeout: Duration) -> MutexGuard<'a, book::Book> {
+        self.changed.wait_timeout(book, timeout).unwrap_or_else(PoisonError::into_inner).0
     }
 
     /// The tables, locked (a poisoned lock is used anyway: a test server keeps answering).

@@ -141,6 +141,7 @@ impl Run {
         });
         if let Some(call) = self.calls.book().call_mut(&self.id) {
             call.result = Some(result);
+            self.calls.changed.notify_all();
         }
     }
 
@@ -155,6 +156,7 @@ impl Run {
             event.extend(extra);
         }
         call.events.push(event);
+        self.calls.changed.notify_all();
     }
 
     fn problem(&mut self, call_id: &str, text: String) {

@@ -331,4 +331,52 @@ mod tests {
             }
         }
     }
+
+    /// A document of the element tree, attributes and text escaped.
+    fn write(element: &Element) -> String {
+        let escape = |text: &str| text.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+        let mut out = format!("<{}", element.name);
+        for (name, value) in &element.attributes {
+            out.push_str(&format!(" {name}=\"{}\"", escape(value)));
+        }
+        out.push('>');
+        out.push_str(&escape(&element.text));
+        for child in &element.children {
+            out.push_str(&write(child));
+        }
+        out.push_str(&format!("</{}>", element.name));
+        out
+    }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Element> {
+        use proptest::prelude::*;
+        let name = "[A-Za-z_][A-Za-z0-9._-]{0,8}";
+        let leaf = (name, proptest::collection::vec((name, "[^\\x00]{0,12}"), 0..3), "[^<\\x00]{0,12}").prop_map(
+            |(name, mut attributes, text)| {
+                attributes.sort();
+                attributes.dedup_by(|a, b| a.0 == b.0);
+                Element { name, attributes, children: Vec::new(), text }
+            },
+        );
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            (inner.clone(), proptest::collection::vec(inner, 0..4)).prop_map(|(mut parent, children)| {
+                parent.children = children;
+                parent
+            })
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_read_or_refused_never_a_panic(text in "\\PC{0,200}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn written_trees_read_back_the_same(root in tree()) {
+            // Text is kept as one string per element, so the tree round-trips when the text comes first.
+            let read = parse(&write(&root)).unwrap();
+            proptest::prop_assert_eq!(read, root);
+        }
+    }
 }
