@@ -2,6 +2,7 @@
 //! dispatched here to the function of its command (`commands.rs`, `login.rs`, `operations.rs`). This is
 //! the only layer that writes to the terminal.
 
+mod background;
 mod call;
 mod command;
 mod commands;
@@ -44,6 +45,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Scopes { filter, json } => return operations::scopes(filter.as_deref(), *json, out, err),
         Command::Mock(args) => {
             let options = mock::Options::parse(args).map_err(Error::Usage)?;
+            if args.iter().any(|arg| arg == "--background") {
+                return background::start(args, out, err);
+            }
             let addr = format!("127.0.0.1:{} (the stand-in)", options.port);
             return mock::run(options, &mut &mut *out, &mut &mut *err).map_err(|source| Error::Listen { addr, source });
         }

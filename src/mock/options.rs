@@ -34,6 +34,8 @@ Options:
   --public-url URL         where clients reach it, e.g. https://localhost:8443 behind a TLS proxy
                            (nginx): discovery, issuer, iss, redirects and device URLs name it
   --quiet                  no request log
+  --background             start it as a process of its own and return once it answers: the .env lines
+                           and SIPGATE_MOCK_PID on stdout; stop it with kill \"$SIPGATE_MOCK_PID\"
   --help                   show this help
 
 Faults (to test a client's error handling):
@@ -127,6 +129,8 @@ impl Options {
                 "--device-ttl" => config.device_ttl = Duration::from_secs(number(flag, &value()?)?),
                 "--device-slow-down" => faults.device_slow_down = number(flag, &value()?)?,
                 "--quiet" => config.log = false,
+                // Handled by the command line, which starts the stand-in as a process of its own.
+                "--background" => {}
                 "--public-url" => config.public_url = Some(public_url(&value()?)?),
                 "--latency-ms" => faults.latency = Duration::from_millis(number(flag, &value()?)?),
                 "--fail-token-503" => faults.token_503 = number(flag, &value()?)?,
@@ -136,7 +140,7 @@ impl Options {
                 "--webhook-url" => config.webhooks.url = Some(webhook_url(&value()?)?),
                 "--webhook-timeout" => config.webhooks.timeout = seconds(flag, &value()?)?,
                 "--webhook-key" => config.webhooks.key_pem = Some(webhook_key(&value()?)?),
-                _ => return Err(format!("unknown option {arg} for `sipgate-oauth mock` (see --help)")),
+                _ => return Err(unknown_option(arg)),
             }
             if inline.is_some() && !takes_value(flag) {
                 return Err(format!("{flag} takes no value"));
@@ -165,8 +169,27 @@ impl Options {
 fn takes_value(flag: &str) -> bool {
     !matches!(
         flag,
-        "--auto-approve" | "--quiet" | "--expire-access-tokens" | "--refresh-invalid-grant" | "--no-device-grant"
+        "--auto-approve"
+            | "--quiet"
+            | "--background"
+            | "--expire-access-tokens"
+            | "--refresh-invalid-grant"
+            | "--no-device-grant"
     )
+}
+
+/// `unknown option --auto-aprove for `sipgate-oauth mock` — did you mean --auto-approve?`: the options
+/// offered are the ones [`HELP`] lists, so the two never drift apart.
+fn unknown_option(arg: &str) -> String {
+    let flag = arg.split_once('=').map_or(arg, |(flag, _)| flag);
+    let known =
+        HELP.split_whitespace().filter(|word| word.starts_with("--")).map(|word| word.trim_end_matches([',', ')']));
+    match crate::spelling::closest(flag, known) {
+        Some(option) => format!(
+            "unknown option {flag} for `sipgate-oauth mock` — did you mean {option}? — see `sipgate-oauth mock --help`"
+        ),
+        None => format!("unknown option {flag} for `sipgate-oauth mock` — see `sipgate-oauth mock --help`"),
+    }
 }
 
 /// A non-negative whole number for `flag`.

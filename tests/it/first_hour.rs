@@ -71,3 +71,30 @@ fn login_via_http_signs_in_at_a_stand_in_without_a_browser_and_never_elsewhere()
     assert_eq!(done.code(), Some(2), "{}", done.stderr);
     assert!(done.stderr.contains("only at a stand-in on a loopback address"), "{}", done.stderr);
 }
+
+#[test]
+fn mock_in_the_background_returns_once_it_answers_and_names_its_process() {
+    let sandbox = Sandbox::new();
+    let started = sandbox.run(&[], &["mock", "--port", "0", "--auto-approve", "--quiet", "--background"]);
+    assert_eq!(started.code(), Some(0), "{}", started.stderr);
+    let line = |key: &str| {
+        let prefix = format!("{key}=");
+        started.stdout.lines().find_map(|line| line.strip_prefix(&prefix).map(str::to_owned)).expect(key)
+    };
+    let pid = line("SIPGATE_MOCK_PID");
+    // No waiting: it answers by the time the command has returned.
+    let (status, body, _) = crate::common::get(&line("TEST_API_ENDPOINT"));
+    assert_eq!(status, 401, "{body}");
+    assert!(started.stderr.contains(&format!("stop it with: kill {pid}")), "{}", started.stderr);
+    let env_file = sandbox.dir.path().join("mock.env");
+    std::fs::write(&env_file, &started.stdout).unwrap();
+    let env = [("REDIRECT_URI", "http://127.0.0.1:0/oauth".to_owned())];
+    let login = sandbox.run(&env, &["--env-file", env_file.to_str().unwrap(), "login", "--via-http"]);
+    let killed = std::process::Command::new("kill").arg(&pid).status().unwrap();
+    assert_eq!(login.code(), Some(0), "{}", login.stderr);
+    assert!(killed.success());
+
+    let slip = sandbox.run(&[], &["mock", "--auto-aprove"]);
+    assert_eq!(slip.code(), Some(2));
+    assert!(slip.stderr.contains("did you mean --auto-approve?"), "{}", slip.stderr);
+}
