@@ -19,6 +19,7 @@ mod hostile;
 mod input_bounds;
 mod layers;
 mod live_session;
+#[cfg(unix)] // its test puts a symlink among the profiles
 mod logout_all;
 mod mcp;
 mod mock;
