@@ -25,7 +25,7 @@ COMMANDS:
                      list the API's operations (method, path, scopes), those matching WORD
     scopes [WORD] [--json]
                      list sipgate's scopes with what each allows, those matching WORD
-    status [--json]  every profile: signed in?, scopes, expiry (no secrets); exit 1 when the selected one is not
+    status [--json]  every profile: signed in?, scopes, expiry (no secrets); exit 4 when the selected one is not
     logout [--all]   revoke the tokens at the server and delete them here (--all: every profile's)
     mcp [--allow-writes] [--tools WORD…]
                      an MCP server on stdin/stdout: AI agents use sipgate with the kept sign-in,
@@ -69,7 +69,8 @@ CONFIGURATION (the keys of sipgate's Python example). Each variable comes from t
     HTTPS_PROXY, NO_PROXY    proxy settings (never used for loopback hosts)
 
 EXIT CODES:
-    0 success, 1 the run failed, 2 usage or configuration error
+    0 success, 1 the run failed, 2 usage or configuration error, 4 sign in needed (not signed in, refresh
+    token dead or revoked: `sipgate-oauth login --profile NAME`), 130 interrupted by Ctrl-C
 ";
 
 /// The help of one command, with examples; `None` for a name that is no command.
