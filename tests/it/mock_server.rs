@@ -84,6 +84,16 @@ impl Stand {
         self.stderr.try_iter().collect::<Vec<_>>().join("\n")
     }
 
+    /// Everything it wrote to stderr, once it has ended: the reader gives the last lines after the exit
+    /// is seen, so this waits for the pipe to close.
+    fn stderr_to_end(&self) -> String {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.stderr.recv_timeout(PATIENCE) {
+            lines.push(line);
+        }
+        lines.join("\n")
+    }
+
     fn connect(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr).expect("the stand-in accepts");
         stream.set_read_timeout(Some(PATIENCE)).expect("a read timeout");
@@ -161,7 +171,7 @@ fn the_stand_in_exits_non_zero_with_a_message_when_its_listener_dies() {
         panic!("still running after {} connections:\n{}", open.len(), stand.stderr());
     };
     assert_eq!(status.code(), Some(1), "{status}");
-    let stderr = stand.stderr();
+    let stderr = stand.stderr_to_end();
     assert!(stderr.contains("the stand-in stopped taking connections"), "{stderr}");
     // From the stand-in's message, or from tiny_http's accept thread where it panicked.
     assert!(stderr.contains("Too many open files"), "{stderr}");
