@@ -451,21 +451,27 @@ mod tests {
     use super::*;
     use crate::query;
 
-    #[test]
-    fn a_panicking_handler_costs_its_request_a_500_and_nothing_else() {
+    const VERIFIER: &str = "challenge-secret-challenge-secret-challenge-secret";
+
+    /// A stand-in that approves at once and reports its request log, and an agent that follows nothing.
+    fn logging_stand_in() -> (MockServer, std::sync::mpsc::Receiver<MockEvent>, ureq::Agent) {
         let (sink, lines) = std::sync::mpsc::channel();
         let config = MockConfig { auto_approve: true, log: true, ..MockConfig::default() };
         let server = MockServer::start_with_events(config, SocketAddr::from(([127, 0, 0, 1], 0)), sink).unwrap();
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).proxy(None).build().into();
-        let oidc = format!("{}/auth/realms/third-party/protocol/openid-connect", server.base_url());
-        let verifier = "challenge-secret-challenge-secret-challenge-secret";
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).proxy(None).build();
+        (server, lines, agent.into())
+    }
+
+    /// A sign-in of the demo client (two requests: authorization, then the code exchange): the code and
+    /// the token answer.
+    fn sign_in(agent: &ureq::Agent, oidc: &str) -> (String, serde_json::Value) {
         let auth = query::encode([
             ("client_id", "sipgate-oauth-demo"),
             ("redirect_uri", "http://127.0.0.1:5/oauth"),
             ("response_type", "code"),
             ("scope", "account:read"),
-            ("code_challenge", verifier),
+            ("state", "state-secret-1"),
+            ("code_challenge", VERIFIER),
         ]);
         let answer = agent.get(format!("{oidc}/auth?{auth}")).call().unwrap();
         let location = answer.headers().get("location").unwrap().to_str().unwrap().to_owned();
@@ -477,12 +483,18 @@ mod tests {
             ("redirect_uri", "http://127.0.0.1:5/oauth"),
             ("client_id", "sipgate-oauth-demo"),
             ("client_secret", "demo-secret"),
-            ("code_verifier", verifier),
+            ("code_verifier", VERIFIER),
         ];
-        let tokens: serde_json::Value = serde_json::from_str(
-            &agent.post(format!("{oidc}/token")).send_form(form).unwrap().body_mut().read_to_string().unwrap(),
-        )
-        .unwrap();
+        let mut answer = agent.post(format!("{oidc}/token")).send_form(form).unwrap();
+        let tokens = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+        (code, tokens)
+    }
+
+    #[test]
+    fn a_panicking_handler_costs_its_request_a_500_and_nothing_else() {
+        let (server, lines, agent) = logging_stand_in();
+        let oidc = format!("{}/auth/realms/third-party/protocol/openid-connect", server.base_url());
+        let (_, tokens) = sign_in(&agent, &oidc);
         let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
 
         // The handler panics while it holds the tables' lock: the lock is poisoned, the thread unwinds.
@@ -511,33 +523,9 @@ mod tests {
 
     #[test]
     fn request_log_has_one_line_per_request_and_no_secret() {
-        let (sink, lines) = std::sync::mpsc::channel();
-        let config = MockConfig { auto_approve: true, log: true, ..MockConfig::default() };
-        let server = MockServer::start_with_events(config, SocketAddr::from(([127, 0, 0, 1], 0)), sink).unwrap();
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).proxy(None).build().into();
+        let (server, lines, agent) = logging_stand_in();
         let oidc = format!("{}/auth/realms/third-party/protocol/openid-connect", server.base_url());
-        let auth = query::encode([
-            ("client_id", "sipgate-oauth-demo"),
-            ("redirect_uri", "http://127.0.0.1:5/oauth"),
-            ("response_type", "code"),
-            ("scope", "account:read"),
-            ("state", "state-secret-1"),
-            ("code_challenge", "challenge-secret-challenge-secret-challenge-secret"),
-        ]);
-        let answer = agent.get(format!("{oidc}/auth?{auth}")).call().unwrap();
-        let location = answer.headers().get("location").unwrap().to_str().unwrap().to_owned();
-        let pairs = query::decode(location.split_once('?').unwrap().1).unwrap();
-        let code = query::single(&pairs, "code").unwrap().unwrap().to_owned();
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", "http://127.0.0.1:5/oauth"),
-            ("client_id", "sipgate-oauth-demo"),
-            ("client_secret", "demo-secret"),
-            ("code_verifier", "challenge-secret-challenge-secret-challenge-secret"),
-        ];
-        agent.post(format!("{oidc}/token")).send_form(form).unwrap();
+        let (code, _) = sign_in(&agent, &oidc);
         agent.get(format!("{oidc}/token?code={code}&client_secret=demo-secret")).call().unwrap();
 
         let logged: Vec<String> = (0..3)
