@@ -15,12 +15,6 @@ pub(super) const MAX_HEAD: usize = 64 * 1024;
 /// tiny_http reads a body of up to this many bytes itself, before the request is handed over.
 pub(super) const BUFFERED_BODY: usize = 1024;
 
-/// tiny_http drains an unread body when a request is dropped, into one buffer the size of what is left
-/// (allocated zeroed, so only what arrives is ever touched). A claimed `Content-Length` beyond this
-/// could make that allocation fail and abort the process, so such a request is abandoned unanswered
-/// (its connection is parked until the process ends) instead.
-pub(super) const MAX_DRAIN: usize = 1024 * 1024 * 1024;
-
 /// Whether answering `request` could wait on the client or on purpose: a pending body, an injected
 /// delay, or a simulated call's timeline asked for with `wait` (a long poll, see `calls::admin`).
 pub(super) fn may_block(request: &tiny_http::Request, config: &MockConfig) -> bool {
@@ -55,6 +49,8 @@ pub(super) fn head_size(request: &tiny_http::Request) -> usize {
 pub(super) fn read_body(request: &mut tiny_http::Request) -> Result<Vec<u8>, Reply> {
     let too_large = || Reply::oauth_error(413, "invalid_request", "Request body too large");
     if request.body_length().is_some_and(|length| length > MAX_BODY) {
+        // Nothing of it is read here: after the answer, tiny_http drains what the client sends through a
+        // fixed buffer (vendor/tiny_http/PATCHED.md) until it has all or the client goes away.
         return Err(too_large());
     }
     let mut body = Vec::new();

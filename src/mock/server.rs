@@ -13,9 +13,10 @@
 //! What tiny_http cannot bound, and so neither can this module: it reads each line of a request head
 //! into memory without a limit before the head reaches this code (a 300 MiB header line takes 300 MiB
 //! for as long as it is read), it has no read deadlines (a client that sends half a head keeps its
-//! connection thread), it starts one thread per connection without a limit, and it drains an unread
-//! body of a claimed length into one buffer of that length, which is why claims beyond `intake::MAX_DRAIN`
-//! are abandoned rather than drained. It listens on loopback addresses only.
+//! connection thread), and it starts one thread per connection without a limit. It drains an unread body
+//! after the answer (through a fixed buffer: the vendored tiny_http is patched for that, see
+//! vendor/tiny_http/PATCHED.md), so a claim of any size costs the connection's thread and descriptors only
+//! until the client has sent it or goes away. It listens on loopback addresses only.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use super::answer::{HttpDate, encode, response};
 use super::config::{DEFAULT_SCOPE, MockClient, MockConfig};
-use super::intake::{MAX_DRAIN, MAX_HEAD, body_pending, head_size, may_block, read_body};
+use super::intake::{MAX_HEAD, body_pending, head_size, may_block, read_body};
 use super::params::Incoming;
 use super::reply::Reply;
 use super::routes::handle;
@@ -357,15 +358,6 @@ fn serve(serving: &Serving, mut request: tiny_http::Request, date: &mut HttpDate
         && !serving.peers.read().unwrap_or_else(PoisonError::into_inner).contains(peer)
     {
         serving.peers.write().unwrap_or_else(PoisonError::into_inner).insert(*peer);
-    }
-    if let Some(claimed) = request.body_length().filter(|length| *length > MAX_DRAIN) {
-        let line = format!(
-            "{} abandoned: claims a body of {claimed} bytes",
-            crate::redact::request_line(request.method().as_str(), request.url())
-        );
-        log(serving, line);
-        std::mem::forget(request);
-        return;
     }
     // Whether nothing of the body is left to read (so the answer can be written before tiny_http
     // drains it).

@@ -904,7 +904,7 @@ fn realm_sipgate_apps_serves_the_same_flow() {
 #[test]
 fn an_absurd_content_length_does_not_take_the_server_down() {
     let stand = start(auto());
-    // tiny_http would drain such a body into one buffer of that size; the stand-in abandons the request.
+    // A claim far beyond any buffer: answered 413, drained through a fixed buffer while the liar stays.
     let mut liar = TcpStream::connect(stand.server.addr()).unwrap();
     liar.write_all(
         b"POST /auth/realms/third-party/protocol/openid-connect/token HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\nabc",

@@ -241,3 +241,58 @@ fn a_huge_header_is_answered_431_with_connection_close() {
 
     assert!(stand.discovery_status().starts_with("HTTP/1.1 200 "));
 }
+
+/// How many descriptors and threads process `pid` has open (Linux: `/proc/PID/fd`, `/proc/PID/task`).
+#[cfg(target_os = "linux")]
+fn descriptors_and_threads(pid: u32) -> (usize, usize) {
+    let count = |what: &str| std::fs::read_dir(format!("/proc/{pid}/{what}")).map_or(0, Iterator::count);
+    (count("fd"), count("task"))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_flood_of_huge_body_claims_leaks_no_descriptor() {
+    // Soft and hard limit 256, so the stand-in cannot raise it; each connection takes two descriptors.
+    const LIMIT: usize = 256;
+    let stand = Stand::start(Some(&format!("{LIMIT}:{LIMIT}")));
+    assert!(stand.discovery_status().starts_with("HTTP/1.1 200 "));
+    let (baseline, _) = descriptors_and_threads(stand.pid);
+
+    // Three times as many clients as descriptors: each claims a body far beyond what could be allocated
+    // (4 GB, u64::MAX, a chunk of u64::MAX bytes), sends a few bytes of it and goes away.
+    let heads = ["Content-Length: 4000000000\r\n", "Content-Length: 18446744073709551615\r\n"];
+    for n in 0..3 * LIMIT {
+        let mut stream = stand.connect();
+        let chunked = n % 3 == 2;
+        let framing = if chunked { "Transfer-Encoding: chunked\r\n" } else { heads[n % 3] };
+        let request = format!(
+            "POST {TOKEN} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n{framing}\r\n{}",
+            stand.addr,
+            if chunked { "ffffffffffffffff\r\ngrant_type=" } else { "grant_type=" },
+        );
+        stream.write_all(request.as_bytes()).expect("the request is sent");
+        if chunked {
+            // The body ends where the client stops sending: the stand-in reads what came and answers.
+            stream.shutdown(std::net::Shutdown::Write).expect("half-close");
+        }
+        let head = answer_head(&mut stream);
+        let expected = if chunked { "HTTP/1.1 400 " } else { "HTTP/1.1 413 " };
+        assert!(head.starts_with(expected), "client {n}: {head:?}\n{}", stand.stderr());
+    }
+    assert!(stand.discovery_status().starts_with("HTTP/1.1 200 "), "{}", stand.stderr());
+
+    // A connection's descriptors are closed once its thread has seen the client go, which may come just
+    // after the client's answer: each round trip below gives those threads time, and no round needs more.
+    let mut now = descriptors_and_threads(stand.pid);
+    for _ in 0..200 {
+        if now.0 <= baseline + 8 {
+            break;
+        }
+        assert!(stand.discovery_status().starts_with("HTTP/1.1 200 "));
+        now = descriptors_and_threads(stand.pid);
+    }
+    let (descriptors, threads) = now;
+    assert!(descriptors <= baseline + 8, "{descriptors} descriptors open, {baseline} before the flood");
+    // tiny_http keeps idle connection threads a few seconds; one per client would be hundreds.
+    assert!(threads < 32, "{threads} threads after the flood");
+}
