@@ -36,7 +36,7 @@ COMMANDS:
                      SIPGATE_API_BASE_URL=… (see `sipgate-oauth proxy --help`)
     exec [--no-proxy] -- COMMAND [ARGS…]
                      run COMMAND with SIPGATE_TOKEN and a proxy at SIPGATE_API_BASE_URL; its exit code
-    completions bash|zsh|fish
+    completions bash|zsh|fish|powershell
                      print a completion script for the shell
     help [COMMAND]   print this help, or a command's own with examples (also: COMMAND --help)
 
@@ -287,12 +287,13 @@ const COMPLETIONS: &str = concat!(
 sipgate-oauth completions — print a completion script: commands, options, profile names
 
 USAGE:
-    sipgate-oauth completions bash|zsh|fish
+    sipgate-oauth completions bash|zsh|fish|powershell
 
 EXAMPLES:
     source <(sipgate-oauth completions bash)                      # in ~/.bashrc
     sipgate-oauth completions zsh > \"${fpath[1]}/_sipgate-oauth\"
     sipgate-oauth completions fish > ~/.config/fish/completions/sipgate-oauth.fish
+    sipgate-oauth completions powershell | Out-String | Invoke-Expression   # in $PROFILE
 ",
     common_tail!()
 );

@@ -313,7 +313,7 @@ fn command(
         "mcp" => Ok(Command::Mcp { allow_writes: false, tools: words[1..].to_vec() }),
         "completions" => match &words[1..] {
             [shell] => Ok(Command::Completions(shell.parse()?)),
-            [] => Err(Error::Usage("completions needs a shell: bash, zsh or fish".into())),
+            [] => Err(Error::Usage("completions needs a shell: bash, zsh, fish or powershell".into())),
             [_, extra, ..] => Err(Error::Usage(format!("unexpected argument {extra:?}"))),
         },
         "scopes" => no_more(2, Command::Scopes { filter: words.get(1).cloned(), json }),

@@ -42,7 +42,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 pub use config::{DEFAULT_PORT, Faults, MockClient, MockConfig, REALMS, WebhookConfig};
-pub use options::{HELP, Options, help_requested};
+pub use options::{HELP, Options, flags, help_requested};
 pub use server::{MockEvent, MockServer};
 
 /// A loopback IP redirect URI without a port (`http://127.0.0.1/oauth`) would make a client listen on

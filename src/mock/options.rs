@@ -178,13 +178,24 @@ fn takes_value(flag: &str) -> bool {
     )
 }
 
+/// The flags of `sipgate-oauth mock`, each once, in the order [`HELP`] lists them: what did-you-mean
+/// and the completion scripts offer, so neither drifts from the help text.
+pub fn flags() -> Vec<&'static str> {
+    let mut flags: Vec<&'static str> = Vec::new();
+    for line in HELP.lines().map(str::trim_start).filter(|line| line.starts_with("--")) {
+        let flag = line.split_whitespace().next().unwrap_or_default().trim_end_matches([',', ')']);
+        if !flags.contains(&flag) {
+            flags.push(flag);
+        }
+    }
+    flags
+}
+
 /// `unknown option --auto-aprove for `sipgate-oauth mock` — did you mean --auto-approve?`: the options
 /// offered are the ones [`HELP`] lists, so the two never drift apart.
 fn unknown_option(arg: &str) -> String {
     let flag = arg.split_once('=').map_or(arg, |(flag, _)| flag);
-    let known =
-        HELP.split_whitespace().filter(|word| word.starts_with("--")).map(|word| word.trim_end_matches([',', ')']));
-    match crate::spelling::closest(flag, known) {
+    match crate::spelling::closest(flag, flags()) {
         Some(option) => format!(
             "unknown option {flag} for `sipgate-oauth mock` — did you mean {option}? — see `sipgate-oauth mock --help`"
         ),

@@ -11,6 +11,7 @@ mod browser;
 mod calls;
 mod cli_habits;
 mod completion_injection;
+mod completion_words;
 mod crafted_server;
 mod device;
 mod first_hour;

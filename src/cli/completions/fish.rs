@@ -1,0 +1,91 @@
+//! The fish script: `complete -c`; names and paths come from functions whose output fish splits on
+//! lines and does not expand.
+
+use super::shared::{COMMANDS, GLOBAL_OPTIONS, METHODS, NAME_RE, SHELLS, api_paths, command_options};
+
+/// `word` as one fish word: in single quotes, where only `\` and `'` are special.
+fn quote(word: &str) -> String {
+    format!("'{}'", word.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// The fish completion script.
+pub(super) fn script() -> String {
+    let paths: Vec<String> =
+        api_paths().iter().map(|path| format!("{} {}", quote(path.path), quote(&path.methods.join(" ")))).collect();
+    let not_mock = "-n 'not __fish_seen_subcommand_from mock'";
+    let mut lines = format!(
+        "# fish completion for sipgate-oauth. Load it with: sipgate-oauth completions fish | source\n\
+         # (or save it as ~/.config/fish/completions/sipgate-oauth.fish)\n\
+         function __sipgate_oauth_profiles\n    \
+             set -l store $SIPGATE_OAUTH_STORE\n    \
+             test -n \"$store\"; or set store (set -q XDG_CONFIG_HOME; and echo $XDG_CONFIG_HOME; or echo $HOME/.config)/sipgate-oauth\n    \
+             for file in $store/profiles/*.json\n        \
+                 string match -rq -- '/{name}\\.json\\z' $file; and string replace -r -- '^.*/(.*)\\.json$' '$1' $file\n    \
+             end\n\
+         end\n\
+         # The operation table's paths, each with the methods it answers as its description.\n\
+         function __sipgate_oauth_paths\n    \
+             printf '%s\\t%s\\n' {paths}\n\
+         end\n\
+         complete -c sipgate-oauth -f\n\
+         complete -c sipgate-oauth -n __fish_use_subcommand -a {commands}\n\
+         complete -c sipgate-oauth -n '__fish_seen_subcommand_from completions' -a {shells}\n\
+         complete -c sipgate-oauth -n '__fish_seen_subcommand_from help' -a {commands}\n\
+         complete -c sipgate-oauth -n '__fish_seen_subcommand_from api' -a {methods}\n\
+         complete -c sipgate-oauth -n '__fish_seen_subcommand_from api' -a '(__sipgate_oauth_paths)'\n\
+         complete -c sipgate-oauth {not_mock} -l profile -x -a '(__sipgate_oauth_profiles)'\n\
+         complete -c sipgate-oauth {not_mock} -l env-file -r -F\n\
+         complete -c sipgate-oauth {not_mock} -l timeout -x\n",
+        paths = paths.join(" "),
+        commands = quote(&COMMANDS.join(" ")),
+        shells = quote(&SHELLS.join(" ")),
+        methods = quote(&METHODS.join(" ")),
+        name = &NAME_RE[1..],
+    );
+    let switches = GLOBAL_OPTIONS.iter().filter(|option| !["--profile", "--env-file", "--timeout"].contains(option));
+    for option in switches {
+        lines.push_str(&format!("complete -c sipgate-oauth {not_mock} -l {}\n", &option[2..]));
+    }
+    for command in COMMANDS {
+        for option in command_options(command) {
+            let valued = match *option {
+                "--input" => " -r -F".to_owned(),
+                "--method" => format!(" -x -a {}", quote(&METHODS.join(" "))),
+                "--data" | "--raw-field" | "--field" | "--port" | "--allow-origin" | "--tools" => " -x".to_owned(),
+                "--header" if command == "api" => " -x".to_owned(),
+                _ => String::new(),
+            };
+            let short = match (command, *option) {
+                ("api", "--method") => " -s X",
+                ("api", "--data") => " -s d",
+                ("api", "--header") => " -s H",
+                ("api", "--raw-field") => " -s f",
+                ("api", "--field") => " -s F",
+                ("api", "--include") => " -s i",
+                _ => "",
+            };
+            lines.push_str(&format!(
+                "complete -c sipgate-oauth -n '__fish_seen_subcommand_from {command}' -l {}{short}{valued}\n",
+                &option[2..]
+            ));
+        }
+    }
+    for flag in sipgate_oauth::mock::flags() {
+        let files = if ["--account-file", "--webhook-key"].contains(&flag) { " -r -F" } else { "" };
+        lines.push_str(&format!(
+            "complete -c sipgate-oauth -n '__fish_seen_subcommand_from mock' -l {}{files}\n",
+            &flag[2..]
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fish_words_escape_backslash_and_quote() {
+        assert_eq!(quote(r"a'b\c $(x)"), r"'a\'b\\c $(x)'");
+    }
+}

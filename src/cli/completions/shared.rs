@@ -1,0 +1,59 @@
+//! The words every script offers, gathered from the tables (`cli::words`, the operation table, the
+//! stand-in's help), and the quoting of POSIX shell words.
+
+pub(super) use super::super::words::{COMMANDS, GLOBAL_OPTIONS, METHODS, VALUED, command_options};
+
+/// The shells, as `completions` takes them.
+pub(super) const SHELLS: [&str; 4] = ["bash", "zsh", "fish", "powershell"];
+
+/// A profile name ([`sipgate_oauth::is_profile_name`]) as a regular expression that bash's, zsh's, fish's
+/// and .NET's matchers read alike (no ranges, which follow the locale, no `\d`, which is more than ASCII
+/// in .NET); each shell adds its own end anchor.
+pub(super) const NAME_RE: &str = "^[abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-]{1,64}";
+
+/// The store directory, in shell syntax that bash, zsh and fish share no more of than this.
+pub(super) const STORE_SH: &str = r#"${SIPGATE_OAUTH_STORE:-${XDG_CONFIG_HOME:-$HOME/.config}/sipgate-oauth}"#;
+
+/// One path template of the operation table (`/history`, `/{userId}/sms`: `api` fills `{userId}` in
+/// itself, any other `{name}` is for the user to replace) and the methods it answers.
+pub(super) struct ApiPath {
+    pub path: &'static str,
+    pub methods: Vec<&'static str>,
+}
+
+/// The operation table's paths, each once, sorted.
+pub(super) fn api_paths() -> Vec<ApiPath> {
+    let mut paths: Vec<ApiPath> = Vec::new();
+    for op in sipgate_oauth::operations::operations() {
+        match paths.iter_mut().find(|known| known.path == op.path) {
+            Some(known) => known.methods.push(&op.method),
+            None => paths.push(ApiPath { path: &op.path, methods: vec![&op.method] }),
+        }
+    }
+    paths.sort_by(|a, b| a.path.cmp(b.path));
+    paths
+}
+
+/// The options `command` takes: the stand-in's own flags for `mock` (it takes no client option), else
+/// the global ones and the command's.
+pub(super) fn options_of(command: &str) -> Vec<&'static str> {
+    match command {
+        "mock" => sipgate_oauth::mock::flags(),
+        _ => GLOBAL_OPTIONS.iter().chain(command_options(command)).copied().collect(),
+    }
+}
+
+/// The commands with options of their own, besides the global ones.
+pub(super) fn commands_with_options() -> impl Iterator<Item = &'static str> {
+    COMMANDS.into_iter().filter(|command| *command == "mock" || !command_options(command).is_empty())
+}
+
+/// `word` as one POSIX shell word (bash, zsh): in single quotes, a `'` as `'\''`.
+pub(super) fn sh_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// `words` as one line of single-quoted shell words.
+pub(super) fn sh_words<'w>(words: impl IntoIterator<Item = &'w str>) -> String {
+    words.into_iter().map(sh_quote).collect::<Vec<_>>().join(" ")
+}

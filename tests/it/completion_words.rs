@@ -1,0 +1,164 @@
+//! Completion of what the tables hold, in the real shells: `api`'s paths (the operation table, as
+//! `api --list --json` lists it) and methods, and `mock`'s own flags (as `mock --help` lists them) rather
+//! than the client's options. bash always; zsh and fish when installed (`#[ignore]`d: `.ci/peer-setup`
+//! installs them, `.ci/run` runs these).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+/// The completion script of `shell`, written into the sandbox.
+fn script(sandbox: &Sandbox, shell: &str) -> PathBuf {
+    let printed = sandbox.run(&[], &["completions", shell]);
+    assert_eq!(printed.code(), Some(0), "{}", printed.stderr);
+    let script = sandbox.dir.path().join(format!("completion.{shell}"));
+    std::fs::write(&script, &printed.stdout).unwrap();
+    script
+}
+
+/// The paths `api --list --json` lists that start with `prefix`, each once, sorted.
+fn listed_paths(sandbox: &Sandbox, prefix: &str) -> Vec<String> {
+    let listed = sandbox.run(&[], &["api", "--list", "--json"]).json_documents().remove(0);
+    let mut paths: Vec<String> = listed
+        .as_array()
+        .expect("a list of operations")
+        .iter()
+        .map(|op| op["path"].as_str().expect("each has a path").to_owned())
+        .filter(|path| path.starts_with(prefix))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// The flags `mock --help` lists that start with `prefix`, sorted.
+fn mock_flags(sandbox: &Sandbox, prefix: &str) -> Vec<String> {
+    let help = sandbox.run(&[], &["mock", "--help"]);
+    assert_eq!(help.code(), Some(0), "{}", help.stderr);
+    let mut flags: Vec<String> = help
+        .stdout
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("--"))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|flag| flag.starts_with(prefix))
+        .map(str::to_owned)
+        .collect();
+    flags.sort();
+    flags.dedup();
+    flags
+}
+
+/// Runs `program` with `shell` in the sandbox; the lines it printed (up to a tab), sorted, each once.
+fn run_shell(sandbox: &Sandbox, shell: &str, program: &str) -> Vec<String> {
+    let output = Command::new(shell)
+        .arg("-c")
+        .arg(program)
+        .current_dir(sandbox.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SIPGATE_OAUTH_STORE", sandbox.store())
+        .env("HOME", sandbox.dir.path())
+        .output()
+        .expect("the shell runs");
+    assert!(output.status.success(), "{shell}: {}", String::from_utf8_lossy(&output.stderr));
+    let mut lines: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| line.split('\t').next().unwrap_or_default().to_owned())
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+/// What each shell offers for a command line whose last word is being completed.
+type Completer<'a> = Box<dyn Fn(&[&str]) -> Vec<String> + 'a>;
+
+/// bash, as readline calls it: `COMP_WORDS`, `COMP_CWORD`, then `COMPREPLY`.
+fn bash<'a>(sandbox: &'a Sandbox, script: &'a Path) -> Completer<'a> {
+    Box::new(move |line: &[&str]| {
+        let words = line.iter().map(|word| format!("'{word}'")).collect::<Vec<_>>().join(" ");
+        let program = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD={}; _sipgate_oauth; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            line.len() - 1
+        );
+        run_shell(sandbox, "bash", &program)
+    })
+}
+
+/// zsh with `compadd` stubbed to print the words it is handed (`-a NAME`: the array's elements), matched
+/// against the typed prefix as `compadd` does; `_files` prints `FILES`.
+fn zsh<'a>(sandbox: &'a Sandbox, script: &'a Path) -> Completer<'a> {
+    Box::new(move |line: &[&str]| {
+        let words = line.iter().map(|word| format!("'{word}'")).collect::<Vec<_>>().join(" ");
+        let program = format!(
+            "compadd() {{ if [[ $1 == -a ]]; then print -rl -- \"${{(@P)2}}\"; else [[ $1 == -- ]] && shift; \
+             print -rl -- \"$@\"; fi; }}; compset() {{ :; }}; _files() {{ print FILES; }}; source '{}'; \
+             words=({words}); CURRENT={}; _sipgate_oauth",
+            script.display(),
+            line.len()
+        );
+        let typed = line.last().copied().unwrap_or_default();
+        let offered = run_shell(sandbox, "zsh", &program);
+        offered.into_iter().filter(|word| word.starts_with(typed) || word == "FILES").collect()
+    })
+}
+
+/// fish's own completion engine: `complete -C LINE`.
+fn fish<'a>(sandbox: &'a Sandbox, script: &'a Path) -> Completer<'a> {
+    Box::new(move |line: &[&str]| {
+        let program = format!("source '{}'; complete -C '{}'", script.display(), line.join(" "));
+        run_shell(sandbox, "fish", &program)
+    })
+}
+
+/// The same answers from every shell: paths from the table, methods after `-X`, the stand-in's flags.
+fn completes_paths_methods_and_mock_flags(sandbox: &Sandbox, complete: Completer<'_>) {
+    let history = listed_paths(sandbox, "/hi");
+    assert!(history.contains(&"/history".to_owned()), "{history:?}");
+    assert_eq!(complete(&["sipgate-oauth", "api", "/hi"]), history);
+    assert_eq!(complete(&["sipgate-oauth", "api", "GET", "/hi"]), history);
+    // Templates as the table has them: `api` fills {userId} itself.
+    let sms = listed_paths(sandbox, "/{userId}/sm");
+    assert!(sms.contains(&"/{userId}/sms".to_owned()), "{sms:?}");
+    assert_eq!(complete(&["sipgate-oauth", "api", "/{userId}/sm"]), sms);
+    assert_eq!(complete(&["sipgate-oauth", "--profile", "work", "api", "/acc"]), listed_paths(sandbox, "/acc"));
+    assert_eq!(complete(&["sipgate-oauth", "api", "-X", "P"]), ["PATCH", "POST", "PUT"]);
+    assert_eq!(complete(&["sipgate-oauth", "api", "--method", "D"]), ["DELETE"]);
+    assert_eq!(complete(&["sipgate-oauth", "api", "--pag"]), ["--paginate"]);
+
+    let approve = mock_flags(sandbox, "--a");
+    assert!(approve.contains(&"--auto-approve".to_owned()), "{approve:?}");
+    assert_eq!(complete(&["sipgate-oauth", "mock", "--a"]), approve);
+    assert_eq!(complete(&["sipgate-oauth", "mock", "--port", "0", "--we"]), mock_flags(sandbox, "--we"));
+    assert!(complete(&["sipgate-oauth", "mock", "--pro"]).is_empty(), "mock takes no --profile");
+    assert!(complete(&["sipgate-oauth", "mock", "--no-b"]).is_empty(), "nor --no-browser");
+    assert_eq!(complete(&["sipgate-oauth", "--no-b"]), ["--no-browser"], "the client's own, elsewhere");
+}
+
+#[test]
+fn bash_completes_api_paths_methods_and_mock_flags() {
+    let sandbox = Sandbox::new();
+    let script = script(&sandbox, "bash");
+    completes_paths_methods_and_mock_flags(&sandbox, bash(&sandbox, &script));
+}
+
+#[test]
+#[ignore = "needs zsh: cargo test --test it -- --ignored completion_words::"]
+fn zsh_completes_api_paths_methods_and_mock_flags() {
+    let sandbox = Sandbox::new();
+    let script = script(&sandbox, "zsh");
+    completes_paths_methods_and_mock_flags(&sandbox, zsh(&sandbox, &script));
+    assert_eq!(zsh(&sandbox, &script)(&["sipgate-oauth", "mock", "--account-file", ""]), ["FILES"]);
+}
+
+#[test]
+#[ignore = "needs fish: cargo test --test it -- --ignored completion_words::"]
+fn fish_completes_api_paths_methods_and_mock_flags() {
+    let sandbox = Sandbox::new();
+    let script = script(&sandbox, "fish");
+    completes_paths_methods_and_mock_flags(&sandbox, fish(&sandbox, &script));
+}
