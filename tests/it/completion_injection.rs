@@ -45,7 +45,7 @@ fn store_with_hostile_names(shell: &str) -> (Sandbox, std::path::PathBuf) {
 }
 
 /// Runs `program` in `shell` in the sandbox; returns the lines it printed, sorted.
-fn offered(sandbox: &Sandbox, shell: &str, program: &str) -> Vec<String> {
+pub(crate) fn offered(sandbox: &Sandbox, shell: &str, program: &str) -> Vec<String> {
     let output = Command::new(shell)
         .arg("-c")
         .arg(program)

@@ -4,7 +4,6 @@
 //! installs them, `.ci/run` runs these).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::common::*;
 
@@ -52,23 +51,10 @@ fn mock_flags(sandbox: &Sandbox, prefix: &str) -> Vec<String> {
 
 /// Runs `program` with `shell` in the sandbox; the lines it printed (up to a tab), sorted, each once.
 fn run_shell(sandbox: &Sandbox, shell: &str, program: &str) -> Vec<String> {
-    let output = Command::new(shell)
-        .arg("-c")
-        .arg(program)
-        .current_dir(sandbox.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SIPGATE_OAUTH_STORE", sandbox.store())
-        .env("HOME", sandbox.dir.path())
-        .output()
-        .expect("the shell runs");
-    assert!(output.status.success(), "{shell}: {}", String::from_utf8_lossy(&output.stderr));
-    let mut lines: Vec<String> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| !line.is_empty())
+    let mut lines: Vec<String> = crate::completion_injection::offered(sandbox, shell, program)
+        .iter()
         .map(|line| line.split('\t').next().unwrap_or_default().to_owned())
         .collect();
-    lines.sort();
     lines.dedup();
     lines
 }

@@ -1,16 +1,11 @@
 //! The bash script: `complete -F`, every answer built word by word into `COMPREPLY`.
 
-use super::shared::sh_words;
-use super::shared::{
-    COMMANDS, METHODS, NAME_RE, SHELLS, STORE_SH, VALUED, api_paths, commands_with_options, options_of,
-};
+use super::shared::{Lists, NAME_RE, STORE_SH, sh_arms, sh_words};
 
 /// The bash completion script.
 pub(super) fn script() -> String {
-    let arms: String = commands_with_options()
-        .map(|command| format!("        {command}) options=({}) ;;\n", sh_words(options_of(command))))
-        .collect();
-    let paths = sh_words(api_paths().iter().map(|path| path.path));
+    let Lists { commands, global, methods, shells, valued, paths } = Lists::quoted(sh_words);
+    let arms = sh_arms();
     format!(
         r#"# bash completion for sipgate-oauth. Load it with: source <(sipgate-oauth completions bash)
 _sipgate_oauth_profiles() {{
@@ -36,6 +31,15 @@ _sipgate_oauth_offer() {{
 
 _sipgate_oauth_paths=({paths})
 
+# Whether the word is an option followed by its value.
+_sipgate_oauth_valued() {{
+    local option
+    for option in {valued}; do
+        [[ $1 == "$option" ]] && return 0
+    done
+    return 1
+}}
+
 _sipgate_oauth() {{
     local cur=${{COMP_WORDS[COMP_CWORD]}} prev=${{COMP_WORDS[COMP_CWORD-1]}}
     local command="" word i name
@@ -45,9 +49,10 @@ _sipgate_oauth() {{
     fi
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${{COMP_WORDS[i]}}
-        case " {valued} " in
-            *" $word "*) ((i++)); continue ;;
-        esac
+        if _sipgate_oauth_valued "$word"; then
+            ((i++))
+            continue
+        fi
         case $word in
             -* | =) ;;
             *) command=$word; break ;;
@@ -86,11 +91,6 @@ _sipgate_oauth() {{
 }}
 
 complete -F _sipgate_oauth sipgate-oauth
-"#,
-        valued = VALUED.join(" "),
-        global = sh_words(options_of("")),
-        commands = sh_words(COMMANDS),
-        methods = sh_words(METHODS),
-        shells = sh_words(SHELLS),
+"#
     )
 }

@@ -6,7 +6,7 @@
 //! final line break). The script is ASCII, as Windows PowerShell 5.1 reads a file without a byte order
 //! mark in the ANSI code page.
 
-use super::shared::{COMMANDS, METHODS, NAME_RE, SHELLS, VALUED, api_paths, commands_with_options, options_of};
+use super::shared::{Lists, NAME_RE, commands_with_options, options_of};
 
 /// The characters PowerShell reads as a single quote: `'` and the typographic ones (U+2018–U+201B).
 const QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201a}', '\u{201b}'];
@@ -31,8 +31,11 @@ fn array<'w>(words: impl IntoIterator<Item = &'w str>) -> String {
 
 /// The PowerShell completion script.
 pub(super) fn script() -> String {
-    let options: Vec<String> =
-        commands_with_options().map(|command| format!("{} = {}", quote(command), array(options_of(command)))).collect();
+    let Lists { commands, global, methods, shells, valued, paths } = Lists::quoted(array);
+    let options = commands_with_options()
+        .map(|command| format!("{} = {}", quote(command), array(options_of(command))))
+        .collect::<Vec<_>>()
+        .join("\n        ");
     format!(
         r#"# PowerShell completion for sipgate-oauth (Windows PowerShell 5.1, PowerShell 7). Load it with
 #     sipgate-oauth completions powershell | Out-String | Invoke-Expression
@@ -40,7 +43,7 @@ pub(super) fn script() -> String {
 Register-ArgumentCompleter -Native -CommandName 'sipgate-oauth', 'sipgate-oauth.exe' -ScriptBlock {{
     param($wordToComplete, $commandAst, $cursorPosition)
     $commands = {commands}
-    $common = {common}
+    $common = {global}
     $methods = {methods}
     $shells = {shells}
     $valued = {valued}
@@ -69,7 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipgate-oauth', 'sipgate-oauth.
             $file = $_.Name
             if ($file.EndsWith('.json', [System.StringComparison]::Ordinal)) {{
                 $name = $file.Substring(0, $file.Length - 5)
-                if ($name -cmatch '{name_re}\z') {{ $name }}
+                if ($name -cmatch '{NAME_RE}\z') {{ $name }}
             }}
         }}
     }}
@@ -137,15 +140,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipgate-oauth', 'sipgate-oauth.
         }}
     }}
 }}
-"#,
-        commands = array(COMMANDS),
-        common = array(options_of("")),
-        methods = array(METHODS),
-        shells = array(SHELLS),
-        valued = array(VALUED),
-        options = options.join("\n        "),
-        paths = array(api_paths().iter().map(|path| path.path)),
-        name_re = NAME_RE,
+"#
     )
 }
 

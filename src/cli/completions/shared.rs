@@ -57,3 +57,34 @@ pub(super) fn sh_quote(word: &str) -> String {
 pub(super) fn sh_words<'w>(words: impl IntoIterator<Item = &'w str>) -> String {
     words.into_iter().map(sh_quote).collect::<Vec<_>>().join(" ")
 }
+
+/// The word lists every script embeds, each quoted for one shell.
+pub(super) struct Lists {
+    pub commands: String,
+    pub global: String,
+    pub methods: String,
+    pub shells: String,
+    pub valued: String,
+    pub paths: String,
+}
+
+impl Lists {
+    /// Each list as `list` quotes it.
+    pub(super) fn quoted(list: impl Fn(Vec<&'static str>) -> String) -> Lists {
+        Lists {
+            commands: list(COMMANDS.to_vec()),
+            global: list(options_of("")),
+            methods: list(METHODS.to_vec()),
+            shells: list(SHELLS.to_vec()),
+            valued: list(VALUED.to_vec()),
+            paths: list(api_paths().iter().map(|path| path.path).collect()),
+        }
+    }
+}
+
+/// The `case` arms of bash and zsh: each command with the options it takes, as an array.
+pub(super) fn sh_arms() -> String {
+    commands_with_options()
+        .map(|command| format!("        {command}) options=({}) ;;\n", sh_words(options_of(command))))
+        .collect()
+}

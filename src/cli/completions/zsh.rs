@@ -1,16 +1,11 @@
 //! The zsh script: `compdef`, every answer handed to `compadd` as array elements, never evaluated.
 
-use super::shared::sh_words;
-use super::shared::{
-    COMMANDS, METHODS, NAME_RE, SHELLS, STORE_SH, VALUED, api_paths, commands_with_options, options_of,
-};
+use super::shared::{Lists, NAME_RE, STORE_SH, sh_arms, sh_words};
 
 /// The zsh completion script.
 pub(super) fn script() -> String {
-    let arms: String = commands_with_options()
-        .map(|command| format!("        {command}) options=({}) ;;\n", sh_words(options_of(command))))
-        .collect();
-    let paths = sh_words(api_paths().iter().map(|path| path.path));
+    let Lists { commands, global, methods, shells, valued, paths } = Lists::quoted(sh_words);
+    let arms = sh_arms();
     format!(
         r#"#compdef sipgate-oauth
 # zsh completion for sipgate-oauth. Load it with: source <(sipgate-oauth completions zsh)
@@ -69,11 +64,6 @@ _sipgate_oauth() {{
 if (( $+functions[compdef] )); then
     compdef _sipgate_oauth sipgate-oauth
 fi
-"#,
-        valued = sh_words(VALUED),
-        global = sh_words(options_of("")),
-        commands = sh_words(COMMANDS),
-        methods = sh_words(METHODS),
-        shells = sh_words(SHELLS),
+"#
     )
 }
