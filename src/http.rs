@@ -28,6 +28,9 @@ use crate::tls::{Rejected, TlsConnector, Trust};
 /// The largest response body read; anything beyond is cut off.
 pub const MAX_BODY: u64 = 1024 * 1024;
 
+/// Idle connections kept for reuse, per host and in all: as many as the proxy has clients at once, typically.
+const IDLE_CONNECTIONS: usize = 64;
+
 /// An HTTP answer, body read to text.
 #[derive(Debug)]
 pub struct Response {
@@ -107,6 +110,9 @@ impl Http {
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .user_agent(concat!("sipgate-oauth/", env!("CARGO_PKG_VERSION")))
+                // The proxy's many clients reuse upstream connections (ureq keeps 3 per host otherwise).
+                .max_idle_connections(IDLE_CONNECTIONS)
+                .max_idle_connections_per_host(IDLE_CONNECTIONS)
                 .proxy(proxy)
                 .build();
             // ureq's default chain without SOCKS (not compiled in) and with our TLS in place of its own.

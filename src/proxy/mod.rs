@@ -3,24 +3,25 @@
 //! language uses sipgate without OAuth code of its own.
 //!
 //! Promises: it listens on 127.0.0.1 only; its base URL carries a random path segment of 256 bits unless
-//! the user turns that off; each request is answered on a thread of its own, so a slow client or a slow
-//! upstream holds up nobody else; tokens come from a [`LiveSession`] (fresh, one refresh for all, one
+//! the user turns that off; requests are answered by a pool of waiting threads that grows whenever all
+//! are busy (see [`pool`]), so a slow client or a slow upstream holds up nobody else; tokens come from a [`LiveSession`] (fresh, one refresh for all, one
 //! replay after a 401); it never prints: the request log goes to the writer it is given.
 
 mod forward;
 mod guard;
+mod pool;
 mod shared;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 
 pub use forward::REPLAY_LIMIT;
 
 use crate::error::Error;
 use crate::session::LiveSession;
 use guard::PathSecret;
+use pool::Pool;
 use shared::Shared;
 
 /// How a proxy is started.
@@ -49,10 +50,9 @@ impl std::fmt::Debug for ProxyOptions {
 
 /// A running proxy. Dropping it stops it.
 pub struct Proxy {
-    server: Arc<tiny_http::Server>,
     addr: SocketAddr,
     base_url: String,
-    accept: Option<JoinHandle<()>>,
+    pool: Pool,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -77,7 +77,7 @@ impl Proxy {
 
         let listen = format!("127.0.0.1:{} (the proxy)", options.port);
         let listen_error = |source| Error::Listen { addr: listen.clone(), source };
-        let listener = TcpListener::bind(("127.0.0.1", options.port)).map_err(listen_error)?;
+        let listener = TcpListener::bind(("127.0.0.1", options.port)).and_then(without_nagle).map_err(listen_error)?;
         let addr = listener.local_addr().map_err(listen_error)?;
         let server = tiny_http::Server::from_listener(listener, None)
             .map_err(|e| listen_error(std::io::Error::other(e.to_string())))?;
@@ -97,20 +97,15 @@ impl Proxy {
             allow_origins: options.allow_origins,
             log: options.log.map(Mutex::new),
         });
-        let accepting = Arc::clone(&server);
-        let accept = std::thread::spawn(move || {
-            for request in accepting.incoming_requests() {
-                let shared = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    let (_, line) = forward::handle(&shared, request);
-                    if let Some(log) = &shared.log {
-                        let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
-                        let _ = writeln!(log, "{line}").and_then(|()| log.flush());
-                    }
-                });
+        let pool = Pool::start(server, move |request| {
+            let (_, line) = forward::handle(&shared, request);
+            if let Some(log) = &shared.log {
+                let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                let _ = writeln!(log, "{line}").and_then(|()| log.flush());
             }
-        });
-        Ok(Proxy { server, addr, base_url, accept: Some(accept) })
+        })
+        .map_err(listen_error)?;
+        Ok(Proxy { addr, base_url, pool })
     }
 
     /// The address it listens on.
@@ -125,18 +120,27 @@ impl Proxy {
     }
 
     /// Serves until the process ends.
-    pub fn serve_forever(mut self) {
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
+    pub fn serve_forever(self) {
+        loop {
+            std::thread::park();
         }
     }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
+        self.pool.stop();
     }
+}
+
+/// `listener` with Nagle's algorithm off: the connections it accepts inherit `TCP_NODELAY`, so an answer
+/// written in parts (head, then body) is not held back waiting for the client's ACK.
+fn without_nagle(listener: TcpListener) -> std::io::Result<TcpListener> {
+    #[cfg(unix)]
+    use std::os::fd::OwnedFd as Socket;
+    #[cfg(windows)]
+    use std::os::windows::io::OwnedSocket as Socket;
+    let stream = TcpStream::from(Socket::from(listener));
+    stream.set_nodelay(true)?;
+    Ok(TcpListener::from(Socket::from(stream)))
 }
