@@ -118,7 +118,7 @@ impl MockServer {
                 format!("the sipgate stand-in listens on loopback addresses only, not {addr}"),
             ));
         }
-        let listener = without_nagle(TcpListener::bind(addr)?)?;
+        let listener = crate::http::without_nagle(TcpListener::bind(addr)?)?;
         let addr = listener.local_addr()?;
         let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
         let serving = Arc::new(Serving {
@@ -267,23 +267,6 @@ impl Drop for MockServer {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// The listener, with Nagle's algorithm off for every connection it accepts (Linux and the BSDs copy
-/// `TCP_NODELAY` from the listening socket to the accepted one; std sets it only on a stream, hence the
-/// round trip through the file descriptor).
-///
-/// An answer leaves in one `write` when it fits tiny_http's buffer or is written whole (see [`encode`]),
-/// but a large one can still leave in two; with Nagle on, the second would wait for the client's ACK of
-/// the first, which a client on a kept-alive connection delays: 40 ms per answer on Linux.
-fn without_nagle(listener: TcpListener) -> std::io::Result<TcpListener> {
-    #[cfg(unix)]
-    use std::os::fd::OwnedFd as Owned;
-    #[cfg(windows)]
-    use std::os::windows::io::OwnedSocket as Owned;
-    let socket = TcpStream::from(Owned::from(listener));
-    socket.set_nodelay(true)?;
-    Ok(TcpListener::from(Owned::from(socket)))
 }
 
 /// One receiving thread: takes requests from tiny_http until the server stops. A request that may

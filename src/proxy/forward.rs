@@ -157,6 +157,11 @@ fn read_body(reader: &mut dyn Read, declared: Option<usize>) -> std::io::Result<
     let mut bytes = Vec::new();
     let limit = u64::try_from(REPLAY_LIMIT).unwrap_or(u64::MAX) + 1;
     reader.take(limit).read_to_end(&mut bytes)?;
+    if declared.is_some_and(|length| bytes.len() < length) {
+        // The client closed its side early: what came is not the request it declared.
+        let message = "the body ended before its Content-Length (the client closed the connection)";
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, message));
+    }
     if bytes.len() <= REPLAY_LIMIT {
         return Ok(Body::Buffered(bytes));
     }

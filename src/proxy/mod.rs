@@ -13,7 +13,7 @@ mod pool;
 mod shared;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use forward::REPLAY_LIMIT;
@@ -77,7 +77,9 @@ impl Proxy {
 
         let listen = format!("127.0.0.1:{} (the proxy)", options.port);
         let listen_error = |source| Error::Listen { addr: listen.clone(), source };
-        let listener = TcpListener::bind(("127.0.0.1", options.port)).and_then(without_nagle).map_err(listen_error)?;
+        let listener = TcpListener::bind(("127.0.0.1", options.port))
+            .and_then(crate::http::without_nagle)
+            .map_err(listen_error)?;
         let addr = listener.local_addr().map_err(listen_error)?;
         let server = tiny_http::Server::from_listener(listener, None)
             .map_err(|e| listen_error(std::io::Error::other(e.to_string())))?;
@@ -131,16 +133,4 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         self.pool.stop();
     }
-}
-
-/// `listener` with Nagle's algorithm off: the connections it accepts inherit `TCP_NODELAY`, so an answer
-/// written in parts (head, then body) is not held back waiting for the client's ACK.
-fn without_nagle(listener: TcpListener) -> std::io::Result<TcpListener> {
-    #[cfg(unix)]
-    use std::os::fd::OwnedFd as Socket;
-    #[cfg(windows)]
-    use std::os::windows::io::OwnedSocket as Socket;
-    let stream = TcpStream::from(Socket::from(listener));
-    stream.set_nodelay(true)?;
-    Ok(TcpListener::from(Socket::from(stream)))
 }

@@ -33,6 +33,8 @@ mod peer;
 mod profiles;
 mod properties;
 mod proxy;
+mod proxy_edges;
+mod proxy_refresh;
 mod session;
 mod stand_in_exact;
 mod store_crash;

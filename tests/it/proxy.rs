@@ -7,16 +7,26 @@ use crate::common::*;
 use sipgate_oauth::mock::MockServer;
 
 /// Signs in with `login`, the test playing the browser.
-fn login(sandbox: &Sandbox, server: &MockServer) {
-    let mut run = sandbox.spawn(&env_for(server), &["login", "--no-browser"]);
+pub fn login(sandbox: &Sandbox, server: &MockServer) {
+    login_with(sandbox, &env_for(server));
+}
+
+/// Signs in with `login` and the configuration `env`, the test playing the browser.
+pub fn login_with(sandbox: &Sandbox, env: &[(&'static str, String)]) {
+    let mut run = sandbox.spawn(env, &["login", "--no-browser"]);
     let (status, page) = browse(&run.authorization_url());
     assert_eq!(status, 200, "{page}");
     assert_eq!(run.finish().code(), Some(0));
 }
 
 /// A running `proxy` and the base URL it printed.
-fn start_proxy(sandbox: &Sandbox, server: &MockServer) -> (Running, String) {
-    let mut running = sandbox.spawn(&env_for(server), &["proxy", "-v"]);
+pub fn start_proxy(sandbox: &Sandbox, server: &MockServer) -> (Running, String) {
+    start_proxy_with(sandbox, &env_for(server))
+}
+
+/// A running `proxy` with the configuration `env`, and the base URL it printed.
+pub fn start_proxy_with(sandbox: &Sandbox, env: &[(&'static str, String)]) -> (Running, String) {
+    let mut running = sandbox.spawn(env, &["proxy", "-v"]);
     let stdout = running.child.stdout.take().expect("stdout is piped");
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("the start line");
@@ -24,12 +34,18 @@ fn start_proxy(sandbox: &Sandbox, server: &MockServer) -> (Running, String) {
     (running, base)
 }
 
-#[test]
-fn the_proxy_adds_the_token_and_guards_its_secret_path_and_host() {
+/// A stand-in, a sign-in at it in a sandbox, and a running `proxy` of it with the base URL it printed.
+pub fn signed_in_proxy() -> (MockServer, Sandbox, Running, String) {
     let server = mock();
     let sandbox = Sandbox::new();
     login(&sandbox, &server);
-    let (mut proxy, base) = start_proxy(&sandbox, &server);
+    let (proxy, base) = start_proxy(&sandbox, &server);
+    (server, sandbox, proxy, base)
+}
+
+#[test]
+fn the_proxy_adds_the_token_and_guards_its_secret_path_and_host() {
+    let (server, sandbox, mut proxy, base) = signed_in_proxy();
     assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/v2"), "{base}");
 
     let answer = agent().get(&format!("{base}/account")).header("Authorization", "Bearer not-mine").call().unwrap();
@@ -71,8 +87,17 @@ fn a_dead_sign_in_is_a_json_error_and_the_proxy_keeps_running() {
         let json: serde_json::Value = serde_json::from_str(&body).unwrap();
         let message = json["message"].as_str().unwrap();
         assert!(message.contains("sign in again: `sipgate-oauth login --profile default`"), "{message}");
+        assert_eq!(json["error"], "sign_in_required", "{body}");
     }
+    // The proxy kept running: after a `login` elsewhere, the next request works, no restart.
+    login(&sandbox, &server);
+    let (status, body, _) = get(&format!("{base}/account"));
+    assert_eq!(status, 200, "{body}");
     let _ = proxy.child.kill();
+    let done = proxy.finish();
+    let kept = std::fs::read_to_string(sandbox.store().join("profiles/default.json")).unwrap();
+    let kept: serde_json::Value = serde_json::from_str(&kept).unwrap();
+    assert!(!done.stderr.contains(kept["access_token"].as_str().unwrap()), "no token in the proxy's output");
 }
 
 #[test]
