@@ -65,7 +65,8 @@ CONFIGURATION (the keys of sipgate's Python example). Each variable comes from t
     ISSUER                   the issuer a callback's iss must name [default: read off a Keycloak AUTH_URL]
     SIPGATE_OAUTH_PROFILE    the profile, like --profile [default: default]
     SIPGATE_OAUTH_STORE      where profiles are kept [default: $XDG_CONFIG_HOME/sipgate-oauth]
-    BROWSER                  the program that opens the sign-in URL [default: xdg-open / open; wslview in WSL]
+    BROWSER                  the command that opens the sign-in URL, with arguments; %s stands for the URL
+                             (else it is appended); a:b tries a, then b [default: xdg-open / open; wslview in WSL]
     HTTPS_PROXY, NO_PROXY    proxy settings (never used for loopback hosts)
 
 EXIT CODES:

@@ -8,6 +8,7 @@ mod common;
 mod support;
 
 mod browser;
+mod browser_command;
 mod calls;
 mod cli_habits;
 mod completion_injection;

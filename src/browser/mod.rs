@@ -4,17 +4,20 @@
 //! The browser is spawned and never waited on; failing to open it is only a warning, since the URL
 //! is printed as well. No shell ever sees the URL: it is one argument of the program started (on Windows
 //! `rundll32.exe url.dll,FileProtocolHandler URL`, as gh does, never `cmd /C start`, which re-parses
-//! `&`), and the platform's opener is handed `http://` and `https://` URLs only, never a path or another
-//! scheme that it would run.
+//! `&`), and only `http://` and `https://` URLs are handed on, never a path or another scheme that an
+//! opener would run. `BROWSER` may be a list of command lines with `%s` ([`command`] has the rules).
+
+mod command;
 
 use std::io;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 /// How the authorization URL reaches a browser.
 pub enum Browser {
-    /// The user's browser: `program` (`$BROWSER`: the URL is its only argument) if given, else the
-    /// platform's opener.
+    /// The user's browser: `program` (`$BROWSER`) if given, else the platform's opener. `BROWSER` is
+    /// a `:`-separated (Windows: `;`) list of command lines tried in turn until one starts, each split
+    /// without a shell (`'…'`, `"…"`, `\`); `%s` in an argument is the URL, else the URL is appended.
     System {
         /// `BROWSER` from the configuration.
         program: Option<String>,
@@ -72,7 +75,7 @@ impl Browser {
         let path = env("PATH").unwrap_or_default();
         if set("WSL_DISTRO_NAME") || set("WSL_INTEROP") {
             if on_path(&path, "wslview") {
-                return Ok(Browser::System { program: Some("wslview".to_owned()) });
+                return Ok(Browser::Program { program: "wslview".to_owned(), args: Vec::new() });
             }
             let (_, args) = windows_opener(None);
             return Ok(Browser::Program { program: "rundll32.exe".to_owned(), args });
@@ -92,11 +95,10 @@ impl Browser {
                 std::thread::spawn(move || open(url));
                 return Ok(Some("the built-in browser".to_owned()));
             }
-            Browser::System { program: Some(program) } if !program.trim().is_empty() => (program, Vec::new()),
-            Browser::System { .. } => {
-                let (program, args) = platform_opener(&|name| std::env::var(name).ok());
-                (program, args)
+            Browser::System { program: Some(list) } if !list.trim().is_empty() => {
+                return start_browser_variable(&list, url).map(|(program, _)| Some(program));
             }
+            Browser::System { .. } => platform_opener(&|name| std::env::var(name).ok()),
             Browser::Program { program, args } => (program, args),
         };
         let mut command = Command::new(&program);
@@ -106,22 +108,50 @@ impl Browser {
     }
 }
 
-/// The URL as handed to an opener: `http://` or `https://` only (an opener would run a path or open any
-/// other scheme), with spaces, quotes and control characters percent-encoded. They belong in no URL, and
-/// without them the argument needs no quoting on a Windows command line, where `rundll32` passes the
-/// rest of its line to `FileProtocolHandler` as it is.
-fn opener_url(url: &str) -> io::Result<String> {
+/// Starts the first candidate of `BROWSER` (`list`) that starts, with `url` in its arguments byte for
+/// byte: the program and its process. The error names every program tried and why it did not start.
+fn start_browser_variable(list: &str, url: &str) -> io::Result<(String, Child)> {
+    let url = web_url(url)?;
+    let is_file = |path: &str| Path::new(path).is_file();
+    let mut failures = Vec::new();
+    for candidate in command::candidates(list, command::SEPARATOR) {
+        let (program, args) = match command::command_line(candidate, &url, &is_file) {
+            Ok(line) => line,
+            Err(problem) => {
+                failures.push(format!("BROWSER entry {candidate:?} is not a command line: {problem}"));
+                continue;
+            }
+        };
+        let mut command = Command::new(&program);
+        let started = command.args(&args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
+        match started {
+            Ok(child) => return Ok((program, child)),
+            Err(error) => failures.push(format!("BROWSER program {program:?} could not be started: {error}")),
+        }
+    }
+    Err(io::Error::other(failures.join("; ")))
+}
+
+/// `url` if it is an `http://` or `https://` URL (an opener would run a path or open any other scheme),
+/// with control characters percent-encoded: they belong in no URL.
+fn web_url(url: &str) -> io::Result<String> {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
         return Err(io::Error::other("only http:// and https:// URLs are opened in a browser"));
     }
-    Ok(url
-        .chars()
-        .map(|c| match c {
-            ' ' | '"' | '\x7f' | '\0'..='\x1f' => format!("%{:02X}", c as u32),
-            c => c.to_string(),
-        })
-        .collect())
+    Ok(encode(url, |c| matches!(c, '\x7f' | '\0'..='\x1f')))
+}
+
+/// The URL as handed to the platform's opener: a [`web_url`] with spaces and quotes percent-encoded
+/// too. They belong in no URL, and without them the argument needs no quoting on a Windows command
+/// line, where `rundll32` passes the rest of its line to `FileProtocolHandler` as it is.
+fn opener_url(url: &str) -> io::Result<String> {
+    Ok(encode(&web_url(url)?, |c| matches!(c, ' ' | '"')))
+}
+
+/// `text` with the characters that `pick` chooses percent-encoded.
+fn encode(text: &str, pick: impl Fn(char) -> bool) -> String {
+    text.chars().map(|c| if pick(c) { format!("%{:02X}", c as u32) } else { c.to_string() }).collect()
 }
 
 /// The Windows opener: `rundll32.exe url.dll,FileProtocolHandler` (from `%SystemRoot%\System32` when
@@ -181,7 +211,7 @@ mod tests {
         let env = |name: &str| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
         Browser::for_environment(program.map(str::to_owned), &env).map(|browser| match browser {
             Browser::System { program } => program.unwrap_or_else(|| "opener".into()),
-            Browser::Program { program, args } => format!("{program} {}", args.join(" ")),
+            Browser::Program { program, args } => format!("{program} {}", args.join(" ")).trim_end().to_owned(),
             other => format!("{other:?}"),
         })
     }
@@ -239,6 +269,76 @@ mod tests {
         assert_eq!(opener_url("HTTPS://login.sipgate.com/x?y=1").unwrap(), "HTTPS://login.sipgate.com/x?y=1");
         let error = Browser::System { program: None }.open("file:///etc/passwd").unwrap_err();
         assert!(error.to_string().contains("only http:// and https://"), "{error}");
+    }
+
+    /// A program that writes its arguments, each ended by a NUL byte, to `argv` in its directory.
+    #[cfg(unix)]
+    fn recorder(dir: &Path, name: &str) -> std::path::PathBuf {
+        let script = dir.join(name);
+        let out = dir.join("argv");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done > '{}'\n", out.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        script
+    }
+
+    /// Starts `BROWSER=list` on `url`, waits for the program and returns it and the arguments it got.
+    #[cfg(unix)]
+    fn handed(dir: &Path, list: &str, url: &str) -> (String, Vec<String>) {
+        let _ = std::fs::remove_file(dir.join("argv"));
+        let (program, mut child) = start_browser_variable(list, url).unwrap();
+        assert!(child.wait().unwrap().success(), "{list}");
+        let argv = std::fs::read(dir.join("argv")).unwrap();
+        let argv = String::from_utf8(argv).unwrap();
+        (program, argv.split_terminator('\0').map(str::to_owned).collect())
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn browser_with_arguments_and_percent_s_gets_the_url_as_one_argument_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = recorder(dir.path(), "my browser");
+        let script = script.to_str().unwrap();
+        let quoted = format!("'{script}'");
+        // What a shell would act on: `&`, `;`, `$()`, backticks, quotes, spaces, a newline-free `%s`.
+        let nasty = "http://127.0.0.1:9/start?a=1&b=2;touch${IFS}x $(id) `id` 'q' \"dq\" %s %41 \\ |";
+        for url in ["http://127.0.0.1:9/start-abc", nasty] {
+            assert_eq!(handed(dir.path(), &format!("{quoted} --new-window"), url).1, ["--new-window", url]);
+            assert_eq!(
+                handed(dir.path(), &format!("{quoted} --url=%s -x"), url).1,
+                [format!("--url={url}"), "-x".into()]
+            );
+            assert_eq!(handed(dir.path(), script, url), (script.to_owned(), vec![url.to_owned()]), "a path, unquoted");
+            let (program, args) = handed(dir.path(), &format!("\"{script}\" \"--title=a b\" it\\'s"), url);
+            assert_eq!((program.as_str(), args), (script, vec!["--title=a b".into(), "it's".into(), url.to_owned()]));
+        }
+        // The first candidate that starts wins; the ones before it are skipped.
+        let list = format!("no-such-browser-sipgate-oauth --x:{quoted} --second %s");
+        assert_eq!(handed(dir.path(), &list, nasty), (script.to_owned(), vec!["--second".into(), nasty.into()]));
+        // Control characters never reach a browser.
+        assert_eq!(handed(dir.path(), script, "http://h/a\nb\x1b").1, ["http://h/a%0Ab%1B"]);
+    }
+
+    #[test]
+    fn a_browser_that_cannot_start_is_named_in_the_error() {
+        let url = "http://127.0.0.1:9/start";
+        let error = start_browser_variable("no-such-browser-sipgate-oauth --new-window", url).unwrap_err().to_string();
+        assert!(
+            error.starts_with("BROWSER program \"no-such-browser-sipgate-oauth\" could not be started: "),
+            "{error}"
+        );
+        let list = format!("'unclosed --x{}nope-sipgate-oauth %s", command::SEPARATOR);
+        let error = start_browser_variable(&list, url).unwrap_err().to_string();
+        assert!(
+            error.contains("BROWSER entry \"'unclosed --x\" is not a command line: a ' quote is not closed"),
+            "{error}"
+        );
+        assert!(error.contains("; BROWSER program \"nope-sipgate-oauth\" could not be started"), "{error}");
+        let error = start_browser_variable("firefox", "file:///etc/passwd").unwrap_err().to_string();
+        assert!(error.contains("only http:// and https://"), "{error}");
     }
 
     #[test]
