@@ -48,38 +48,31 @@ fn browser_with_arguments_and_percent_s_after_a_missing_one_gets_the_start_addre
     assert!(!done.stderr.contains("could not open a browser"), "{}", done.stderr);
 }
 
-#[test]
-fn a_browser_that_cannot_start_is_named_and_the_sign_in_goes_on() {
+/// `login` with `BROWSER=browser`: the warning it printed, once the sign-in went on without a browser.
+fn warning_for(browser: &str) -> String {
     let server = mock();
     let sandbox = Sandbox::new();
-    let env = with(env_for(&server), "BROWSER", "no-such-browser-sipgate-oauth --new-window");
-    let mut run = sandbox.spawn(&env, &["login"]);
+    let mut run = sandbox.spawn(&with(env_for(&server), "BROWSER", browser), &["login"]);
     let url = run.authorization_url();
     let warning = run.line(|line| line.starts_with("warning: could not open a browser"));
-    assert!(
-        warning.starts_with(
-            "warning: could not open a browser (BROWSER program \"no-such-browser-sipgate-oauth\" could not be started: "
-        ) && warning.ends_with("); open the URL above yourself"),
-        "{warning}"
-    );
     let (status, page) = browse(&url);
     assert_eq!(status, 200, "{page}");
     let done = run.finish();
     assert_eq!(done.code(), Some(0), "{}", done.stderr);
+    warning
+}
+
+#[test]
+fn a_browser_that_cannot_start_is_named_and_the_sign_in_goes_on() {
+    let warning = warning_for("no-such-browser-sipgate-oauth --new-window");
+    let named =
+        "warning: could not open a browser (BROWSER program \"no-such-browser-sipgate-oauth\" could not be started: ";
+    assert!(warning.starts_with(named) && warning.ends_with("); open the URL above yourself"), "{warning}");
 }
 
 #[test]
 fn an_unclosed_quote_in_browser_is_named_and_the_sign_in_goes_on() {
-    let server = mock();
-    let sandbox = Sandbox::new();
-    let mut run = sandbox.spawn(&with(env_for(&server), "BROWSER", "'firefox --new-window"), &["login"]);
-    let url = run.authorization_url();
-    let warning = run.line(|line| line.starts_with("warning: could not open a browser"));
-    assert!(
-        warning.contains("BROWSER entry \"'firefox --new-window\" is not a command line: a ' quote is not closed"),
-        "{warning}"
-    );
-    let (status, page) = browse(&url);
-    assert_eq!(status, 200, "{page}");
-    assert_eq!(run.finish().code(), Some(0));
+    let warning = warning_for("'firefox --new-window");
+    let named = "BROWSER entry \"'firefox --new-window\" is not a command line: a ' quote is not closed";
+    assert!(warning.contains(named), "{warning}");
 }

@@ -18,10 +18,9 @@
 // The browser reaches loopback addresses only: any other request is aborted (and no other host
 // name resolves), so pages that link fonts or scripts elsewhere cause no outside traffic.
 // PEER_CHROMIUM overrides the executable (default /usr/bin/chromium).
-import { chromium } from 'playwright-core';
+import { launchChromium, loopbackPage } from './chromium.js';
 
 const MAX_PAGES = 10;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const say = (...args) => console.error('[chromium]', ...args);
 
 const args = process.argv.slice(2);
@@ -64,24 +63,10 @@ async function clickable(page, patterns) {
   return undefined;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.PEER_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  chromiumSandbox: false, // --no-sandbox: we run as root
-  // playwright-core adds --headless and a fresh --user-data-dir of its own.
-  args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'],
-  timeout: 60_000,
-});
+const browser = await launchChromium();
 let code = 1;
 try {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(30_000);
-  await page.route('**/*', (route) => {
-    const { hostname } = new URL(route.request().url());
-    return LOOPBACK.has(hostname) ? route.continue() : route.abort('blockedbyclient');
-  });
+  const page = await loopbackPage(browser);
   await page.goto(start, { waitUntil: 'load' });
   if (screenshot) await page.screenshot({ path: screenshot.replace(/(\.png)?$/, '-signin.png'), fullPage: true });
   for (let n = 0; n < MAX_PAGES && !atCallback(page.url()); n += 1) {

@@ -17,13 +17,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, loopbackPage } from './chromium.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = process.env.SIPGATE_OAUTH_CLI || resolve(here, '../../target/debug/sipgate-oauth');
 const dir = mkdtempSync(join(tmpdir(), 'pages-chromium-'));
 const shots = join(dir, 'screenshots');
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const SCOPES = ['account:read', 'history:read'];
 const children = [];
 let browser;
@@ -74,15 +73,7 @@ before(async () => {
     `CLIENT_ID=${env.CLIENT_ID}`, `CLIENT_SECRET=${env.CLIENT_SECRET}`, `OAUTH_SCOPE="${SCOPES.join(' ')}"`,
     'REDIRECT_URI=http://127.0.0.1:0/oauth', '',
   ].join('\n'));
-  browser = await chromium.launch({
-    executablePath: process.env.PEER_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    chromiumSandbox: false, // --no-sandbox: CI runs as root
-    args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
   console.error(`# screenshots in ${shots}`);
 });
 
@@ -99,13 +90,7 @@ function login(args) {
   });
 }
 
-async function newPage() {
-  const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
-  page.setDefaultTimeout(30_000);
-  await page.route('**/*', (route) => (LOOPBACK.has(new URL(route.request().url()).hostname)
-    ? route.continue() : route.abort('blockedbyclient')));
-  return page;
-}
+const newPage = () => loopbackPage(browser, { viewport: { width: 1024, height: 700 } });
 
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
