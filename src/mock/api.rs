@@ -57,12 +57,16 @@ pub(super) fn oidc_userinfo(shared: &Shared, realm: &str, request: &Incoming<'_>
 }
 
 /// The live access token of the `Authorization: Bearer` header, or the 401 answer.
-pub(super) fn bearer(shared: &Shared, request: &Incoming<'_>) -> Result<Bearer, Reply> {
+fn bearer(shared: &Shared, request: &Incoming<'_>) -> Result<Bearer, Reply> {
     with_token(shared, request, |realm, scope| Bearer { realm: realm.to_owned(), scope: scope.to_owned() })
 }
 
 /// What `allows` says of the live access token's scope, or the 401 answer.
-fn authorized(shared: &Shared, request: &Incoming<'_>, allows: impl FnOnce(&str) -> bool) -> Result<bool, Reply> {
+pub(super) fn authorized(
+    shared: &Shared,
+    request: &Incoming<'_>,
+    allows: impl FnOnce(&str) -> bool,
+) -> Result<bool, Reply> {
     with_token(shared, request, |_, scope| allows(scope))
 }
 

@@ -10,11 +10,13 @@
 //! in the history, and contacts can be listed, created, changed and deleted. The message text of an
 //! SMS is never stored.
 
+use std::collections::HashMap;
+use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use super::api::{bearer, forbidden};
+use super::api::{authorized, forbidden};
 use super::calls;
 use super::csv;
 use super::params::Incoming;
@@ -55,10 +57,10 @@ pub(super) fn answer(shared: &Shared, request: &Incoming<'_>) -> Reply {
         }
         Lookup::Unknown => return Reply::not_found(),
     };
-    match bearer(shared, request) {
+    match authorized(shared, request, |scope| op.accepts(scope)) {
         Err(reply) => return reply,
-        Ok(token) if !op.accepts(&token.scope) => return forbidden(op.narrow_scopes().next().unwrap_or("all")),
-        Ok(_) => {}
+        Ok(false) => return forbidden(op.narrow_scopes().next().unwrap_or("all")),
+        Ok(true) => {}
     }
     if let Err(reply) = path_params(op, &params) {
         return reply;
@@ -206,9 +208,19 @@ fn account_ids(name: &str, schema: &Value) -> Option<Value> {
     Some(Value::String(id.to_owned()))
 }
 
-/// A value of the fake account for `schema`.
-fn fake(schema: &Value) -> Value {
-    operations::example_with(schema, &account_ids)
+/// A value of the fake account for `schema`. It is the same every time for a schema of the table, so it
+/// is built once per schema (keyed by the schema's address: the table lives as long as the process) and
+/// copied after that: building one walks the schema, which cost a list operation most of its time.
+fn fake(schema: &'static Value) -> Value {
+    static BUILT: OnceLock<RwLock<HashMap<usize, Value>>> = OnceLock::new();
+    let built = BUILT.get_or_init(RwLock::default);
+    let key = std::ptr::from_ref(schema).addr();
+    if let Some(value) = built.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return value.clone();
+    }
+    let value = operations::example_with(schema, &account_ids);
+    built.write().unwrap_or_else(PoisonError::into_inner).insert(key, value.clone());
+    value
 }
 
 /// An operation without state: its success status and a body built from its response schema; a paged
@@ -291,22 +303,32 @@ fn send_sms(shared: &Shared, body: &Value) -> Reply {
 fn history_entries(shared: &Shared, query: &Query) -> Vec<Value> {
     let mut entries = calls::rest::history_entries(&shared.calls);
     entries.extend(shared.state().rest.sent.clone());
-    let schema = operations::definition("HistoryEntryResponse").unwrap_or(&Value::Null);
-    for (n, (kind, direction)) in
-        [("CALL", "INCOMING"), ("VOICEMAIL", "MISSED_INCOMING"), ("FAX", "OUTGOING")].into_iter().enumerate()
-    {
-        let mut entry = fake(schema);
-        entry["id"] = Value::String((100_001_234 - n).to_string());
-        entry["type"] = Value::String(kind.to_owned());
-        entry["direction"] = Value::String(direction.to_owned());
-        entry["incoming"] = Value::Bool(direction != "OUTGOING");
-        entries.push(entry);
-    }
+    entries.extend(fixed_history().iter().cloned());
     let wanted = |name: &str, entry: &Value, field: &str| {
         strings(query, name).is_none_or(|allowed| entry[field].as_str().is_some_and(|v| allowed.contains(&v)))
     };
     entries.retain(|entry| wanted("types", entry, "type") && wanted("directions", entry, "direction"));
     entries
+}
+
+/// The call, voicemail and fax the fake account always has in its history (built once).
+fn fixed_history() -> &'static [Value] {
+    static FIXED: OnceLock<Vec<Value>> = OnceLock::new();
+    FIXED.get_or_init(|| {
+        static NULL: Value = Value::Null;
+        let schema = operations::definition("HistoryEntryResponse").unwrap_or(&NULL);
+        let kinds = [("CALL", "INCOMING"), ("VOICEMAIL", "MISSED_INCOMING"), ("FAX", "OUTGOING")];
+        (kinds.into_iter().enumerate())
+            .map(|(n, (kind, direction))| {
+                let mut entry = fake(schema);
+                entry["id"] = Value::String((100_001_234 - n).to_string());
+                entry["type"] = Value::String(kind.to_owned());
+                entry["direction"] = Value::String(direction.to_owned());
+                entry["incoming"] = Value::Bool(direction != "OUTGOING");
+                entry
+            })
+            .collect()
+    })
 }
 
 /// `GET /history`: [`history_entries`], paged.
@@ -329,7 +351,8 @@ fn export_history(shared: &Shared, query: &Query) -> Reply {
 
 /// The three contacts of the fake account; the first has the id the table's examples use.
 fn seed_contacts() -> Vec<Value> {
-    let schema = operations::definition("ContactResponse").unwrap_or(&Value::Null);
+    static NULL: Value = Value::Null;
+    let schema = operations::definition("ContactResponse").unwrap_or(&NULL);
     [
         ("b3d9af4a-78f9-11e6-8b77-86f30ca893d3", "Ada Lovelace", "+4915799912345"),
         ("5c6e3f0e-1b0a-4d47-9a57-1e9e0c3e8a11", "Grace Hopper", "+4921100000001"),
