@@ -2,7 +2,6 @@
 //! `Date`, `Cache-Control: no-store`, the reply's headers, `Content-Length`, body), or into a tiny_http
 //! response for a request whose body is still to be drained.
 
-use std::io::Write;
 use std::time::SystemTime;
 
 use super::reply::Reply;
@@ -14,27 +13,48 @@ use super::reply::Reply;
 pub(super) fn encode(reply: &Reply, date: &str, head: bool) -> Option<Vec<u8>> {
     let reason = tiny_http::StatusCode(reply.status).default_reason_phrase();
     let mut out = Vec::with_capacity(256 + reply.body.len());
-    let _ = write!(
-        out,
-        "HTTP/1.1 {} {reason}\r\nServer: sipgate-stand-in\r\nDate: {date}\r\nCache-Control: no-store\r\n",
-        reply.status
-    );
+    // Appended piece by piece rather than through `write!`: this runs for every answer.
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_number(&mut out, reply.status.into());
+    for piece in [" ", reason, "\r\nServer: sipgate-stand-in\r\nDate: ", date, "\r\nCache-Control: no-store\r\n"] {
+        out.extend_from_slice(piece.as_bytes());
+    }
     let extra = reply.content_type.map(|value| ("Content-Type", value)).into_iter();
     for (name, value) in extra.chain(reply.headers.iter().map(|(name, value)| (*name, value.as_str()))) {
         if !value.bytes().all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte)) {
             return None;
         }
-        let _ = write!(out, "{name}: {value}\r\n");
+        for piece in [name, ": ", value, "\r\n"] {
+            out.extend_from_slice(piece.as_bytes());
+        }
     }
     // RFC 9110 §8.6: no Content-Length in a 1xx or 204 answer; 304 is never sent.
     if !(reply.status < 200 || reply.status == 204) {
-        let _ = write!(out, "Content-Length: {}\r\n", reply.body.len());
+        out.extend_from_slice(b"Content-Length: ");
+        push_number(&mut out, reply.body.len());
+        out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
     if !head && reply.status != 204 {
         out.extend_from_slice(&reply.body);
     }
     Some(out)
+}
+
+/// Appends `n` in decimal.
+fn push_number(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // `n % 10` is below 10: the cast cannot truncate.
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// The tiny_http response for a reply, for a request whose body was not read to its end; every answer
@@ -132,6 +152,11 @@ mod tests {
         assert!(String::from_utf8(encode(&json, "D", false).unwrap()).unwrap().ends_with("\r\n\r\ngone"));
         let empty = String::from_utf8(encode(&Reply::empty(204), "D", false).unwrap()).unwrap();
         assert!(!empty.contains("Content-Length") && empty.ends_with("no-store\r\n\r\n"), "{empty}");
+        for n in [0, 7, 10, 404, usize::MAX] {
+            let mut out = Vec::new();
+            push_number(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
         let injected = Reply::redirect("http://127.0.0.1/\r\nSet-Cookie: x".into());
         assert_eq!(encode(&injected, "D", false), None);
     }
