@@ -23,6 +23,7 @@ mod calls;
 mod config;
 mod csv;
 mod device;
+mod fake;
 mod grant;
 mod intake;
 mod options;

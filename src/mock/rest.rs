@@ -10,8 +10,8 @@
 //! in the history, and contacts can be listed, created, changed and deleted. The message text of an
 //! SMS is never stored.
 
-use std::collections::HashMap;
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
@@ -19,15 +19,13 @@ use serde_json::{Map, Value, json};
 use super::api::{authorized, forbidden};
 use super::calls;
 use super::csv;
+use super::fake::{SMS_EXTENSION, fake, fixed_history};
 use super::params::Incoming;
 use super::reply::Reply;
 use super::shared::Shared;
 use super::state::Records;
 use super::validate::{Invalid, validate};
 use crate::operations::{self, Location, Lookup, Operation};
-
-/// The SMS extension of the fake account, the only one `POST /sessions/sms` sends from.
-const SMS_EXTENSION: &str = "s0";
 
 /// The phone number of the fake account, the sender of its SMS.
 const ACCOUNT_NUMBER: &str = "+4921100000000";
@@ -190,39 +188,6 @@ fn no_such(what: &str) -> Reply {
     Reply::oauth_error(404, "not_found", &format!("No {what} with this id"))
 }
 
-/// The fake account's value of an id field, wherever it appears.
-fn account_ids(name: &str, schema: &Value) -> Option<Value> {
-    if schema.get("type").and_then(Value::as_str) != Some("string") || schema.get("enum").is_some() {
-        return None;
-    }
-    let id = match name {
-        "userId" => "w0",
-        "smsId" => SMS_EXTENSION,
-        "deviceId" => "e0",
-        "phonelineId" => "p0",
-        "faxlineId" => "f0",
-        "groupId" => "g0",
-        "voicemailId" => "v0",
-        _ => return None,
-    };
-    Some(Value::String(id.to_owned()))
-}
-
-/// A value of the fake account for `schema`. It is the same every time for a schema of the table, so it
-/// is built once per schema (keyed by the schema's address: the table lives as long as the process) and
-/// copied after that: building one walks the schema, which cost a list operation most of its time.
-fn fake(schema: &'static Value) -> Value {
-    static BUILT: OnceLock<RwLock<HashMap<usize, Value>>> = OnceLock::new();
-    let built = BUILT.get_or_init(RwLock::default);
-    let key = std::ptr::from_ref(schema).addr();
-    if let Some(value) = built.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
-        return value.clone();
-    }
-    let value = operations::example_with(schema, &account_ids);
-    built.write().unwrap_or_else(PoisonError::into_inner).insert(key, value.clone());
-    value
-}
-
 /// An operation without state: its success status and a body built from its response schema; a paged
 /// list has a few items and pages them.
 fn static_answer(op: &'static Operation, query: &Query) -> Reply {
@@ -241,18 +206,20 @@ fn static_answer(op: &'static Operation, query: &Query) -> Reply {
 /// `list` with `items` replaced by the page `offset`/`limit` asks for and `totalCount` by the length of
 /// all of them.
 fn page(mut list: Value, items: Vec<Value>, query: &Query) -> Value {
-    let number = |name: &str| {
-        query.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_u64()).and_then(|n| usize::try_from(n).ok())
-    };
     let total = items.len();
-    let offset = number("offset").unwrap_or(0);
-    let limit = number("limit").unwrap_or(usize::MAX);
+    let offset = number(query, "offset").unwrap_or(0);
+    let limit = number(query, "limit").unwrap_or(usize::MAX);
     let shown: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
     if let Value::Object(map) = &mut list {
         map.insert("items".to_owned(), Value::Array(shown));
         map.insert("totalCount".to_owned(), Value::from(total));
     }
     list
+}
+
+/// A number-valued query parameter.
+fn number(query: &Query, name: &str) -> Option<usize> {
+    query.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_u64()).and_then(|n| usize::try_from(n).ok())
 }
 
 /// The strings of a list-valued query parameter.
@@ -298,48 +265,68 @@ fn send_sms(shared: &Shared, body: &Value) -> Reply {
     Reply::empty(204)
 }
 
-/// The history the fake account has for `query`: the SMS sent, newest first, then its call,
-/// voicemail and fax; filtered by `types` and `directions`.
-fn history_entries(shared: &Shared, query: &Query) -> Vec<Value> {
-    let mut entries = calls::rest::history_entries(&shared.calls);
-    entries.extend(shared.state().rest.sent.clone());
-    entries.extend(fixed_history().iter().cloned());
+/// An entry of the history: one of the fixed ones of [`fixed_history`], or one of the SMS sent or calls
+/// ended.
+enum Entry {
+    Fixed(&'static Value, &'static str),
+    Recorded(Value),
+}
+
+impl Entry {
+    fn value(&self) -> &Value {
+        match self {
+            Entry::Fixed(value, _) => value,
+            Entry::Recorded(value) => value,
+        }
+    }
+}
+
+/// The history the fake account has for `query`: the SMS sent, newest first, then its ended calls (also
+/// newest first), then its call, voicemail and fax; filtered by `types` and `directions`.
+fn history_entries(shared: &Shared, query: &Query) -> Vec<Entry> {
+    let mut entries: Vec<Entry> =
+        calls::rest::history_entries(&shared.calls).into_iter().map(Entry::Recorded).collect();
+    entries.extend(shared.state().rest.sent.iter().cloned().map(Entry::Recorded));
+    entries.extend(fixed_history().iter().map(|fixed| Entry::Fixed(&fixed.value, fixed.json.as_str())));
     let wanted = |name: &str, entry: &Value, field: &str| {
         strings(query, name).is_none_or(|allowed| entry[field].as_str().is_some_and(|v| allowed.contains(&v)))
     };
-    entries.retain(|entry| wanted("types", entry, "type") && wanted("directions", entry, "direction"));
+    entries.retain(|entry| wanted("types", entry.value(), "type") && wanted("directions", entry.value(), "direction"));
     entries
 }
 
-/// The call, voicemail and fax the fake account always has in its history (built once).
-fn fixed_history() -> &'static [Value] {
-    static FIXED: OnceLock<Vec<Value>> = OnceLock::new();
-    FIXED.get_or_init(|| {
-        static NULL: Value = Value::Null;
-        let schema = operations::definition("HistoryEntryResponse").unwrap_or(&NULL);
-        let kinds = [("CALL", "INCOMING"), ("VOICEMAIL", "MISSED_INCOMING"), ("FAX", "OUTGOING")];
-        (kinds.into_iter().enumerate())
-            .map(|(n, (kind, direction))| {
-                let mut entry = fake(schema);
-                entry["id"] = Value::String((100_001_234 - n).to_string());
-                entry["type"] = Value::String(kind.to_owned());
-                entry["direction"] = Value::String(direction.to_owned());
-                entry["incoming"] = Value::Bool(direction != "OUTGOING");
-                entry
-            })
-            .collect()
-    })
-}
-
-/// `GET /history`: [`history_entries`], paged.
+/// `GET /history`: [`history_entries`], paged. The same bytes as [`page`]'s value serialized, written
+/// from the entries' JSON text, which the fixed ones have ready: the list's fields in their order (a
+/// JSON object's keys are sorted), `items` the page `offset`/`limit` asks for, `totalCount` all of them.
 fn history(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
+    let entries = history_entries(shared, query);
     let list = op.success().1.map(fake).unwrap_or_else(|| json!({}));
-    Reply::json(200, &page(list, history_entries(shared, query), query))
+    let (offset, limit) = (number(query, "offset").unwrap_or(0), number(query, "limit").unwrap_or(usize::MAX));
+    let shown = entries.iter().skip(offset).take(limit).map(|entry| match entry {
+        Entry::Fixed(_, json) => Cow::Borrowed(*json),
+        Entry::Recorded(value) => Cow::Owned(value.to_string()),
+    });
+    let items = format!("[{}]", shown.collect::<Vec<_>>().join(","));
+    let mut fields: BTreeMap<&str, String> = BTreeMap::new();
+    for (name, value) in list.as_object().into_iter().flatten() {
+        fields.insert(name, value.to_string());
+    }
+    fields.insert("items", items);
+    fields.insert("totalCount", entries.len().to_string());
+    let fields: Vec<String> =
+        fields.into_iter().map(|(name, value)| format!("{}:{value}", Value::from(name))).collect();
+    Reply {
+        status: 200,
+        content_type: Some("application/json"),
+        body: format!("{{{}}}", fields.join(",")).into_bytes(),
+        headers: Vec::new(),
+    }
 }
 
 /// `GET /history/export`: the same page of [`history_entries`] as CSV, a file to download.
 fn export_history(shared: &Shared, query: &Query) -> Reply {
-    let list = page(json!({}), history_entries(shared, query), query);
+    let entries = history_entries(shared, query).into_iter().map(|entry| entry.value().clone()).collect();
+    let list = page(json!({}), entries, query);
     let entries = list["items"].as_array().map(Vec::as_slice).unwrap_or_default();
     Reply {
         status: 200,
@@ -459,6 +446,23 @@ mod tests {
     use super::*;
     use crate::mock::MockConfig;
     use crate::mock::server::MockServer;
+
+    #[test]
+    fn the_history_page_is_the_bytes_of_its_value() {
+        let shared = Shared::new(MockConfig::default(), "http://127.0.0.1:1".into());
+        let Lookup::Found { op, .. } = operations::find("GET", "/history") else { panic!("no GET /history") };
+        let sent = json!({"id": "200000001", "type": "SMS", "direction": "OUTGOING", "target": "+49 \"1\"\n"});
+        shared.state().rest.sent.push(sent);
+        for raw in
+            ["", "limit=10", "offset=1&limit=2", "offset=9", "types=FAX&types=SMS", "directions=INCOMING&limit=1"]
+        {
+            let query = query(op, raw).unwrap();
+            let values = history_entries(&shared, &query).into_iter().map(|entry| entry.value().clone()).collect();
+            let list = op.success().1.map(fake).unwrap();
+            let expected = Reply::json(200, &page(list, values, &query));
+            assert_eq!(history(&shared, op, &query), expected, "{raw}");
+        }
+    }
 
     #[test]
     fn contacts_keep_only_the_fields_of_a_contact() {

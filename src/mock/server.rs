@@ -35,16 +35,11 @@ use super::reply::Reply;
 use super::routes::handle;
 use super::shared::Shared;
 
-/// How many threads at most receive requests from tiny_http and answer them. They only ever wait for a
-/// request or for the tables' lock: anything that could block on a client goes to a thread of its own.
+/// How many threads at most receive requests from tiny_http and answer them (no more than the CPUs the
+/// process may run on: pinned to one, as in the benchmark, a second one only adds wake-ups and waits for
+/// tiny_http's queue and the tables' lock). They only ever wait for a request or for the tables' lock:
+/// anything that could block on a client goes to a thread of its own.
 const RECEIVERS: usize = 2;
-
-/// [`RECEIVERS`], but no more than the CPUs this process may run on: one when it is pinned to a CPU (as
-/// in the benchmark), where a second receiver only adds wake-ups and waits for tiny_http's queue and the
-/// tables' lock.
-fn receivers() -> usize {
-    std::thread::available_parallelism().map_or(RECEIVERS, |cpus| cpus.get().min(RECEIVERS))
-}
 
 /// How long shutdown waits for receivers still busy with a request; those still busy then are left to
 /// end on their own.
@@ -147,7 +142,8 @@ impl MockServer {
             exited: Mutex::new(exited),
             addr,
         };
-        for n in 0..receivers() {
+        let receivers = std::thread::available_parallelism().map_or(RECEIVERS, |cpus| cpus.get().min(RECEIVERS));
+        for n in 0..receivers {
             let (server, serving, signal) = (started.server.clone(), Arc::clone(&started.serving), exit_signal.clone());
             let receiver = std::thread::Builder::new().name(format!("sipgate-stand-in-{n}")).spawn(move || {
                 let _signal = ExitSignal(signal);
