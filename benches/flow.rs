@@ -879,7 +879,9 @@ fn side_by_side(plan: &Plan, table: &mut Table) {
         // start the threads or buffers they keep.
         for index in 0..ROUTES.len() {
             wrk_on_cpu1(&stand_in, index, 2);
-            if let Ok(peer) = peer.as_ref().filter(|peer| index < peer.routes.len()) {
+            if let Ok(peer) = &peer
+                && index < peer.routes.len()
+            {
                 wrk_on_cpu1(peer, index, 2);
             }
         }
