@@ -7,7 +7,8 @@ PATH, and its own token store. Markers on the first line:
   # needs a real sipgate account   skipped (counted): cannot run offline
   # runs until Ctrl-C              skipped (counted): starts a server in the foreground
   # in a clone of this repository  runs in the repository instead of a temp dir
-Prints one line per block and closes with "readme: N passed, N failed, N skipped"; exit 1 on a failure.
+Prints one line per block and closes with "README.md: N passed, N failed, N skipped"; exit 1 on a failure.
+`readme.py DOCUMENT` runs the shell blocks of another document the same way (.ci/docs: docs/any-language.md).
 """
 import os, re, subprocess, sys, tempfile
 
@@ -27,15 +28,16 @@ def commands_of_help(binary):
     return help_text[start : help_text.index("\n\n", start)] + "\n"
 
 
-def main():
+def main(document="README.md"):
     binary = os.path.join(REPO, "target", "debug", "sipgate-oauth")
-    readme = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    readme = open(os.path.join(REPO, document), encoding="utf-8").read()
     passed = failed = skipped = 0
     texts = [body for lang, body, _ in blocks(readme) if lang == "text"]
-    if commands_of_help(binary) in texts:
+    # Only the README carries the command list; another document is checked by its shell blocks alone.
+    if document == "README.md" and commands_of_help(binary) in texts:
         passed += 1
         print("ok    the README's command list is `--help`'s")
-    else:
+    elif document == "README.md":
         failed += 1
         print("FAIL  the README's command list differs from `sipgate-oauth --help` (copy its COMMANDS part)")
     for lang, body, line in blocks(readme):
@@ -44,7 +46,7 @@ def main():
         first = body.splitlines()[0] if body else ""
         if first.startswith(SKIP):
             skipped += 1
-            print(f"skip  block at line {line}: {first}")
+            print(f"skip  {document} block at line {line}: {first}")
             continue
         with tempfile.TemporaryDirectory() as home:
             env = dict(os.environ)
@@ -66,13 +68,13 @@ def main():
                 ok, out = False, f"timed out after {e.timeout} s"
         if ok:
             passed += 1
-            print(f"ok    block at line {line}")
+            print(f"ok    {document} block at line {line}")
         else:
             failed += 1
-            print(f"FAIL  block at line {line}:\n{body}--- its output:\n{out[-4000:]}")
-    print(f"readme: {passed} passed, {failed} failed, {skipped} skipped")
+            print(f"FAIL  {document} block at line {line}:\n{body}--- its output:\n{out[-4000:]}")
+    print(f"{document}: {passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(*sys.argv[1:2]))
