@@ -41,9 +41,9 @@ pub fn exec(
 
 /// The exit code a shell would report for `status`: the code itself, or 128 + N for signal N.
 fn exit_code(status: ExitStatus) -> u8 {
-    match (status.code(), signal(status)) {
-        (Some(code), _) => u8::try_from(code).unwrap_or(1),
-        (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(255),
+    match (signal(status), status.code()) {
+        (Some(signal), _) => u8::try_from(128 + signal).unwrap_or(255),
+        (None, Some(code)) => u8::try_from(code).unwrap_or(1),
         (None, None) => 1,
     }
 }
@@ -54,10 +54,12 @@ fn signal(status: ExitStatus) -> Option<i32> {
     std::os::unix::process::ExitStatusExt::signal(&status)
 }
 
-/// The signal that ended a process (Unix only: a Windows process always has an exit code).
+/// The "signal" that ended a Windows process: a child that the console's Ctrl-C ended (its exit status
+/// is `STATUS_CONTROL_C_EXIT`) counts as SIGINT, so that `exec` reports 130 there too.
 #[cfg(not(unix))]
-fn signal(_status: ExitStatus) -> Option<i32> {
-    None
+fn signal(status: ExitStatus) -> Option<i32> {
+    const STATUS_CONTROL_C_EXIT: u32 = 0xC000_013A;
+    (status.code().map(|code| code as u32) == Some(STATUS_CONTROL_C_EXIT)).then_some(2)
 }
 
 /// The exit code for a command that could not be started, as shells use it: 127 not found, 126 found but

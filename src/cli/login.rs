@@ -1,8 +1,8 @@
 //! Signing in from the command line: `login`, the example's flow and `demo`, in the browser or with
-//! `--device`; the progress of a sign-in rendered on stderr (the countdown rewritten in place on a
-//! terminal, the paste-mode help when no browser opens here).
+//! `--device`; the progress of a sign-in rendered on stderr (the countdown, `countdown.rs`; the
+//! paste-mode help when no browser opens here).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,6 +11,7 @@ use sipgate_oauth::mock::{MockClient, MockConfig, MockServer};
 use sipgate_oauth::{Browser, Config, Error, Http, NoBrowser, Session, SignIn, SignInEvent, TokenSet};
 
 use super::command::Cli;
+use super::countdown::Countdown;
 use super::output::{note, pretty, write_out};
 
 /// `demo`: the example's flow against a stand-in on an ephemeral loopback port, the browser played by a
@@ -164,7 +165,7 @@ pub fn login_options(cli: &Cli, config: &Config) -> Result<Login, Error> {
 /// Renders the sign-in's progress on `err`; the countdown is rewritten in place on a terminal. In paste
 /// mode (no browser opened here; `why`, unless the user asked for that) it explains how to finish.
 fn progress(err: &mut dyn Write, paste: bool, why: Option<NoBrowser>) -> impl FnMut(SignInEvent) + '_ {
-    let mut countdown = Countdown { interactive: std::io::stderr().is_terminal(), shown: false };
+    let mut countdown = Countdown::for_stderr();
     move |event| match event {
         SignInEvent::Open { url, redirect_uri } => {
             if !paste {
@@ -229,44 +230,6 @@ fn paste_help(redirect_uri: &str) -> String {
     help
 }
 
-/// The "waiting for sign-in" line: rewritten in place on a terminal, said once otherwise.
-struct Countdown {
-    interactive: bool,
-    shown: bool,
-}
-
-impl Countdown {
-    fn show(&mut self, err: &mut dyn Write, left: Duration) {
-        if self.interactive {
-            let secs = left.as_secs_f64().ceil() as u64;
-            let _ = write!(
-                err,
-                "\r\x1b[2Kwaiting for sign-in in the browser — {}:{:02} left, Ctrl-C to cancel",
-                secs / 60,
-                secs % 60
-            );
-            self.shown = true;
-        } else if !self.shown {
-            note(
-                err,
-                &format!(
-                    "waiting for sign-in in the browser (up to {} s, Ctrl-C to cancel)…",
-                    left.as_secs_f64().round()
-                ),
-            );
-            self.shown = true;
-        }
-        let _ = err.flush();
-    }
-
-    fn end(&mut self, err: &mut dyn Write) {
-        if self.interactive && self.shown {
-            let _ = writeln!(err);
-            self.shown = false;
-        }
-    }
-}
-
 /// The flow of sipgate's Python example: sign in, call TEST_API_ENDPOINT, refresh, call it again. Both
 /// API answers go to `out` as pretty JSON. Every new token set is kept before it is used (sipgate kills a
 /// refresh token once it is used, so the newest one must be kept at once).
@@ -302,30 +265,4 @@ pub fn example_flow(
     write_out(out, &format!("{}\n", pretty(&response.body)))?;
     note(err, "Done.");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn countdown_rewrites_one_line_on_a_terminal_and_says_it_once_elsewhere() {
-        let mut terminal = Vec::new();
-        let mut countdown = Countdown { interactive: true, shown: false };
-        countdown.show(&mut terminal, Duration::from_millis(271_500));
-        countdown.show(&mut terminal, Duration::from_secs(271));
-        countdown.end(&mut terminal);
-        let line = "\r\x1b[2Kwaiting for sign-in in the browser — 4:32 left, Ctrl-C to cancel";
-        assert_eq!(String::from_utf8(terminal).unwrap(), format!("{line}{}\n", line.replace("4:32", "4:31")));
-
-        let mut log = Vec::new();
-        let mut countdown = Countdown { interactive: false, shown: false };
-        countdown.show(&mut log, Duration::from_secs(300));
-        countdown.show(&mut log, Duration::from_secs(299));
-        countdown.end(&mut log);
-        assert_eq!(
-            String::from_utf8(log).unwrap(),
-            "waiting for sign-in in the browser (up to 300 s, Ctrl-C to cancel)…\n"
-        );
-    }
 }
