@@ -111,4 +111,9 @@ pub mod internals {
     }
     pub use crate::store::record::unix_seconds;
     pub use crate::store::{Record, Store};
+
+    /// Opens `url` with `browser` as a sign-in does: what was started (the Windows command-line test).
+    pub fn open_browser(browser: crate::Browser, url: &str) -> std::io::Result<Option<String>> {
+        browser.open(url)
+    }
 }

@@ -138,6 +138,7 @@ fn a_misspelt_command_or_option_gets_the_closest_one_and_exit_2() {
 
 /// Completes `line` (the words typed so far, the last one being completed) with the bash script, in a
 /// store that keeps the profiles `work` and `home`; returns the offered words.
+#[cfg(unix)]
 fn bash_complete(sandbox: &Sandbox, script: &std::path::Path, line: &[&str]) -> Vec<String> {
     let words = line.iter().map(|word| format!("'{word}'")).collect::<Vec<_>>().join(" ");
     let program = format!(
@@ -161,6 +162,7 @@ fn bash_complete(sandbox: &Sandbox, script: &std::path::Path, line: &[&str]) -> 
 }
 
 #[test]
+#[cfg(unix)] // bash
 fn the_bash_completion_passes_bash_n_and_completes_commands_options_and_profiles() {
     let sandbox = Sandbox::new();
     let printed = sandbox.run(&[], &["completions", "bash"]);

@@ -76,6 +76,7 @@ fn nothing_ran(dir: &Path) {
 }
 
 #[test]
+#[cfg(unix)] // bash
 fn bash_completes_only_profile_names_and_runs_none() {
     let (sandbox, script) = store_with_hostile_names("bash");
     let complete = |line: &str, cword: usize| {

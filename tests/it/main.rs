@@ -12,6 +12,7 @@ mod browser_command;
 mod calls;
 mod cli_habits;
 mod completion_injection;
+#[cfg(unix)] // bash, zsh and fish
 mod completion_words;
 mod crafted_server;
 mod device;
@@ -46,3 +47,5 @@ mod tls;
 mod transport;
 mod verbose;
 mod whole_api;
+#[cfg(windows)]
+mod windows;

@@ -46,6 +46,13 @@ impl Sandbox {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // Windows processes always have these; the store's "only this user" check reads USERPROFILE.
+        #[cfg(windows)]
+        for key in ["SystemRoot", "USERPROFILE", "TEMP", "TMP"] {
+            if let Some(value) = std::env::var_os(key) {
+                command.env(key, value);
+            }
+        }
         for (key, value) in env {
             command.env(key, value);
         }
