@@ -285,7 +285,8 @@ EXAMPLES:
 
 const COMPLETIONS: &str = concat!(
     "\
-sipgate-oauth completions — print a completion script: commands, options, profile names
+sipgate-oauth completions — print a completion script: commands, options, profile names, api paths
+and methods (from the operation table), the stand-in's flags after `mock`
 
 USAGE:
     sipgate-oauth completions bash|zsh|fish|powershell
