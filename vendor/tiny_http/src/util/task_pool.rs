@@ -69,7 +69,10 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) == 0 {
+        // Patched (see PATCHED.md): a waiting thread that was notified but has not woken yet still counts
+        // as waiting, and already has a task in the queue; only the others are free. 0.12.0 compared
+        // with 0, so a burst of connections queued behind busy threads, unanswered until one closed.
+        if self.sharing.waiting_tasks.load(Ordering::Acquire) <= queue.len() {
             self.add_thread(Some(code));
         } else {
             queue.push_back(code);
