@@ -1,4 +1,5 @@
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,8 @@ where
 {
     queue: Mutex<VecDeque<Control<T>>>,
     condvar: Condvar,
+    // Patched (see PATCHED.md): how many threads wait on `condvar`; changed and read with `queue` locked.
+    waiting: AtomicUsize,
 }
 
 impl<T> MessagesQueue<T>
@@ -23,14 +26,23 @@ where
         Arc::new(MessagesQueue {
             queue: Mutex::new(VecDeque::with_capacity(capacity)),
             condvar: Condvar::new(),
+            waiting: AtomicUsize::new(0),
         })
     }
 
     /// Pushes an element to the queue.
+    ///
+    /// Patched (see PATCHED.md): a waiting thread is woken after the lock is released, and only if
+    /// there is one. 0.12.0 woke one while holding the lock (on a busy CPU the woken thread ran at once,
+    /// found the lock taken and slept again) and made the wake-up system call for every element.
     pub fn push(&self, value: T) {
         let mut queue = self.queue.lock().unwrap();
         queue.push_back(Control::Elem(value));
-        self.condvar.notify_one();
+        let wake = self.waiting.load(Ordering::Relaxed) > 0;
+        drop(queue);
+        if wake {
+            self.condvar.notify_one();
+        }
     }
 
     /// Unblock one thread stuck in pop loop.
@@ -52,7 +64,9 @@ where
                 None => (),
             }
 
+            self.waiting.fetch_add(1, Ordering::Relaxed);
             queue = self.condvar.wait(queue).unwrap();
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -78,7 +92,9 @@ where
                 None => (),
             }
             let now = Instant::now();
+            self.waiting.fetch_add(1, Ordering::Relaxed);
             let (_queue, result) = self.condvar.wait_timeout(queue, timeout).unwrap();
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
             queue = _queue;
             let sleep_time = now.elapsed();
             duration = if duration > sleep_time {
