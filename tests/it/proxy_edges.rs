@@ -1,12 +1,17 @@
 //! The proxy at its edges: a redirect to another host goes back to the client and the token stays
 //! home; slow clients hold up nobody else; Ctrl-C through `exec` ends the child and the proxy with it.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+#[cfg(unix)]
+use std::io::{BufRead, BufReader};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use std::time::Duration;
 
 use crate::common::*;
-use crate::proxy::{login, login_with, signed_in_proxy, start_proxy_with};
+#[cfg(unix)]
+use crate::proxy::login;
+use crate::proxy::{login_with, signed_in_proxy, start_proxy_with};
 
 #[test]
 fn a_redirect_to_another_host_is_passed_back_and_the_token_goes_nowhere() {

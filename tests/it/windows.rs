@@ -68,4 +68,11 @@ fn the_windows_build_prints_every_completion_script() {
     assert!(powershell.is_ascii());
     assert!(powershell.contains("Register-ArgumentCompleter -Native"));
     assert!(powershell.contains("$env:LOCALAPPDATA 'sipgate-oauth'"), "the Windows store");
+    for shell in ["bash", "zsh"] {
+        let script = sandbox.run(&[], &["completions", shell]).stdout;
+        assert!(
+            script.contains("${LOCALAPPDATA:-$USERPROFILE/AppData/Local}/sipgate-oauth"),
+            "{shell}: the Windows store"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! The bash script: `complete -F`, every answer built word by word into `COMPREPLY`.
 
-use super::shared::{Lists, NAME_RE, STORE_SH, sh_arms, sh_words};
+use super::shared::{Lists, NAME_RE, STORE_POSIX, STORE_SH, sh_arms, sh_words};
 
 /// The bash completion script.
 pub(super) fn script() -> String {
@@ -10,6 +10,7 @@ pub(super) fn script() -> String {
         r#"# bash completion for sipgate-oauth. Load it with: source <(sipgate-oauth completions bash)
 _sipgate_oauth_profiles() {{
     local file name store="{STORE_SH}" valid='{NAME_RE}$'
+    {STORE_POSIX}
     for file in "$store"/profiles/*.json; do
         [[ -e $file ]] || continue
         name=${{file##*/}}

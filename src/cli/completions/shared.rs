@@ -11,8 +11,20 @@ pub(super) const SHELLS: [&str; 4] = ["bash", "zsh", "fish", "powershell"];
 /// in .NET); each shell adds its own end anchor.
 pub(super) const NAME_RE: &str = "^[abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-]{1,64}";
 
-/// The store directory, in shell syntax that bash, zsh and fish share no more of than this.
+/// The store directory, in shell syntax that bash and zsh share: where this build keeps profiles.
+#[cfg(not(windows))]
 pub(super) const STORE_SH: &str = r#"${SIPGATE_OAUTH_STORE:-${XDG_CONFIG_HOME:-$HOME/.config}/sipgate-oauth}"#;
+
+/// The store directory, in shell syntax that bash and zsh share: where this build keeps profiles, as
+/// Git Bash, MSYS2 or Cygwin see it (`STORE_POSIX` turns a `C:\…` path into theirs).
+#[cfg(windows)]
+pub(super) const STORE_SH: &str =
+    r#"${SIPGATE_OAUTH_STORE:-${LOCALAPPDATA:-$USERPROFILE/AppData/Local}/sipgate-oauth}"#;
+
+/// A line of bash and zsh that makes `$store` a path of the shell's own where `cygpath` converts one
+/// (Git Bash, MSYS2, Cygwin); `cygpath` gets the path as an argument, nothing is evaluated.
+pub(super) const STORE_POSIX: &str =
+    r#"[[ $store == *\\* ]] && command -v cygpath >/dev/null 2>&1 && store=$(cygpath -u -- "$store")"#;
 
 /// One path template of the operation table (`/history`, `/{userId}/sms`: `api` fills `{userId}` in
 /// itself, any other `{name}` is for the user to replace) and the methods it answers.

@@ -1,6 +1,6 @@
 //! The zsh script: `compdef`, every answer handed to `compadd` as array elements, never evaluated.
 
-use super::shared::{Lists, NAME_RE, STORE_SH, sh_arms, sh_words};
+use super::shared::{Lists, NAME_RE, STORE_POSIX, STORE_SH, sh_arms, sh_words};
 
 /// The zsh completion script.
 pub(super) fn script() -> String {
@@ -12,6 +12,7 @@ pub(super) fn script() -> String {
 # (after compinit), or save it as _sipgate-oauth in a directory of $fpath.
 _sipgate_oauth_profiles() {{
     local store="{STORE_SH}" name valid='{NAME_RE}$'
+    {STORE_POSIX}
     local -a names
     for name in "$store"/profiles/*.json(N:t:r); do
         [[ $name =~ $valid ]] && names+=("$name")
