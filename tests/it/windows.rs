@@ -30,8 +30,9 @@ fn the_default_store_is_under_localappdata() {
     assert_eq!(sandbox.run(&env, &["status"]).code(), Some(4), "sign in needed");
 }
 
-/// The URL reaches the `BROWSER` program as one argument, `&`, `^` and `%` as they are (no `cmd` parses
-/// the line), spaces and quotes percent-encoded (they belong in no URL, and so need no quoting).
+/// The URL reaches the `BROWSER` program as one argument, byte for byte: `&`, `^`, `%`, quotes and
+/// spaces as they are (no `cmd` parses the line; the Windows command line quotes the argument, and the
+/// program's own argument parsing gives it back whole).
 /// Needs a program that writes its argument to `BROWSER_ARGUMENT_FILE`: `.ci/platforms` builds one.
 #[test]
 #[ignore = "needs .ci/platforms' browser.exe: SIPGATE_OAUTH_TEST_BROWSER and BROWSER_ARGUMENT_FILE"]
@@ -52,7 +53,7 @@ fn the_browser_program_gets_the_url_as_one_argument() {
             _ => std::thread::yield_now(),
         }
     };
-    assert_eq!(String::from_utf8(written).unwrap(), "http://127.0.0.1:9/cb?a=1&b=2^3&c=%41%&d=%22x%20y%22&e=&&calc");
+    assert_eq!(String::from_utf8(written).unwrap(), url);
 }
 
 #[test]
