@@ -93,8 +93,9 @@ impl<'a> Session<'a> {
     fn carry_over(&self, _lock: &StoreLock) -> Result<Option<Record>, Error> {
         let Some((old, path)) = self.legacy()? else { return Ok(None) };
         self.store.save(&self.new_record(&old.tokens))?;
-        // The profile holds the tokens now; a file left behind would only be read again, never used.
-        let _ = std::fs::remove_file(path);
+        // The profile holds the tokens now; a file left behind would only be read again, never used (its
+        // lock file goes too).
+        let _ = Store::remove_legacy(&path);
         self.store.load()
     }
 

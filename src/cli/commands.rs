@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sipgate_oauth::{Error, KeptProfile, Profiles, Session};
+use sipgate_oauth::{Config, Error, KeptProfile, Profiles, Session};
 
 use super::command::Cli;
 use super::output::{message, note, pretty, write_out};
@@ -46,7 +46,12 @@ pub fn api_call(
 
 /// `logout`: revoke at the server, delete here.
 pub fn logout(session: &Session, err: &mut dyn Write) -> Result<(), Error> {
-    match session.logout() {
+    report_sign_out(session.logout(), err)
+}
+
+/// What a sign-out did, said on `err`: revoked and deleted, or deleted only (and why).
+fn report_sign_out(outcome: Result<Option<Error>, Error>, err: &mut dyn Write) -> Result<(), Error> {
+    match outcome {
         Ok(None) => note(err, "Signed out: the tokens were revoked at the server and deleted here."),
         Ok(Some(error)) => note(
             err,
@@ -136,15 +141,29 @@ fn describe_profile(name: &str, kept: &Result<Option<KeptProfile>, Error>, selec
     )
 }
 
-/// `logout --all`: every kept profile signed out with its own kept configuration.
+/// `logout --all`: every kept profile signed out with its own kept configuration, and every token file of
+/// the first version with a configuration for its client (`.env` and the environment, else a profile's).
 pub fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
     let profiles = Profiles::locate(cli.env_file.as_deref(), None)?;
     let names = profiles.names()?;
-    if names.is_empty() {
+    let legacy = profiles.legacy_sign_ins()?;
+    if names.is_empty() && legacy.is_empty() {
         note(err, "No profile is kept: nothing to do.");
     }
-    // Every profile is tried: one that cannot be signed out is named, and the next one is signed out.
+    // Every sign-in is tried: one that cannot be signed out is named, and the next one is signed out. The
+    // first version's go first, while the profiles' configurations are there to revoke their tokens.
     let mut failed = Vec::new();
+    let configs: Vec<Config> = Config::load(cli.env_file.as_deref(), None)
+        .into_iter()
+        .chain(names.iter().filter_map(|name| profiles.config(name).ok()))
+        .collect();
+    for file in legacy {
+        note(err, &format!("{} (kept by the first version):", file.name()));
+        if let Err(error) = report_sign_out(file.sign_out(&configs, &|config| cli.http(config)), err) {
+            note(err, &format!("  not signed out: {}", message(&error)));
+            failed.push(file.name());
+        }
+    }
     for name in names {
         note(err, &format!("profile {name}:"));
         let signed_out =
@@ -153,6 +172,9 @@ pub fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
             note(err, &format!("  not signed out: {}", message(&error)));
             failed.push(name);
         }
+    }
+    if let Err(error) = profiles.remove_stale_legacy_locks() {
+        note(err, &format!("  a lock file of the first version stays: {}", message(&error)));
     }
     if failed.is_empty() {
         return Ok(());

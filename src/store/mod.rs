@@ -16,6 +16,7 @@
 //! bits: a 0700 directory, 0600 files) or `windows.rs` (a directory inside the user's profile, whose
 //! inherited access list admits the user, SYSTEM and administrators only). Above that seam nothing differs.
 
+mod legacy;
 pub(crate) mod record;
 #[cfg(unix)]
 mod unix;
@@ -89,24 +90,6 @@ impl Store {
     pub fn load(&self) -> Result<Option<Record>, Error> {
         let Some(user) = self.check_dir()? else { return Ok(None) };
         read_record(&self.path, &user)
-    }
-
-    /// The token file the first version of this tool kept for (token URL, client id) directly in the store
-    /// directory `dir` (`tokens-<first 16 hex digits of SHA-256(token_url "\n" client_id)>.json`), with its
-    /// path: read once, to carry that sign-in over into a profile, with the same distrust as a profile file.
-    pub(crate) fn load_legacy(
-        dir: &Path,
-        token_url: &str,
-        client_id: &str,
-    ) -> Result<Option<(Record, PathBuf)>, Error> {
-        let user = User::current().map_err(|source| Error::Store { path: dir.to_owned(), source })?;
-        if !check_one_dir(dir, &user)? {
-            return Ok(None);
-        }
-        let digest = ring::digest::digest(&ring::digest::SHA256, format!("{token_url}\n{client_id}").as_bytes());
-        let path = dir.join(format!("tokens-{}.json", hex(&digest.as_ref()[..8])));
-        let record = read_record(&path, &user)?.filter(|r| r.token_url == token_url && r.client_id == client_id);
-        Ok(record.map(|record| (record, path)))
     }
 
     /// Replaces the token file atomically: a crash at any point leaves the old file or the new one.
