@@ -17,7 +17,8 @@
 //! - `token` with a valid stored token and `token` that must refresh (spawn → exit);
 //! - peak RSS through `/usr/bin/time -f %M` (Debian package `time`), if present;
 //! - the release binary's size, stripped, and a clean release build into a fresh target directory;
-//! - the stand-in's throughput on `/v2/account` and on the token endpoint, every answer checked.
+//! - the stand-in's throughput on `/v2/account` and on the token endpoint, every answer checked;
+//! - `proxy`: latency and requests per second through it, next to the stand-in direct (flow/proxy.rs).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -30,6 +31,9 @@ use std::time::{Duration, Instant};
 /// The integration tests' helpers: the same sandbox, stand-in and browser as `cargo test` uses.
 #[path = "../tests/it/common/mod.rs"]
 mod common;
+/// The proxy's rows: its added latency and requests per second, next to the stand-in direct.
+#[path = "flow/proxy.rs"]
+mod proxy;
 
 use serde_json::Value;
 use sipgate_oauth::internals::Pkce;
@@ -194,6 +198,9 @@ fn main() {
 
     eprintln!("side by side with oauth2-mock-server…");
     side_by_side(&plan, &mut table);
+
+    eprintln!("the proxy: direct vs proxied…");
+    proxy::rows(&plan, &mut table);
 
     println!(
         "sipgate-oauth benchmark{} — {}, {} cores, {}, load average {} → {}\n",
@@ -862,10 +869,7 @@ impl Loads {
 /// or rate against its target and whether it is met; asserts nothing about timing. Rows say n/a where
 /// `wrk`, `taskset`, `node` or `npm` is missing. Also start-up time and idle RSS.
 fn side_by_side(plan: &Plan, table: &mut Table) {
-    let has = |tool: &str| Command::new(tool).arg("--version").output().is_ok();
-    let missing: Vec<&str> = ["wrk", "taskset"].into_iter().filter(|tool| !has(tool)).collect();
-    if !missing.is_empty() {
-        let why = format!("n/a: `{}` is not installed", missing.join("`, `"));
+    if let Some(why) = not_installed(&["wrk", "taskset"]) {
         table.row("requests per server CPU-second, stand-in vs oauth2-mock-server".into(), why, "", None);
         return;
     }
@@ -934,6 +938,13 @@ fn side_by_side(plan: &Plan, table: &mut Table) {
         "",
         None,
     );
+}
+
+/// `n/a: `wrk` is not installed` for the `tools` missing on this machine; `None` when all are there.
+fn not_installed(tools: &[&str]) -> Option<String> {
+    let has = |tool: &str| Command::new(tool).arg("--version").output().is_ok();
+    let missing: Vec<&str> = tools.iter().copied().filter(|tool| !has(tool)).collect();
+    (!missing.is_empty()).then(|| format!("n/a: `{}` is not installed", missing.join("`, `")))
 }
 
 /// `sipgate-oauth mock --port 0 --quiet --auto-approve` on CPU 0, with a token of a fresh sign-in whose

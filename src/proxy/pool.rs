@@ -4,18 +4,23 @@
 //! request, and there is no hand-over between threads); whenever the last waiting thread takes one, another
 //! is started, so that a slow client or a slow upstream answer holds up only its own thread, up to
 //! [`MAX_WORKERS`] at once (beyond that, requests wait in tiny_http's queue for a thread to come free).
-//! Threads beyond [`SPARE`] waiting ones end after their request. [`Pool::stop`] ends every waiting
-//! thread; a busy one ends after its request.
+//! A thread beyond [`SPARE`] ends when it has waited [`IDLE_TIMEOUT`] for a request. [`Pool::stop`]
+//! ends every waiting thread; a busy one ends after its request.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// At most this many requests are answered at once.
 pub(super) const MAX_WORKERS: usize = 512;
 
-/// How many threads wait for requests at least (when none is busy); a thread that finds more waiting
-/// after its request ends.
+/// How many threads stay alive when there is nothing to do.
 pub(super) const SPARE: usize = 4;
+
+/// How long a thread beyond the [`SPARE`] ones waits for a request before it ends: long enough that a
+/// steady load keeps its threads (no thread is started and ended per request), short enough that a
+/// burst's threads are gone soon after.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A pool answering the requests of `server` with `answer`.
 pub(super) struct Pool {
@@ -75,17 +80,22 @@ fn spawn(inner: &Arc<Inner>) -> std::io::Result<()> {
     started.map(drop)
 }
 
-/// One thread: takes requests until stopped, or until enough others wait.
+/// One thread: takes requests until stopped, or until it has waited [`IDLE_TIMEOUT`] for one while
+/// more than [`SPARE`] threads are alive.
 fn work(inner: &Arc<Inner>) {
-    loop {
-        if inner.stop.load(Ordering::SeqCst) {
-            break;
-        }
+    while !inner.stop.load(Ordering::SeqCst) {
         inner.idle.fetch_add(1, Ordering::SeqCst);
-        let request = inner.server.recv();
+        let request = inner.server.recv_timeout(IDLE_TIMEOUT);
         let was_idle = inner.idle.fetch_sub(1, Ordering::SeqCst);
-        let Ok(request) = request else {
-            // Unblocked by `stop` (or tiny_http failed): the loop's check decides.
+        let Ok(Some(request)) = request else {
+            // Waited long enough (or unblocked by `stop`, or tiny_http failed): a thread beyond the spare
+            // ones leaves; the loop's check decides for the others.
+            let beyond_spare = inner
+                .alive
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1).filter(|left| *left >= SPARE));
+            if beyond_spare.is_ok() {
+                return;
+            }
             continue;
         };
         if was_idle == 1 && !inner.stop.load(Ordering::SeqCst) {
@@ -96,9 +106,6 @@ fn work(inner: &Arc<Inner>) {
         // A panic costs this request (tiny_http answers 500 for a dropped one), not the thread count.
         let answer = std::panic::AssertUnwindSafe(|| (inner.answer)(request));
         let _ = std::panic::catch_unwind(answer);
-        if inner.idle.load(Ordering::SeqCst) >= SPARE {
-            break;
-        }
     }
     inner.alive.fetch_sub(1, Ordering::SeqCst);
 }

@@ -164,6 +164,10 @@ fn a_401_from_upstream_means_one_refresh_and_every_request_sent_again_with_its_b
     assert_eq!(matching(&log, "POST /v2/sessions/sms 204 ").len(), CLIENTS, "every body arrived again: {log:?}");
     assert_eq!(matching(&log, TOKEN).len(), 1, "again one refresh: {log:?}");
 
+    // The log line follows the answer: wait for the 20 lines, then look for more.
+    for _ in 0..CLIENTS {
+        proxy.line(|line| line.starts_with("POST /v2/sessions/sms 204 "));
+    }
     let _ = proxy.child.kill();
     let done = proxy.finish();
     let replayed = done.stderr.lines().filter(|line| line.starts_with("POST /v2/sessions/sms 204 ")).count();
