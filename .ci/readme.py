@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""README-as-test: every shell block of README.md runs as a user pasting it would, and the README's command
-list is the one `sipgate-oauth --help` prints.
+"""README-as-test: every shell block of README.md runs as a user pasting it would, and the command lists of
+README.md and docs/reference.md (and the latter's option list) are the ones `sipgate-oauth --help` prints.
 
 Each ```sh block runs on its own with bash (-e, -o pipefail) in a fresh temp dir, the debug binary first on
 PATH, and its own token store. Markers on the first line:
@@ -22,24 +22,33 @@ def blocks(text):
         yield match.group(1), match.group(2), text[: match.start()].count("\n") + 1
 
 
-def commands_of_help(binary):
+def part_of_help(binary, heading):
+    """The lines under `heading` (e.g. "COMMANDS:") in `sipgate-oauth --help`, up to the blank line."""
     help_text = subprocess.run([binary, "--help"], capture_output=True, text=True, check=True).stdout
-    start = help_text.index("COMMANDS:\n") + len("COMMANDS:\n")
+    start = help_text.index("\n", help_text.index("\n" + heading) + 1) + 1
     return help_text[start : help_text.index("\n\n", start)] + "\n"
+
+
+def copies_of_help(binary):
+    """(file, what, `--help`'s text): each list of `--help` that a document copies in a ```text block."""
+    commands, options = part_of_help(binary, "COMMANDS:"), part_of_help(binary, "OPTIONS")
+    return [("README.md", "command list", commands), ("docs/reference.md", "command list", commands),
+            ("docs/reference.md", "option list", options)]
 
 
 def main(document="README.md"):
     binary = os.path.join(REPO, "target", "debug", "sipgate-oauth")
     readme = open(os.path.join(REPO, document), encoding="utf-8").read()
     passed = failed = skipped = 0
-    texts = [body for lang, body, _ in blocks(readme) if lang == "text"]
-    # Only the README carries the command list; another document is checked by its shell blocks alone.
-    if document == "README.md" and commands_of_help(binary) in texts:
-        passed += 1
-        print("ok    the README's command list is `--help`'s")
-    elif document == "README.md":
-        failed += 1
-        print("FAIL  the README's command list differs from `sipgate-oauth --help` (copy its COMMANDS part)")
+    # The lists of `--help` are checked with the README; another document by its shell blocks alone.
+    for name, what, wanted in copies_of_help(binary) if document == "README.md" else []:
+        text = open(os.path.join(REPO, name), encoding="utf-8").read()
+        if wanted in [body for lang, body, _ in blocks(text) if lang == "text"]:
+            passed += 1
+            print(f"ok    the {what} in {name} is `--help`'s")
+        else:
+            failed += 1
+            print(f"FAIL  the {what} in {name} differs from `sipgate-oauth --help` (copy that part of it)")
     for lang, body, line in blocks(readme):
         if lang not in ("sh", "bash", "shell"):
             continue

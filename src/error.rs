@@ -150,8 +150,7 @@ pub enum Error {
         /// Where it pointed (`Location`), secret query values replaced.
         location: Option<String>,
     },
-    /// A success answer of the token endpoint that is not a valid token response. The body is not kept:
-    /// it may hold tokens.
+    /// A token endpoint's success answer that is no valid token response; the body (it may hold tokens) is not kept.
     BadTokenResponse {
         /// What is wrong with it.
         reason: String,
@@ -393,7 +392,8 @@ impl fmt::Display for Error {
             Error::OtherClient { profile, kept, configured } => write!(
                 f,
                 "profile {profile} is signed in as client {kept}, but the configuration here is for {configured} — \
-                 run `sipgate-oauth login` to sign in with it, or keep both: `sipgate-oauth --profile NAME login`"
+                 sign it in with that: `sipgate-oauth login --profile {profile}` (to keep both: --profile NAME), \
+                 or run it where the .env names the profile's client"
             ),
             Error::NoRefreshToken => f.write_str(
                 "the access token has expired and the server issued no refresh token to renew it — \

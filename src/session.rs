@@ -73,14 +73,10 @@ impl<'a> Session<'a> {
 
     /// `record`, if it was kept for the configured client and token endpoint.
     fn same_client(&self, record: Record) -> Result<Record, Error> {
-        if record.client_id != self.config.client_id || record.token_url != self.config.token_url {
-            return Err(Error::OtherClient {
-                profile: self.config.profile.clone(),
-                kept: format!("{} at {}", record.client_id, record.token_url),
-                configured: format!("{} at {}", self.config.client_id, self.config.token_url),
-            });
+        match other_client(self.config, &record.client_id, &record.token_url) {
+            Some(error) => Err(error),
+            None => Ok(record),
         }
-        Ok(record)
     }
 
     /// The first version's token file of the configured client, if there is one.
@@ -223,10 +219,7 @@ impl<'a> Session<'a> {
             Error::Unauthorized { .. } => "the API rejects its token even after a refresh".to_owned(),
             _ => return None,
         };
-        let profile = self.profile();
-        Some(format!(
-            "profile {profile} is not signed in: {why} — sign in again: `sipgate-oauth login --profile {profile}`"
-        ))
+        Some(Profiles::sign_in_needed(self.profile(), &why))
     }
 
     /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if
@@ -356,6 +349,23 @@ pub struct KeptProfile {
     pub path: PathBuf,
 }
 
+impl KeptProfile {
+    /// [`Error::OtherClient`] if `config` (the configuration here) is for another client or token endpoint
+    /// than this profile signed in with: every command but `status` refuses its tokens then.
+    pub fn other_client_than(&self, config: &Config) -> Option<Error> {
+        other_client(config, &self.client_id, &self.token_url)
+    }
+}
+
+/// [`Error::OtherClient`] if tokens of `client_id` from `token_url` are not for `config`'s client.
+fn other_client(config: &Config, client_id: &str, token_url: &str) -> Option<Error> {
+    (client_id != config.client_id || token_url != config.token_url).then(|| Error::OtherClient {
+        profile: config.profile.clone(),
+        kept: format!("{client_id} at {token_url}"),
+        configured: format!("{} at {}", config.client_id, config.token_url),
+    })
+}
+
 impl Profiles {
     /// The token store named by the environment, then `env_file` (or `./.env`): `SIPGATE_OAUTH_STORE`,
     /// `XDG_CONFIG_HOME` or `HOME`; and the selected profile: `profile` (`--profile`), else
@@ -372,6 +382,12 @@ impl Profiles {
     /// The directory of the profiles' files.
     pub fn path(&self) -> PathBuf {
         self.dir.join("profiles")
+    }
+
+    /// What [`Session::sign_in_again`] says, for `profile` and the reason `why`, to a caller without a
+    /// session (`status`): `profile NAME is not signed in: WHY — sign in again: …login --profile NAME`.
+    pub fn sign_in_needed(profile: &str, why: &str) -> String {
+        format!("profile {profile} is not signed in: {why} — sign in again: `sipgate-oauth login --profile {profile}`")
     }
 
     /// The selected profile's name.

@@ -44,7 +44,8 @@ pub fn api_call(
     write_out(out, &format!("{}\n", pretty(&response.body)))
 }
 
-/// `logout`: revoke at the server, delete here.
+/// `logout`: revoke at the server, delete here. Nothing kept is [`Error::NotSignedIn`] (exit 4, with the
+/// `login --profile NAME` to run), as for `status`.
 pub fn logout(session: &Session, err: &mut dyn Write) -> Result<(), Error> {
     report_sign_out(session.logout(), err)
 }
@@ -60,15 +61,15 @@ fn report_sign_out(outcome: Result<Option<Error>, Error>, err: &mut dyn Write) -
                  so the refresh token may stay valid until it expires."
             ),
         ),
-        Err(Error::NotSignedIn) => note(err, "Not signed in: nothing to do."),
         Err(error) => return Err(error),
     }
     Ok(())
 }
 
 /// `status`: every kept profile, whether it is signed in and when its tokens expire; never a secret. Needs
-/// no configuration. Exits 1 (after the report) when the selected profile has no usable sign-in, as
-/// `gh auth status` does.
+/// no configuration. After the report: exit 4 (sign in needed) when the selected profile has no usable
+/// sign-in, as `gh auth status` does; exit 1 when the configuration here is for another client than the
+/// selected profile signed in with (so every other command would refuse its tokens).
 pub fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
     let profiles = Profiles::locate(cli.env_file.as_deref(), cli.profile.as_deref())?;
     let selected = profiles.selected().to_owned();
@@ -104,11 +105,37 @@ pub fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
         let text: String = kept.iter().map(|(name, kept)| describe_profile(name, kept, *name == selected)).collect();
         write_out(out, &text)?;
     }
-    match kept.into_iter().find(|(name, _)| *name == selected) {
-        Some((_, Err(error))) => Err(error),
-        Some((_, kept)) if usable(&kept) => Ok(()),
-        _ => Err(Error::NotSignedIn),
-    }
+    let why = match kept.into_iter().find(|(name, _)| *name == selected) {
+        Some((_, Err(error))) => return Err(error),
+        Some((_, Ok(Some(found)))) => match other_client_here(cli, &found) {
+            Some(error) => return Err(error),
+            None if found.tokens.usable() => return Ok(()),
+            None => "its kept tokens have expired",
+        },
+        _ => return Err(not_signed_in(&selected)),
+    };
+    Err(Error::SignInNeeded { message: Profiles::sign_in_needed(&selected, why) })
+}
+
+/// Exit 4 with the `login --profile NAME` to run: `profile` keeps nothing.
+fn not_signed_in(profile: &str) -> Error {
+    Error::SignInNeeded { message: Profiles::sign_in_needed(profile, "nothing is kept for it") }
+}
+
+/// For `logout` whose configuration does not load (nothing of it is in the environment or `.env`): when
+/// the selected profile keeps nothing either, that is the answer (exit 4, as `status`), not the missing
+/// setting.
+pub fn nothing_kept(cli: &Cli) -> Option<Error> {
+    let profiles = Profiles::locate(cli.env_file.as_deref(), cli.profile.as_deref()).ok()?;
+    matches!(profiles.load(profiles.selected()), Ok(None)).then(|| not_signed_in(profiles.selected()))
+}
+
+/// [`Error::OtherClient`] when the configuration here (the environment, `--env-file` or `./.env`, the
+/// profile's own filling the rest) is for another client than `kept`: every other command would refuse
+/// its tokens. A configuration that does not load is not such a case: `status` needs none.
+fn other_client_here(cli: &Cli, kept: &KeptProfile) -> Option<Error> {
+    let config = Config::load(cli.env_file.as_deref(), Some(&kept.name)).ok()?;
+    kept.other_client_than(&config)
 }
 
 /// One profile for `status`: a heading line, then its details indented.
@@ -168,7 +195,9 @@ pub fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
         note(err, &format!("profile {name}:"));
         let signed_out =
             profiles.config(&name).and_then(|config| logout(&Session::new(&cli.http(&config), &config)?, err));
-        if let Err(error) = signed_out {
+        if let Err(Error::NotSignedIn) = signed_out {
+            note(err, "  not signed in: nothing to do");
+        } else if let Err(error) = signed_out {
             note(err, &format!("  not signed out: {}", message(&error)));
             failed.push(name);
         }

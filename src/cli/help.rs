@@ -45,6 +45,8 @@ OPTIONS (before or after the command; --name=value works too):
     --timeout SECONDS    how long to wait for the browser's sign-in [default: 300]
     --no-browser         only print the sign-in URL, do not open a browser
     --device             (none), login, demo: sign in on another device with a code (device flow)
+    --via-http           (none), login: sign in at a loopback stand-in (`mock --auto-approve`) by HTTP,
+                         without a browser
     --profile NAME       use the sign-in kept under NAME instead of the default one
     -v, --verbose        trace every HTTP exchange on stderr, secrets replaced by [redacted]
     -h, --help           print this help
@@ -71,7 +73,9 @@ CONFIGURATION (the keys of sipgate's Python example). Each variable comes from t
 
 EXIT CODES:
     0 success, 1 the run failed, 2 usage or configuration error, 4 sign in needed (not signed in, refresh
-    token dead or revoked: `sipgate-oauth login --profile NAME`), 130 interrupted by Ctrl-C
+    token dead or revoked: `sipgate-oauth login --profile NAME`), 130 interrupted by Ctrl-C.
+    `status` and `logout` exit 4 for a profile that keeps nothing (`logout --all` with nothing kept: 0);
+    `status` exits 1 when the configuration here (./.env) is for another client than the profile's.
 ";
 
 /// The help of one command, with examples; `None` for a name that is no command.
@@ -119,6 +123,7 @@ OPTIONS:
     --allow-writes     offer the operations that change something (POST, PUT, DELETE: an SMS, a
                        call, settings); without it only reads are offered and callable
     --tools WORD…      offer only the operations whose tool name, path or scope contains a WORD
+    --profile NAME     whose sign-in [default: SIPGATE_OAUTH_PROFILE, else default]
 
 EXAMPLES:
     sipgate-oauth mcp                              # for the agent's configuration: read-only
@@ -149,12 +154,14 @@ const LOGIN: &str = concat!(
 sipgate-oauth login — sign in in the browser and keep the tokens
 
 USAGE:
-    sipgate-oauth login [--no-browser] [--device] [--timeout SECONDS] [--profile NAME]
+    sipgate-oauth login [--no-browser | --device | --via-http] [--timeout SECONDS] [--profile NAME]
 
 OPTIONS:
     --no-browser       print the sign-in URL only; paste the address the browser ends on
     --device           sign in on another device with a code (RFC 8628)
+    --via-http         at a loopback stand-in started with --auto-approve: sign in by HTTP, no browser
     --timeout SECONDS  how long to wait for the browser [default: 300]
+    --profile NAME     keep the sign-in under NAME [default: SIPGATE_OAUTH_PROFILE, else default]
 
 EXAMPLES:
     sipgate-oauth login
@@ -169,11 +176,12 @@ const TOKEN: &str = concat!(
 sipgate-oauth token — print a valid access token on stdout (refreshed when needed)
 
 USAGE:
-    sipgate-oauth token [--json | --header]
+    sipgate-oauth token [--json | --header] [--profile NAME]
 
 OPTIONS:
-    --json     {\"access_token\", \"access_expires_at\" (Unix seconds), \"scope\", \"profile\"}
-    --header   Authorization: Bearer …, ready for curl -H @-
+    --json            {\"access_token\", \"access_expires_at\" (Unix seconds), \"scope\", \"profile\"}
+    --header          Authorization: Bearer …, ready for curl -H @-
+    --profile NAME    whose sign-in [default: SIPGATE_OAUTH_PROFILE, else default]
 
 EXAMPLES:
     curl -H \"Authorization: Bearer $(sipgate-oauth token)\" https://api.sipgate.com/v2/account
@@ -188,7 +196,10 @@ const ACCOUNT: &str = concat!(
 sipgate-oauth account — GET TEST_API_ENDPOINT with the kept tokens
 
 USAGE:
-    sipgate-oauth account
+    sipgate-oauth account [--profile NAME]
+
+OPTIONS:
+    --profile NAME    whose sign-in [default: SIPGATE_OAUTH_PROFILE, else default]
 
 EXAMPLES:
     sipgate-oauth account
@@ -210,14 +221,17 @@ signed-in user. METHOD is GET, or POST when a body is given. The answer's body g
 pretty-printed; an answer that is not 2xx is printed all the same, and the run exits 1.
 
 OPTIONS:
+    -X, --method METHOD         the method, as in `gh api` (the same as METHOD before PATH)
     -H, --header 'Name: value'  send a header too (repeatable; replaces Accept or Content-Type)
-    --data JSON|@FILE           the body, as it is or from FILE
+    -d, --data JSON|@FILE       the body, as it is or from FILE
     --input FILE|-              the body from FILE, or from stdin with -
     -f, --raw-field key=value   a string field of a JSON object body (repeatable)
     -F, --field key=value       the same, but true, false, null and numbers as JSON values
     -i, --include               print the status line and the headers before the body
     --paginate                  GET every page of a list; one JSON array of all items
     --list [WORD]               list the API's operations (method, path, scopes) instead
+    --json                      with --list: the operations as JSON
+    --profile NAME              whose sign-in [default: SIPGATE_OAUTH_PROFILE, else default]
 
 EXAMPLES:
     sipgate-oauth api /history?limit=5
@@ -236,6 +250,9 @@ sipgate-oauth scopes — list sipgate's scopes with what each allows
 USAGE:
     sipgate-oauth scopes [WORD] [--json]
 
+OPTIONS:
+    --json    the scopes as JSON: [{\"scope\", \"meaning\"}, …]
+
 EXAMPLES:
     sipgate-oauth scopes
     sipgate-oauth scopes history
@@ -251,10 +268,19 @@ sipgate-oauth status — every kept profile: signed in or not, client, scopes, e
 USAGE:
     sipgate-oauth status [--json] [--profile NAME]
 
-Lists every profile; the selected one (--profile, SIPGATE_OAUTH_PROFILE, else default) is marked. Exits 0
-when the selected profile is signed in, 1 when not (or its tokens can no longer be used), like
-`gh auth status`. Needs no configuration. --json: the selected profile's fields at the top (those of
-`token --json`: access_expires_at, scope, profile — without the token) and every profile under profiles.
+Lists every profile; the selected one (--profile, SIPGATE_OAUTH_PROFILE, else default) is marked. Needs no
+configuration. After the list it exits, like `gh auth status`:
+    0  the selected profile is signed in
+    4  sign in needed: it keeps nothing, or its tokens can no longer be used (the message names the
+       `sipgate-oauth login --profile NAME` to run)
+    1  the configuration here (./.env, --env-file, the environment) is for another client than the one
+       the profile signed in with, so every other command would refuse its tokens; the message names
+       both clients: sign the profile in with this one, use another --profile, or run it elsewhere
+
+OPTIONS:
+    --json            the selected profile's fields at the top (those of `token --json`: access_expires_at,
+                      scope, profile — without the token) and every profile under profiles
+    --profile NAME    the profile to check [default: SIPGATE_OAUTH_PROFILE, else default]
 
 EXAMPLES:
     sipgate-oauth status
@@ -270,10 +296,14 @@ const LOGOUT: &str = concat!(
 sipgate-oauth logout — revoke the tokens at the server and delete them here
 
 USAGE:
-    sipgate-oauth logout [--all]
+    sipgate-oauth logout [--all] [--profile NAME]
+
+A profile that keeps nothing exits 4 (sign in needed), as `status` does, naming the `login --profile
+NAME` to run. `--all` with no profile kept says so and exits 0: nothing is left either way.
 
 OPTIONS:
-    --all    every profile's tokens, not only the current profile's
+    --all             every profile's tokens, not only the current profile's
+    --profile NAME    whose tokens [default: SIPGATE_OAUTH_PROFILE, else default]
 
 EXAMPLES:
     sipgate-oauth logout
@@ -299,3 +329,140 @@ EXAMPLES:
 ",
     common_tail!()
 );
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::ffi::OsString;
+
+    use super::super::Cli;
+    use super::super::words::{COMMANDS, GLOBAL_OPTIONS, VALUED, command_options};
+    use super::*;
+
+    /// The options a help text offers: those in its USAGE lines and at the head of its OPTIONS lines
+    /// (`-H, --header 'Name: value'` offers `-H` and `--header`); not those in prose or examples.
+    fn offered(text: &str) -> BTreeSet<String> {
+        let mut section = "";
+        let mut found = BTreeSet::new();
+        for line in text.lines() {
+            if !line.starts_with(' ') && line.ends_with(':') || line.starts_with("OPTIONS") {
+                section = if line.starts_with("USAGE") {
+                    "usage"
+                } else if line.starts_with("OPTIONS") {
+                    "options"
+                } else {
+                    ""
+                };
+                continue;
+            }
+            let words: Vec<&str> = match section {
+                "usage" => line.split_whitespace().collect(),
+                // The head of an option line: its option words, up to the first word that is none.
+                "options" if line.trim_start().starts_with('-') => {
+                    line.split_whitespace().take_while(|word| word.starts_with('-') || word.ends_with(',')).collect()
+                }
+                _ => continue,
+            };
+            for word in words {
+                for part in word.split(['[', ']', '|', ',', '=']) {
+                    let option = part.trim_end_matches('…');
+                    let long = option.len() > 2 && option.starts_with("--");
+                    let short = option.len() == 2 && option.starts_with('-') && option != "--";
+                    if long || short {
+                        found.insert(option.to_owned());
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// A value each option that takes one accepts.
+    fn sample(option: &str) -> &'static str {
+        match option {
+            "--env-file" => "x.env",
+            "--timeout" | "--port" => "5",
+            "--profile" => "work",
+            "-X" | "--method" => "GET",
+            "-d" | "--data" => "{}",
+            "--input" => "-",
+            "-f" | "--raw-field" | "-F" | "--field" => "a=b",
+            "-H" | "--header" => "Accept: text/csv",
+            "--tools" => "history",
+            "--allow-origin" => "https://app.example.com",
+            _ => "x",
+        }
+    }
+
+    /// Whether the parser takes `option` (alone, or with a value) after `command`, with the arguments the
+    /// command needs.
+    fn accepts(command: &str, option: &str) -> bool {
+        let bases: &[(&[&str], &[&str])] = match command {
+            "api" => &[(&["api"], &["/account"]), (&["api", "--list"], &[])],
+            "completions" => &[(&["completions"], &["bash"])],
+            "exec" => &[(&["exec"], &["--", "true"])],
+            _ => &[(&[command], &[])],
+        };
+        let with_value = [vec![option], vec![option, sample(option)]];
+        bases.iter().any(|(before, after)| {
+            with_value.iter().any(|given| {
+                let line = before.iter().chain(given).chain(after.iter());
+                Cli::parse(line.map(OsString::from)).is_ok()
+            })
+        })
+    }
+
+    /// Every option the parser knows of, long and short.
+    fn every_option() -> BTreeSet<String> {
+        let own = COMMANDS.iter().flat_map(|command| command_options(command).iter());
+        let short = ["-h", "-v", "-V", "-i"];
+        GLOBAL_OPTIONS.iter().chain(own).chain(VALUED.iter()).chain(short.iter()).map(|o| o.to_string()).collect()
+    }
+
+    /// The commands whose help this module writes and whose options the main parser (or `serve_words`)
+    /// reads: all but `mock`, whose own parser finds its flags in its help, and `help`, which takes none.
+    fn checked() -> impl Iterator<Item = &'static str> + Clone {
+        COMMANDS.into_iter().filter(|command| !["mock", "help"].contains(command))
+    }
+
+    #[test]
+    fn every_command_help_offers_what_the_parser_takes_and_takes_what_it_offers() {
+        let every = every_option();
+        // A global option that some command refuses (--device, --via-http) is one a command that takes it
+        // must offer; the others (--env-file, -v, …) the last line of every help refers to `--help` for.
+        let main_parser = checked().filter(|command| !["proxy", "exec"].contains(command));
+        let refused: BTreeSet<&str> =
+            GLOBAL_OPTIONS.into_iter().filter(|option| main_parser.clone().any(|c| !accepts(c, option))).collect();
+        assert!(refused.contains("--device") && refused.contains("--via-http"), "{refused:?}");
+        for command in checked() {
+            let help = topic(command).unwrap();
+            let offered = offered(help);
+            let taken: BTreeSet<String> = every.iter().filter(|option| accepts(command, option)).cloned().collect();
+            let untaken: Vec<_> = offered.difference(&taken).collect();
+            assert!(untaken.is_empty(), "`{command} --help` offers {untaken:?}, which the parser refuses");
+            let unsaid: Vec<_> = command_options(command).iter().filter(|o| !offered.contains(**o)).collect();
+            assert!(unsaid.is_empty(), "`{command} --help` does not offer its own {unsaid:?}");
+            let restricted: Vec<_> = refused.iter().filter(|o| taken.contains(**o) && !offered.contains(**o)).collect();
+            assert!(restricted.is_empty(), "`{command} --help` does not offer {restricted:?}, which it takes");
+        }
+    }
+
+    #[test]
+    fn the_commands_that_use_a_profile_offer_profile_and_the_general_help_every_global_option() {
+        for command in ["login", "token", "account", "api", "status", "logout", "mcp", "proxy", "exec"] {
+            assert!(offered(topic(command).unwrap()).contains("--profile"), "`{command} --help` lacks --profile");
+            assert!(accepts(command, "--profile"), "{command}");
+        }
+        let general = offered(HELP);
+        for option in GLOBAL_OPTIONS {
+            assert!(general.contains(option), "--help lacks {option}");
+        }
+        assert!(general.contains("-v") && general.contains("-h") && general.contains("-V"), "{general:?}");
+        // What the parser refuses is not offered: the check can fail.
+        assert!(!accepts("status", "--all") && !accepts("token", "--paginate") && !accepts("demo", "--via-http"));
+        assert!(
+            offered("USAGE:\n    x [--a|-b] [--c=V]…\n\nOPTIONS:\n    -d, --e N  text -f --g\n")
+                == ["--a", "-b", "--c", "-d", "--e"].into_iter().map(str::to_owned).collect()
+        );
+    }
+}

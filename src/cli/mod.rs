@@ -26,7 +26,7 @@ use sipgate_oauth::{Config, Error, Http, Session};
 
 pub use command::Cli;
 pub use command::Command;
-use commands::{api_call, logout, logout_all, status, token};
+use commands::{api_call, logout, logout_all, nothing_kept, status, token};
 use help::HELP;
 use login::{demo, example_flow, login, login_options};
 pub use output::message;
@@ -57,7 +57,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Logout { all: true } => return logout_all(&cli, err),
         _ => {}
     }
-    let config = Config::load(cli.env_file.as_deref(), cli.profile.as_deref())?;
+    let config = match Config::load(cli.env_file.as_deref(), cli.profile.as_deref()) {
+        Err(error) if matches!(cli.command, Command::Logout { .. }) => return Err(nothing_kept(&cli).unwrap_or(error)),
+        loaded => loaded?,
+    };
     for warning in config.warnings() {
         note(err, &format!("warning: {warning}"));
     }

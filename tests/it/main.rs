@@ -16,6 +16,7 @@ mod completion_injection;
 mod completion_words;
 mod crafted_server;
 mod device;
+mod exits;
 mod first_hour;
 mod flow;
 mod hostile;
