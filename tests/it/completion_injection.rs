@@ -148,6 +148,9 @@ fn powershell_completes_only_profile_names_and_runs_none() {
     // What the tables hold: quoted where PowerShell would read a brace.
     assert!(complete("sipgate-oauth api /hi").contains(&"/history".to_owned()));
     assert!(complete("sipgate-oauth api /{userId}/sm").contains(&"'/{userId}/sms'".to_owned()));
+    let get = complete("sipgate-oauth api GET /history/");
+    assert!(get.contains(&"'/history/{entryId}'".to_owned()), "{get:?}");
+    assert!(!get.contains(&"'/history/{entryId}/archive'".to_owned()), "PUT only: {get:?}");
     assert!(complete("sipgate-oauth mock --auto").contains(&"--auto-approve".to_owned()));
     assert!(complete("sipgate-oauth mock --pro").is_empty(), "mock takes no --profile");
     nothing_ran(sandbox.dir.path());

@@ -18,11 +18,17 @@ fn script(sandbox: &Sandbox, shell: &str) -> PathBuf {
 
 /// The paths `api --list --json` lists that start with `prefix`, each once, sorted.
 fn listed_paths(sandbox: &Sandbox, prefix: &str) -> Vec<String> {
+    listed_paths_for(sandbox, prefix, None)
+}
+
+/// The same for the operations with `method` only, if one is given.
+fn listed_paths_for(sandbox: &Sandbox, prefix: &str, method: Option<&str>) -> Vec<String> {
     let listed = sandbox.run(&[], &["api", "--list", "--json"]).json_documents().remove(0);
     let mut paths: Vec<String> = listed
         .as_array()
         .expect("a list of operations")
         .iter()
+        .filter(|op| method.is_none_or(|method| op["method"] == method))
         .map(|op| op["path"].as_str().expect("each has a path").to_owned())
         .filter(|path| path.starts_with(prefix))
         .collect();
@@ -106,7 +112,19 @@ fn completes_paths_methods_and_mock_flags(sandbox: &Sandbox, complete: Completer
     let history = listed_paths(sandbox, "/hi");
     assert!(history.contains(&"/history".to_owned()), "{history:?}");
     assert_eq!(complete(&["sipgate-oauth", "api", "/hi"]), history);
-    assert_eq!(complete(&["sipgate-oauth", "api", "GET", "/hi"]), history);
+    // After a method (a word or -X, in any case), the paths that answer it.
+    let get = listed_paths_for(sandbox, "/hi", Some("GET"));
+    assert!(get.len() < history.len() && get.contains(&"/history".to_owned()), "{get:?}");
+    assert_eq!(complete(&["sipgate-oauth", "api", "GET", "/hi"]), get);
+    assert_eq!(complete(&["sipgate-oauth", "api", "get", "/hi"]), get);
+    assert_eq!(complete(&["sipgate-oauth", "api", "-X", "put", "/hi"]), listed_paths_for(sandbox, "/hi", Some("PUT")));
+    assert_eq!(
+        complete(&["sipgate-oauth", "api", "--method", "DELETE", "/hi"]),
+        listed_paths_for(sandbox, "/hi", Some("DELETE"))
+    );
+    let post = listed_paths_for(sandbox, "/{userId}/sm", Some("POST"));
+    assert!(!post.is_empty() && !post.contains(&"/{userId}/sms".to_owned()), "{post:?}");
+    assert_eq!(complete(&["sipgate-oauth", "api", "POST", "/{userId}/sm"]), post);
     // Templates as the table has them: `api` fills {userId} itself.
     let sms = listed_paths(sandbox, "/{userId}/sm");
     assert!(sms.contains(&"/{userId}/sms".to_owned()), "{sms:?}");

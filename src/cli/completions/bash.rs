@@ -4,7 +4,7 @@ use super::shared::{Lists, NAME_RE, STORE_POSIX, STORE_SH, sh_arms, sh_words};
 
 /// The bash completion script.
 pub(super) fn script() -> String {
-    let Lists { commands, global, methods, shells, valued, paths } = Lists::quoted(sh_words);
+    let Lists { commands, global, methods, shells, valued, paths, path_methods } = Lists::quoted(sh_words);
     let arms = sh_arms();
     format!(
         r#"# bash completion for sipgate-oauth. Load it with: source <(sipgate-oauth completions bash)
@@ -31,6 +31,34 @@ _sipgate_oauth_offer() {{
 }}
 
 _sipgate_oauth_paths=({paths})
+_sipgate_oauth_path_methods=({path_methods})
+
+# The paths that answer the method of `api` words $1.. (a METHOD word, or -X/--method's value; HEAD as
+# GET, OPTIONS any), into _sipgate_oauth_matching; returns 1 when no method was given.
+_sipgate_oauth_api_paths() {{
+    local method="" given=1 word j
+    while (($#)); do
+        word=$1
+        shift
+        case $word in
+            -X | --method) word=${{1:-}}; shift ;;
+            -*) continue ;;
+        esac
+        word=$(printf '%s' "$word" | tr '[:lower:]' '[:upper:]')
+        for j in {methods}; do
+            [[ $word == "$j" ]] && method=$word given=0
+        done
+    done
+    [[ $method == HEAD ]] && method=GET
+    [[ $method == OPTIONS ]] && method=""
+    _sipgate_oauth_matching=()
+    for ((j = 0; j < ${{#_sipgate_oauth_paths[@]}}; j++)); do
+        if [[ -z $method || ${{_sipgate_oauth_path_methods[j]}} == *" $method "* ]]; then
+            _sipgate_oauth_matching+=("${{_sipgate_oauth_paths[j]}}")
+        fi
+    done
+    return $given
+}}
 
 # Whether the word is an option followed by its value.
 _sipgate_oauth_valued() {{
@@ -87,7 +115,11 @@ _sipgate_oauth() {{
     elif [[ $command == completions ]]; then
         _sipgate_oauth_offer "$cur" {shells}
     elif [[ $command == api ]]; then
-        _sipgate_oauth_offer "$cur" {methods} "${{_sipgate_oauth_paths[@]}}"
+        if _sipgate_oauth_api_paths "${{COMP_WORDS[@]:i+1:COMP_CWORD-i-1}}"; then
+            _sipgate_oauth_offer "$cur" "${{_sipgate_oauth_matching[@]}}"
+        else
+            _sipgate_oauth_offer "$cur" {methods} "${{_sipgate_oauth_matching[@]}}"
+        fi
     fi
 }}
 

@@ -10,8 +10,9 @@ fn quote(word: &str) -> String {
 
 /// The fish completion script.
 pub(super) fn script() -> String {
-    let paths: Vec<String> =
-        api_paths().iter().map(|path| format!("{} {}", quote(path.path), quote(&path.methods.join(" ")))).collect();
+    let api_paths = api_paths();
+    let paths: Vec<String> = api_paths.iter().map(|path| quote(path.path)).collect();
+    let path_methods: Vec<String> = api_paths.iter().map(|path| quote(&path.methods.join(" "))).collect();
     let not_mock = "-n 'not __fish_seen_subcommand_from mock'";
     let mut lines = format!(
         "# fish completion for sipgate-oauth. Load it with: sipgate-oauth completions fish | source\n\
@@ -23,9 +24,34 @@ pub(super) fn script() -> String {
                  string match -rq -- '/{name}\\.json\\z' $file; and string replace -r -- '^.*/(.*)\\.json$' '$1' $file\n    \
              end\n\
          end\n\
-         # The operation table's paths, each with the methods it answers as its description.\n\
+         # The operation table's paths that answer the method given so far (a METHOD word, or -X/--method's\n\
+         # value; HEAD as GET, OPTIONS any), each with the methods it answers as its description.\n\
          function __sipgate_oauth_paths\n    \
-             printf '%s\\t%s\\n' {paths}\n\
+             set -l paths {paths}\n    \
+             set -l methods {path_methods}\n    \
+             set -l method\n    \
+             set -l after_api 0\n    \
+             set -l take 0\n    \
+             for token in (commandline -opc)\n        \
+                 set -l upper (string upper -- $token)\n        \
+                 if test $take = 1\n            \
+                     set method $upper\n            \
+                     set take 0\n        \
+                 else if test $after_api = 0\n            \
+                     test \"$token\" = api; and set after_api 1\n        \
+                 else if contains -- $token -X --method\n            \
+                     set take 1\n        \
+                 else if contains -- $upper {method_words}\n            \
+                     set method $upper\n        \
+                 end\n    \
+             end\n    \
+             test \"$method\" = HEAD; and set method GET\n    \
+             test \"$method\" = OPTIONS; and set method\n    \
+             for k in (seq (count $paths))\n        \
+                 if test -z \"$method\"; or contains -- $method (string split ' ' -- $methods[$k])\n            \
+                     printf '%s\\t%s\\n' $paths[$k] $methods[$k]\n        \
+                 end\n    \
+             end\n\
          end\n\
          complete -c sipgate-oauth -f\n\
          complete -c sipgate-oauth -n __fish_use_subcommand -a {commands}\n\
@@ -37,6 +63,8 @@ pub(super) fn script() -> String {
          complete -c sipgate-oauth {not_mock} -l env-file -r -F\n\
          complete -c sipgate-oauth {not_mock} -l timeout -x\n",
         paths = paths.join(" "),
+        path_methods = path_methods.join(" "),
+        method_words = METHODS.join(" "),
         commands = quote(&COMMANDS.join(" ")),
         shells = quote(&SHELLS.join(" ")),
         methods = quote(&METHODS.join(" ")),

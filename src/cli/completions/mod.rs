@@ -107,7 +107,7 @@ mod tests {
     fn shell_words_are_quoted_whole() {
         assert_eq!(sh_quote("/a b"), "'/a b'");
         assert_eq!(sh_quote("it's $(x)"), r"'it'\''s $(x)'");
-        assert_eq!(sh_words(["-a", "b"]), "'-a' 'b'");
+        assert_eq!(sh_words(&["-a", "b"]), "'-a' 'b'");
     }
 
     #[test]

@@ -25,15 +25,15 @@ fn quote(word: &str) -> String {
 }
 
 /// `words` as a PowerShell array expression of single-quoted strings.
-fn array<'w>(words: impl IntoIterator<Item = &'w str>) -> String {
-    format!("@({})", words.into_iter().map(quote).collect::<Vec<_>>().join(", "))
+fn array(words: &[&str]) -> String {
+    format!("@({})", words.iter().map(|word| quote(word)).collect::<Vec<_>>().join(", "))
 }
 
 /// The PowerShell completion script.
 pub(super) fn script() -> String {
-    let Lists { commands, global, methods, shells, valued, paths } = Lists::quoted(array);
+    let Lists { commands, global, methods, shells, valued, paths, path_methods } = Lists::quoted(array);
     let options = commands_with_options()
-        .map(|command| format!("{} = {}", quote(command), array(options_of(command))))
+        .map(|command| format!("{} = {}", quote(command), array(&options_of(command))))
         .collect::<Vec<_>>()
         .join("\n        ");
     format!(
@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'sipgate-oauth', 'sipgate-oauth.
         {options}
     }}
     $paths = {paths}
+    $pathMethods = {path_methods}
 
     # The kept profiles: file names of <store>/profiles that are profile names, never run or expanded.
     $profileNames = {{
@@ -96,11 +97,13 @@ Register-ArgumentCompleter -Native -CommandName 'sipgate-oauth', 'sipgate-oauth.
         }}
     }}
     $command = ''
+    $commandAt = $words.Count
     for ($i = 1; $i -lt $words.Count; $i++) {{
         $word = [string]$words[$i]
         if ($valued -ccontains $word) {{ $i++; continue }}
         if ($word.StartsWith('-')) {{ continue }}
         $command = $word
+        $commandAt = $i
         break
     }}
     $prev = ''
@@ -132,7 +135,26 @@ Register-ArgumentCompleter -Native -CommandName 'sipgate-oauth', 'sipgate-oauth.
     }} elseif ($command -ceq 'completions') {{
         $candidates = $shells
     }} elseif ($command -ceq 'api') {{
-        $candidates = $methods + $paths
+        # The method given so far (a METHOD word, or -X/--method's value; HEAD as GET, OPTIONS any):
+        # only the paths that answer it.
+        $method = ''
+        $given = $false
+        for ($j = $commandAt + 1; $j -lt $words.Count; $j++) {{
+            $word = [string]$words[$j]
+            if ($word -ceq '-X' -or $word -ceq '--method') {{
+                $j++
+                if ($j -lt $words.Count) {{ $word = [string]$words[$j] }} else {{ break }}
+            }} elseif ($word.StartsWith('-')) {{
+                continue
+            }}
+            if ($methods -contains $word) {{ $method = $word.ToUpperInvariant(); $given = $true }}
+        }}
+        if ($method -ceq 'HEAD') {{ $method = 'GET' }}
+        if ($method -ceq 'OPTIONS') {{ $method = '' }}
+        if (-not $given) {{ $candidates = $methods }}
+        for ($k = 0; $k -lt $paths.Count; $k++) {{
+            if ($method -ceq '' -or $pathMethods[$k].Contains(' ' + $method + ' ')) {{ $candidates += $paths[$k] }}
+        }}
     }}
     foreach ($candidate in $candidates) {{
         if ($candidate.StartsWith($prefix, [System.StringComparison]::OrdinalIgnoreCase)) {{
@@ -197,7 +219,7 @@ mod tests {
             let (value, rest) = read_literal(&followed);
             assert_eq!((value.as_str(), rest), (word, "; calc"));
         }
-        assert_eq!(array(["a", "b'c"]), "@('a', 'b''c')");
+        assert_eq!(array(&["a", "b'c"]), "@('a', 'b''c')");
     }
 
     #[test]

@@ -66,8 +66,8 @@ pub(super) fn sh_quote(word: &str) -> String {
 }
 
 /// `words` as one line of single-quoted shell words.
-pub(super) fn sh_words<'w>(words: impl IntoIterator<Item = &'w str>) -> String {
-    words.into_iter().map(sh_quote).collect::<Vec<_>>().join(" ")
+pub(super) fn sh_words(words: &[&str]) -> String {
+    words.iter().map(|word| sh_quote(word)).collect::<Vec<_>>().join(" ")
 }
 
 /// The word lists every script embeds, each quoted for one shell.
@@ -78,18 +78,23 @@ pub(super) struct Lists {
     pub shells: String,
     pub valued: String,
     pub paths: String,
+    /// For each of `paths`, the methods it answers between spaces (` GET PUT `).
+    pub path_methods: String,
 }
 
 impl Lists {
     /// Each list as `list` quotes it.
-    pub(super) fn quoted(list: impl Fn(Vec<&'static str>) -> String) -> Lists {
+    pub(super) fn quoted(list: impl Fn(&[&str]) -> String) -> Lists {
+        let paths = api_paths();
+        let path_methods: Vec<String> = paths.iter().map(|path| format!(" {} ", path.methods.join(" "))).collect();
         Lists {
-            commands: list(COMMANDS.to_vec()),
-            global: list(options_of("")),
-            methods: list(METHODS.to_vec()),
-            shells: list(SHELLS.to_vec()),
-            valued: list(VALUED.to_vec()),
-            paths: list(api_paths().iter().map(|path| path.path).collect()),
+            commands: list(&COMMANDS),
+            global: list(&options_of("")),
+            methods: list(&METHODS),
+            shells: list(&SHELLS),
+            valued: list(&VALUED),
+            paths: list(&paths.iter().map(|path| path.path).collect::<Vec<_>>()),
+            path_methods: list(&path_methods.iter().map(String::as_str).collect::<Vec<_>>()),
         }
     }
 }
@@ -97,6 +102,6 @@ impl Lists {
 /// The `case` arms of bash and zsh: each command with the options it takes, as an array.
 pub(super) fn sh_arms() -> String {
     commands_with_options()
-        .map(|command| format!("        {command}) options=({}) ;;\n", sh_words(options_of(command))))
+        .map(|command| format!("        {command}) options=({}) ;;\n", sh_words(&options_of(command))))
         .collect()
 }

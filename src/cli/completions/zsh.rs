@@ -4,7 +4,7 @@ use super::shared::{Lists, NAME_RE, STORE_POSIX, STORE_SH, sh_arms, sh_words};
 
 /// The zsh completion script.
 pub(super) fn script() -> String {
-    let Lists { commands, global, methods, shells, valued, paths } = Lists::quoted(sh_words);
+    let Lists { commands, global, methods, shells, valued, paths, path_methods } = Lists::quoted(sh_words);
     let arms = sh_arms();
     format!(
         r#"#compdef sipgate-oauth
@@ -21,6 +21,7 @@ _sipgate_oauth_profiles() {{
 }}
 
 _sipgate_oauth_paths=({paths})
+_sipgate_oauth_path_methods=({path_methods})
 
 _sipgate_oauth() {{
     local command="" word i
@@ -57,8 +58,30 @@ _sipgate_oauth() {{
     elif [[ $command == completions ]]; then
         compadd -- {shells}
     elif [[ $command == api ]]; then
-        compadd -a methods
-        compadd -a _sipgate_oauth_paths
+        # The method given so far (a METHOD word, or -X/--method's value; HEAD as GET, OPTIONS any):
+        # only the paths that answer it.
+        local method="" given="" j
+        local -a paths
+        for ((j = i + 1; j < CURRENT; j++)); do
+            word=${{words[j]}}
+            case $word in
+                -X | --method) ((j++)); word=${{words[j]}} ;;
+                -*) continue ;;
+            esac
+            if (( ${{methods[(Ie)${{(U)word}}]}} )); then
+                method=${{(U)word}}
+                given=1
+            fi
+        done
+        [[ $method == HEAD ]] && method=GET
+        [[ $method == OPTIONS ]] && method=""
+        for ((j = 1; j <= ${{#_sipgate_oauth_paths}}; j++)); do
+            if [[ -z $method || ${{_sipgate_oauth_path_methods[j]}} == *" $method "* ]]; then
+                paths+=("${{_sipgate_oauth_paths[j]}}")
+            fi
+        done
+        [[ -n $given ]] || compadd -a methods
+        compadd -a paths
     fi
 }}
 
