@@ -355,6 +355,9 @@ mod tests {
                 };
                 continue;
             }
+            if line.is_empty() && section == "usage" {
+                section = ""; // the USAGE lines end at the first blank line; prose follows
+            }
             let words: Vec<&str> = match section {
                 "usage" => line.split_whitespace().collect(),
                 // The head of an option line: its option words, up to the first word that is none.
@@ -461,7 +464,7 @@ mod tests {
         // What the parser refuses is not offered: the check can fail.
         assert!(!accepts("status", "--all") && !accepts("token", "--paginate") && !accepts("demo", "--via-http"));
         assert!(
-            offered("USAGE:\n    x [--a|-b] [--c=V]…\n\nOPTIONS:\n    -d, --e N  text -f --g\n")
+            offered("USAGE:\n    x [--a|-b] [--c=V]…\n\nprose --p\n\nOPTIONS:\n    -d, --e N  text -f --g\n")
                 == ["--a", "-b", "--c", "-d", "--e"].into_iter().map(str::to_owned).collect()
         );
     }
