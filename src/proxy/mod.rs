@@ -4,8 +4,9 @@
 //!
 //! Promises: it listens on 127.0.0.1 only; its base URL carries a random path segment of 256 bits unless
 //! the user turns that off; requests are answered by a pool of waiting threads that grows whenever all
-//! are busy (see [`pool`]), so a slow client or a slow upstream holds up nobody else; tokens come from a [`LiveSession`] (fresh, one refresh for all, one
-//! replay after a 401); it never prints: the request log goes to the writer it is given.
+//! are busy (`pool.rs`), so a slow client or a slow upstream holds up nobody else; tokens come from a
+//! [`LiveSession`] (fresh, one refresh for all, one replay after a 401); it never prints: the request log
+//! goes to the writer it is given.
 
 mod forward;
 mod guard;
