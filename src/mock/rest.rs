@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
@@ -299,20 +300,28 @@ fn history_entries(shared: &Shared, query: &Query) -> Vec<Entry> {
 /// from the entries' JSON text, which the fixed ones have ready: the list's fields in their order (a
 /// JSON object's keys are sorted), `items` the page `offset`/`limit` asks for, `totalCount` all of them.
 fn history(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
+    // The list's other fields, as JSON text (built once: this is the one operation answered here).
+    static FIELDS: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    let fields = FIELDS.get_or_init(|| {
+        let list = op.success().1.map(fake).unwrap_or_else(|| json!({}));
+        let others = list
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(name, _)| !["items", "totalCount"].contains(&name.as_str()));
+        others.map(|(name, value)| (name.clone(), value.to_string())).collect()
+    });
     let entries = history_entries(shared, query);
-    let list = op.success().1.map(fake).unwrap_or_else(|| json!({}));
     let (offset, limit) = (number(query, "offset").unwrap_or(0), number(query, "limit").unwrap_or(usize::MAX));
     let shown = entries.iter().skip(offset).take(limit).map(|entry| match entry {
         Entry::Fixed(_, json) => Cow::Borrowed(*json),
         Entry::Recorded(value) => Cow::Owned(value.to_string()),
     });
     let items = format!("[{}]", shown.collect::<Vec<_>>().join(","));
-    let mut fields: BTreeMap<&str, String> = BTreeMap::new();
-    for (name, value) in list.as_object().into_iter().flatten() {
-        fields.insert(name, value.to_string());
-    }
-    fields.insert("items", items);
-    fields.insert("totalCount", entries.len().to_string());
+    let mut fields: BTreeMap<&str, Cow<str>> =
+        fields.iter().map(|(name, text)| (name.as_str(), Cow::from(text))).collect();
+    fields.insert("items", Cow::Owned(items));
+    fields.insert("totalCount", Cow::Owned(entries.len().to_string()));
     let fields: Vec<String> =
         fields.into_iter().map(|(name, value)| format!("{}:{value}", Value::from(name))).collect();
     Reply {
