@@ -177,3 +177,34 @@ fn a_401_from_upstream_means_one_refresh_and_every_request_sent_again_with_its_b
         assert!(!done.stderr.contains(token.as_str()) && !done.stdout.contains(token.as_str()));
     }
 }
+
+#[test]
+fn a_body_up_to_the_replay_limit_is_sent_again_after_a_401_and_a_larger_one_is_not() {
+    let (server, _events) = logging_stand_in();
+    // An API that rejects every token: each 401 the proxy replays reaches it twice.
+    let upstream = Server::start(|_| {
+        let json = tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
+        tiny_http::Response::from_string(r#"{"rejected":"by upstream"}"#)
+            .with_status_code(401)
+            .with_header(json)
+            .boxed()
+    });
+    let env = with(env_for(&server), "API_BASE_URL", &upstream.url("/v2"));
+    let sandbox = Sandbox::new();
+    login_with(&sandbox, &env);
+    let (mut proxy, base) = start_proxy_with(&sandbox, &env);
+    let post = |size: usize| {
+        let body = vec![b'x'; size];
+        let request = agent().post(&format!("{base}/sessions/sms")).header("Content-Type", "application/json");
+        let mut answer = request.send(&body[..]).expect("the proxy answers");
+        (answer.status().as_u16(), answer.body_mut().read_to_string().unwrap_or_default())
+    };
+
+    let fits = post(sipgate_oauth::proxy::REPLAY_LIMIT);
+    assert_eq!(fits, (401, r#"{"rejected":"by upstream"}"#.to_owned()), "upstream's own answer, passed back");
+    assert_eq!(upstream.hits(), 2, "a body of the limit is kept and sent again once after the refresh");
+    let larger = post(sipgate_oauth::proxy::REPLAY_LIMIT + 1);
+    assert_eq!(larger, (401, r#"{"rejected":"by upstream"}"#.to_owned()));
+    assert_eq!(upstream.hits(), 3, "a larger body is streamed, once: its 401 is passed back as it is");
+    let _ = proxy.child.kill();
+}
