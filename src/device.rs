@@ -136,7 +136,7 @@ pub fn request_authorization(http: &Http, config: &Config, endpoint: &str) -> Re
 }
 
 /// Reads the device endpoint's answer: the authorization, or the error it stands for.
-fn read_authorization(response: &Response) -> Result<DeviceAuthorization, Error> {
+pub(crate) fn read_authorization(response: &Response) -> Result<DeviceAuthorization, Error> {
     if !response.is_success() {
         return Err(match OAuthError::from_json(&response.body) {
             Some(error) if is_flow_disabled(&error) => Error::DeviceFlowDisabled(error),
@@ -195,7 +195,7 @@ fn is_flow_disabled(error: &OAuthError) -> bool {
 
 /// What one poll of the token endpoint brought.
 #[derive(Debug)]
-enum Poll {
+pub(crate) enum Poll {
     /// The user allowed: the tokens.
     Tokens(Box<TokenSet>),
     /// `authorization_pending`: ask again after the interval.
@@ -228,7 +228,7 @@ pub fn poll(
 /// The polling loop, with the network, the wait and the clock passed in: wait `interval`, poll; on
 /// `slow_down` the interval grows by 5 s for good; give up once `expires_in` has passed. No wait goes
 /// past `expires_in` (however long the server's interval): the last poll comes as the code expires.
-fn poll_until_decided(
+pub(crate) fn poll_until_decided(
     interval: Duration,
     expires_in: Duration,
     mut poll_once: impl FnMut() -> Result<Poll, Error>,
@@ -254,7 +254,7 @@ fn poll_until_decided(
 }
 
 /// Reads one poll's answer, received at `now`: tokens, keep waiting, or the error it stands for.
-fn read_poll(response: &Response, expires_in: Duration, now: SystemTime) -> Result<Poll, Error> {
+pub(crate) fn read_poll(response: &Response, expires_in: Duration, now: SystemTime) -> Result<Poll, Error> {
     if response.is_success() {
         return TokenSet::from_response(Grant::Device, response, now, &mut |_| {})
             .map(|tokens| Poll::Tokens(Box::new(tokens)));

@@ -114,6 +114,52 @@ pub mod internals {
     pub use crate::store::record::unix_seconds;
     pub use crate::store::{Record, Store};
 
+    /// The device grant's parsing and timing (RFC 8628), for the fuzz targets.
+    pub mod device {
+        use std::time::{Duration, SystemTime};
+
+        use crate::device::{DeviceAuthorization, Poll, poll_until_decided};
+        use crate::{Error, Response, TokenSet};
+
+        /// Reads the device authorization endpoint's answer (§3.2).
+        pub fn read_authorization(response: &Response) -> Result<DeviceAuthorization, Error> {
+            crate::device::read_authorization(response)
+        }
+
+        /// Reads one poll of the token endpoint (§3.5), received at `now`: `Some` tokens, `None` to poll again.
+        pub fn read_poll(
+            response: &Response,
+            expires_in: Duration,
+            now: SystemTime,
+        ) -> Result<Option<TokenSet>, Error> {
+            crate::device::read_poll(response, expires_in, now).map(|poll| match poll {
+                Poll::Tokens(tokens) => Some(*tokens),
+                Poll::Pending | Poll::SlowDown => None,
+            })
+        }
+
+        /// The waits of a polling loop with `interval` and `expires_in` whose polls are all pending
+        /// (`slow_down` where `slow` says, in turn), on a clock that only the waits move.
+        pub fn waits(interval: Duration, expires_in: Duration, slow: &[bool]) -> Vec<Duration> {
+            let (waits, polls) = (std::cell::RefCell::new(Vec::new()), std::cell::Cell::new(0));
+            let poll = || {
+                polls.set(polls.get() + 1);
+                Ok(if slow.get(polls.get() % slow.len().max(1)) == Some(&true) {
+                    Poll::SlowDown
+                } else {
+                    Poll::Pending
+                })
+            };
+            let clock = std::cell::Cell::new(Duration::ZERO);
+            let wait = |wait: Duration| {
+                clock.set(clock.get().saturating_add(wait));
+                waits.borrow_mut().push(wait);
+            };
+            let _ = poll_until_decided(interval, expires_in, poll, wait, || clock.get(), &mut |_| {});
+            waits.into_inner()
+        }
+    }
+
     /// Opens `url` with `browser` as a sign-in does: what was started (the Windows command-line test).
     pub fn open_browser(browser: crate::Browser, url: &str) -> std::io::Result<Option<String>> {
         browser.open(url)

@@ -166,11 +166,166 @@ pub fn mock_form(data: &[u8]) {
     assert!((200..500).contains(&status), "{method} {path:?} got {status}");
 }
 
+/// Paste mode's lines: the input (the rest of it repeated as the first byte says, to reach the bounds)
+/// read through a small buffer. No panic; no line longer than `MAX_LINE`; reading ends, after at most
+/// `MAX_TOTAL` bytes; every text line is what the input held between two line endings.
+pub fn paste_lines(data: &[u8]) {
+    use sipgate_oauth::internals::paste::{Line, Lines, MAX_LINE, MAX_TOTAL};
+    let [times, capacity, rest @ ..] = data else { return };
+    let input = rest.repeat(match times % 4 {
+        0 | 1 => 1,
+        2 => 9,
+        _ => 300,
+    });
+    let reader = std::io::BufReader::with_capacity(usize::from(*capacity).max(1), input.as_slice());
+    let lines: Vec<Line> = Lines::new(reader).take(input.len() + 2).collect();
+    assert!(lines.len() <= input.len() + 1, "more lines than the input has bytes");
+    let read: Vec<&[u8]> = input[..input.len().min(MAX_TOTAL as usize)].split(|&b| b == b'\n').collect();
+    for (n, line) in lines.iter().enumerate() {
+        match line {
+            Line::Text(text) => {
+                assert!(text.len() <= MAX_LINE && !text.contains('\n'), "line {n}: {} bytes", text.len());
+                let raw = read.get(n).copied().unwrap_or_default();
+                assert_eq!(text.as_bytes(), raw.strip_suffix(b"\r").unwrap_or(raw), "line {n}");
+            }
+            Line::TooMuch => assert_eq!(n + 1, lines.len(), "TooMuch is the last item"),
+            Line::NotText | Line::TooLong => assert!(line.problem().is_some()),
+        }
+    }
+    if input.len() as u64 <= MAX_TOTAL {
+        assert!(!lines.contains(&Line::TooMuch), "TooMuch before MAX_TOTAL bytes");
+    }
+}
+
+/// The device grant's answers (RFC 8628): the device authorization and one poll, status and body from the
+/// input. No panic; an accepted prompt holds no control character and polls at least every 1 s; an
+/// accepted poll's tokens are tokens; no wait of the polling loop goes past the code's life.
+pub fn device_answers(data: &[u8]) {
+    use std::time::Duration;
+
+    use sipgate_oauth::internals::device::{read_authorization, read_poll, waits};
+    let [a, b, slow, rest @ ..] = data else { return };
+    let raw = String::from_utf8_lossy(rest);
+    // Half the inputs are raw bodies; the other half answers of the right shape with fields from the input
+    // (`\0` between them) and numbers from its first bytes, so that the checks past the shape are reached.
+    let (status, body) = if slow & 1 == 0 {
+        (u16::from_be_bytes([*a, *b]) % 600, raw.into_owned())
+    } else {
+        let mut fields = raw.split('\u{0}');
+        let mut next = || fields.next().unwrap_or("x").to_owned();
+        let number = |byte: u8| serde_json::Value::from(u64::from(byte) << (byte % 61));
+        let body = serde_json::json!({
+            "device_code": "device-code", "user_code": next(), "verification_uri": next(),
+            "verification_uri_complete": next(), "expires_in": number(*a), "interval": number(*b),
+            "access_token": next(), "refresh_token": next(), "token_type": "bearer",
+        });
+        (200, body.to_string())
+    };
+    let response = Response { status, www_authenticate: None, content_type: None, body };
+    if let Ok(authorization) = read_authorization(&response) {
+        let prompt = &authorization.prompt;
+        for shown in [&prompt.user_code, &prompt.verification_uri].into_iter().chain(&prompt.verification_uri_complete)
+        {
+            assert!(!shown.chars().any(char::is_control), "a control character in the prompt: {shown:?}");
+        }
+        let (interval, expires_in) = (authorization.interval, prompt.expires_in);
+        assert!(interval >= Duration::from_secs(1), "{interval:?}");
+        // Bounded runs only: a loop of 10^18 one-second polls is correct, but not for a fuzzer to wait on.
+        if expires_in.as_secs() / interval.as_secs().max(1) <= 1_000 {
+            let slow: Vec<bool> = (0..8).map(|bit| slow & (1 << bit) != 0).collect();
+            let waited = waits(interval, expires_in, &slow);
+            assert!(waited.iter().sum::<Duration>() <= expires_in, "{waited:?} outlast {expires_in:?}");
+        }
+    }
+    let expires_in = Duration::from_secs(u64::from(*slow));
+    if let Ok(Some(tokens)) = read_poll(&response, expires_in, SystemTime::UNIX_EPOCH) {
+        assert!(is_b64token(tokens.access_token.secret()), "an access token that is no b64token");
+    }
+}
+
+/// RFC 6750 §2.1 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`, written
+/// here again from the grammar (not the crate's check).
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty() && body.chars().all(|c| c.is_ascii_alphanumeric() || "-._~+/".contains(c))
+}
+
+/// The token characters: an answer whose `access_token` and `refresh_token` are the input's two halves is
+/// accepted exactly when the access token is a `b64token` and the refresh token printable ASCII (RFC 6749
+/// A.17), and a refused one's message quotes neither.
+pub fn token_chars(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (access, refresh) = text.split_once('\u{0}').unwrap_or((&text, "refresh"));
+    let body = serde_json::json!({
+        "access_token": access, "refresh_token": refresh, "token_type": "bearer", "expires_in": 300,
+    })
+    .to_string();
+    let response = Response { status: 200, www_authenticate: None, content_type: None, body };
+    let parsed = TokenSet::from_response(Grant::AuthorizationCode, &response, SystemTime::UNIX_EPOCH, &mut |_| {});
+    let valid_refresh = refresh.is_empty() || refresh.bytes().all(|b| (0x20..=0x7e).contains(&b));
+    match parsed {
+        Ok(tokens) => {
+            assert!(is_b64token(access) && valid_refresh, "accepted {access:?} / {refresh:?}");
+            assert_eq!(tokens.access_token.secret(), access);
+        }
+        Err(error) => {
+            assert!(!(is_b64token(access) && valid_refresh), "refused {access:?} / {refresh:?}: {error}");
+            let message = error.to_string();
+            for token in [access, refresh].into_iter().filter(|t| t.len() >= 8) {
+                assert!(!message.contains(token), "{message:?} quotes a token");
+            }
+        }
+    }
+}
+
+/// `--paginate`'s page decisions on a hostile server: pages made from the input and served in a cycle
+/// (so they repeat), with a `totalCount` that may never be reached. Following them always ends, within
+/// `MAX_PAGES` pages; the offset never goes back; a list is done only on an empty page or at its total.
+pub fn paging(data: &[u8]) {
+    use sipgate_oauth::paging::{MAX_PAGES, Pages, Step};
+    let [total, size, rest @ ..] = data else { return };
+    let total = if total & 0x80 != 0 { u64::MAX } else { u64::from(*total) };
+    let chunk = usize::from(size % 16);
+    let pages: Vec<Vec<serde_json::Value>> = if chunk == 0 {
+        vec![Vec::new()]
+    } else {
+        rest.chunks(chunk).map(|items| items.iter().map(|&b| serde_json::Value::from(b % 64)).collect()).collect()
+    };
+    let pages = if pages.is_empty() { vec![Vec::new()] } else { pages };
+    let bytes = usize::from(*size) << 16;
+    let mut seen = Pages::new(0);
+    for n in 0.. {
+        assert!(n <= MAX_PAGES, "more than {MAX_PAGES} pages followed");
+        let page = &pages[n % pages.len()];
+        let before = seen.offset();
+        let step = seen.add(bytes, page, total);
+        assert!(seen.offset() >= before, "the offset went back");
+        match step {
+            Step::Next => assert!(seen.offset() < total && !page.is_empty()),
+            Step::Done => {
+                assert!(page.is_empty() || seen.offset() >= total, "done at {} of {total}", seen.offset());
+                break;
+            }
+            Step::Stop(why) | Step::Drop(why) => {
+                assert!(!why.is_empty());
+                break;
+            }
+        }
+    }
+}
+
+/// A target: its name and its check.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// Every target by name, for the stable driver.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [Target; 9] = [
     ("callback_query", callback_query),
     ("token_response", token_response),
     ("error_body", error_body),
     ("config_url", config_url),
     ("mock_form", mock_form),
+    ("paste_lines", paste_lines),
+    ("device_answers", device_answers),
+    ("token_chars", token_chars),
+    ("paging", paging),
 ];

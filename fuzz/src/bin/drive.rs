@@ -48,6 +48,18 @@ const DICTIONARY: &[&str] = &[
     "Basic ",
     "redirect_uri=",
     "\n",
+    "\"device_code\":\"d\",",
+    "\"user_code\":",
+    "\"verification_uri\":\"https://x/d\",",
+    "\"interval\":",
+    "\"expires_in\":1000",
+    "\"authorization_pending\"",
+    "\"slow_down\"",
+    "\u{0}",
+    "\u{1b}[",
+    "\r\n",
+    "\u{ff}",
+    "===",
 ];
 
 struct Rng(u64);
