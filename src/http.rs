@@ -10,7 +10,7 @@
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -74,13 +74,21 @@ type TraceSink = Arc<Mutex<Box<dyn Write + Send>>>;
 /// The HTTP client of one run.
 #[derive(Clone)]
 pub struct Http {
+    /// The two agents, built on the first request (`token` with a valid kept token makes none), shared
+    /// by the clones.
+    agents: Arc<OnceLock<Agents>>,
+    trust: Arc<Trust>,
+    trace: Option<TraceSink>,
+    timeout: Duration,
+}
+
+/// The agents of one [`Http`].
+struct Agents {
     /// For every other host: proxy settings from the environment.
     agent: ureq::Agent,
     /// For loopback hosts: never through a proxy, whatever `NO_PROXY` says — what is sent to this
     /// machine (secrets over plain `http://`) must not leave it.
     direct: ureq::Agent,
-    trace: Option<TraceSink>,
-    timeout: Duration,
 }
 
 impl std::fmt::Debug for Http {
@@ -103,24 +111,33 @@ impl Http {
 
     fn with_trust(timeout: Duration, ca_file: Option<CaFile>) -> Http {
         let trust = Arc::new(Trust::new(ca_file));
-        let agent = |proxy: Option<ureq::Proxy>| {
-            let config = ureq::Agent::config_builder()
-                .timeout_global(Some(timeout))
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .max_redirects_will_error(false)
-                .user_agent(concat!("sipgate-oauth/", env!("CARGO_PKG_VERSION")))
-                // The proxy's many clients reuse upstream connections (ureq keeps 3 per host otherwise).
-                .max_idle_connections(IDLE_CONNECTIONS)
-                .max_idle_connections_per_host(IDLE_CONNECTIONS)
-                .proxy(proxy)
-                .build();
-            // ureq's default chain without SOCKS (not compiled in) and with our TLS in place of its own.
-            let connector = ().chain(ConnectProxyConnector::default()).chain(TcpConnector::default());
-            let connector = connector.chain(TlsConnector(Arc::clone(&trust)));
-            ureq::Agent::with_parts(config, connector, LiteralFirst::default())
-        };
-        Http { agent: agent(ureq::Proxy::try_from_env()), direct: agent(None), trace: None, timeout }
+        Http { agents: Arc::default(), trust, trace: None, timeout }
+    }
+
+    /// The agent for `uri`'s host, both built on first use.
+    fn agent_for(&self, uri: &http::Uri) -> &ureq::Agent {
+        let agents = self.agents.get_or_init(|| {
+            let agent = |proxy: Option<ureq::Proxy>| {
+                let config = ureq::Agent::config_builder()
+                    .timeout_global(Some(self.timeout))
+                    .http_status_as_error(false)
+                    .max_redirects(0)
+                    .max_redirects_will_error(false)
+                    .user_agent(concat!("sipgate-oauth/", env!("CARGO_PKG_VERSION")))
+                    // The proxy's many clients reuse upstream connections (ureq keeps 3 per host otherwise).
+                    .max_idle_connections(IDLE_CONNECTIONS)
+                    .max_idle_connections_per_host(IDLE_CONNECTIONS)
+                    .proxy(proxy)
+                    .build();
+                // ureq's default chain without SOCKS (not compiled in) and with our TLS in place of its own.
+                let connector = ().chain(ConnectProxyConnector::default()).chain(TcpConnector::default());
+                let connector = connector.chain(TlsConnector(Arc::clone(&self.trust)));
+                ureq::Agent::with_parts(config, connector, LiteralFirst::default())
+            };
+            Agents { agent: agent(ureq::Proxy::try_from_env()), direct: agent(None) }
+        });
+        let loopback = uri.host().is_some_and(crate::config::is_loopback_host);
+        if loopback { &agents.direct } else { &agents.agent }
     }
 
     /// The same client, tracing every exchange to `sink` (`-v`): method, URL, headers and bodies, every
@@ -205,15 +222,14 @@ impl Http {
         let request = request.body(body).map_err(|e| http_error(ureq::Error::Http(e)))?;
         self.trace(|out| trace_request(out, &request, &traced_body()));
         let started = Instant::now();
-        let loopback = request.uri().host().is_some_and(crate::config::is_loopback_host);
-        let agent = if loopback { &self.direct } else { &self.agent };
-        let mut response = agent.run(request).map_err(|source| match Rejected::inside(&source) {
-            Some(rejected) => {
-                self.trace(|out| trace_rejected(out, rejected));
-                Error::Certificate { host: rejected.host.clone(), problem: rejected.problem.clone() }
-            }
-            None => http_error(source),
-        })?;
+        let mut response =
+            self.agent_for(request.uri()).run(request).map_err(|source| match Rejected::inside(&source) {
+                Some(rejected) => {
+                    self.trace(|out| trace_rejected(out, rejected));
+                    Error::Certificate { host: rejected.host.clone(), problem: rejected.problem.clone() }
+                }
+                None => http_error(source),
+            })?;
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let www_authenticate = header("www-authenticate");
         let content_type = header("content-type");
@@ -247,9 +263,7 @@ impl Http {
         request: http::Request<impl ureq::AsSendBody>,
     ) -> Result<http::Response<ureq::Body>, Error> {
         let what = format!("{} {}", request.method(), redact::url(&request.uri().to_string()));
-        let loopback = request.uri().host().is_some_and(crate::config::is_loopback_host);
-        let agent = if loopback { &self.direct } else { &self.agent };
-        agent.run(request).map_err(|source| Error::Http { what, source })
+        self.agent_for(request.uri()).run(request).map_err(|source| Error::Http { what, source })
     }
 
     /// A line of its own in the trace (`-v`), e.g. that a token lifetime was capped.

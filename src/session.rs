@@ -15,6 +15,7 @@ use crate::api::{self, ApiRequest, ApiResponse};
 use crate::config::Config;
 use crate::error::{Error, Grant};
 use crate::http::{Http, Response};
+use crate::kept::Kept;
 use crate::oauth::{OAuthClient, TokenSet};
 use crate::origin;
 use crate::secret::AccessToken;
@@ -27,6 +28,9 @@ pub struct Session<'a> {
     oauth: OAuthClient<'a>,
     config: &'a Config,
     store: Store,
+    /// The record [`Config::load_kept`] read moments ago: the first read is served from it, and any
+    /// other use of the store drops it (so it is never older than a write of this process).
+    first_read: Mutex<Option<Record>>,
 }
 
 impl<'a> Session<'a> {
@@ -38,7 +42,22 @@ impl<'a> Session<'a> {
             .clone()
             .map_err(|message| Error::Config { var: crate::profile::STORE_DIR_VAR, message })?;
         let store = Store::new(&dir, &config.profile);
-        Ok(Session { http, oauth: OAuthClient::new(http, config), config, store })
+        Ok(Session { http, oauth: OAuthClient::new(http, config), config, store, first_read: Mutex::default() })
+    }
+
+    /// [`Session::new`], with what `Config::load_kept` read of the same profile's file as its first read.
+    pub fn with_kept(http: &'a Http, config: &'a Config, kept: Kept) -> Result<Session<'a>, Error> {
+        let mut session = Session::new(http, config)?;
+        if let Some((_, record)) = kept.0.filter(|(path, _)| path == session.store.path()) {
+            *session.first_read.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(record);
+        }
+        Ok(session)
+    }
+
+    /// The store, for any use but the first read: drops the record read before.
+    fn store(&self) -> &Store {
+        self.first_read.lock().unwrap_or_else(PoisonError::into_inner).take();
+        &self.store
     }
 
     /// The token file.
@@ -56,16 +75,17 @@ impl<'a> Session<'a> {
     /// version of this tool kept (one file per client in the store directory) is carried over into the
     /// profile on first use, under the store's lock.
     fn record(&self) -> Result<Option<Record>, Error> {
-        match self.store.load()? {
+        let first = self.first_read.lock().unwrap_or_else(PoisonError::into_inner).take();
+        match first.map_or_else(|| self.store.load(), |record| Ok(Some(record)))? {
             Some(record) => self.same_client(record).map(Some),
-            None if self.legacy()?.is_some() => self.record_locked(&self.store.lock()?),
+            None if self.legacy()?.is_some() => self.record_locked(&self.store().lock()?),
             None => Ok(None),
         }
     }
 
     /// [`Session::record`] for a caller that holds the store's lock.
     fn record_locked(&self, lock: &StoreLock) -> Result<Option<Record>, Error> {
-        match self.store.load()? {
+        match self.store().load()? {
             Some(record) => self.same_client(record).map(Some),
             None => self.carry_over(lock),
         }
@@ -88,19 +108,19 @@ impl<'a> Session<'a> {
     /// Moves the first version's token file of the configured client, if there is one, into the profile.
     fn carry_over(&self, _lock: &StoreLock) -> Result<Option<Record>, Error> {
         let Some((old, path)) = self.legacy()? else { return Ok(None) };
-        self.store.save(&self.new_record(&old.tokens))?;
+        self.store().save(&self.new_record(&old.tokens))?;
         // The profile holds the tokens now; a file left behind would only be read again, never used (its
         // lock file goes too).
         let _ = Store::remove_legacy(&path);
-        self.store.load()
+        self.store().load()
     }
 
     /// Keeps `tokens` of a new sign-in with the configuration they were signed in with, atomically
     /// replacing what was stored, under the store's lock (so a sign-out or a refresh running meanwhile
     /// finishes first and cannot undo it). The one place the kept configuration changes.
     pub fn save(&self, tokens: &TokenSet) -> Result<(), Error> {
-        let _lock = self.store.lock()?;
-        self.store.save(&self.new_record(tokens))
+        let _lock = self.store().lock()?;
+        self.store().save(&self.new_record(tokens))
     }
 
     /// The record of a new sign-in: `tokens` with the configuration of this run; no user id yet.
@@ -139,9 +159,9 @@ impl<'a> Session<'a> {
                 what: format!("GET {userinfo}"),
                 reason: "without a user id (`sub`)".to_owned(),
             })?;
-        let lock = self.store.lock()?;
+        let lock = self.store().lock()?;
         if let Some(record) = self.record_locked(&lock)? {
-            self.store.save(&Record { user_id: Some(user_id.clone()), ..record })?;
+            self.store().save(&Record { user_id: Some(user_id.clone()), ..record })?;
         }
         Ok(user_id)
     }
@@ -161,7 +181,7 @@ impl<'a> Session<'a> {
     /// saved before they are returned. A refresh changes the tokens only, never the kept configuration;
     /// and if the profile changed meanwhile (another sign-in), the newer sign-in is left as it is.
     pub fn refresh(&self, stale: &TokenSet) -> Result<TokenSet, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.store().lock()?;
         let record = self.record_locked(&lock)?.ok_or(Error::NotSignedIn)?;
         let current = &record.tokens;
         if current.access_token != stale.access_token && current.access_valid_for(current.refresh_margin()) {
@@ -175,8 +195,8 @@ impl<'a> Session<'a> {
             other => other,
         })?;
         // A writer that ignored the lock (an older version of this tool) may have signed in meanwhile.
-        if self.store.load()?.is_some_and(|now| now.tokens.refresh_token == record.tokens.refresh_token) {
-            self.store.save(&Record { tokens: fresh.clone(), ..record })?;
+        if self.store().load()?.is_some_and(|now| now.tokens.refresh_token == record.tokens.refresh_token) {
+            self.store().save(&Record { tokens: fresh.clone(), ..record })?;
         }
         Ok(fresh)
     }
@@ -225,14 +245,14 @@ impl<'a> Session<'a> {
     /// Ends the sign-in: revokes the refresh token at the server, then deletes the local file even if
     /// the server could not be reached. Returns the server's error, if any, for the caller to report.
     pub fn logout(&self) -> Result<Option<Error>, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.store().lock()?;
         let Some(record) = self.record_locked(&lock)? else { return Err(Error::NotSignedIn) };
         origin::check(self.config, &record, &origin::SIGN_OUT)?;
         let revoked = match &record.tokens.refresh_token {
             Some(refresh_token) => self.oauth.revoke(refresh_token).err(),
             None => None,
         };
-        self.store.delete(lock)?;
+        self.store().delete(lock)?;
         Ok(revoked)
     }
 }
@@ -272,7 +292,9 @@ impl LiveSession {
 
     /// The [`Session`] of the kept sign-in, for what a `LiveSession` does not do itself.
     pub fn session(&self) -> Session<'_> {
-        Session::new(&self.http, &self.config).expect("LiveSession::new made a Session of the same configuration")
+        // Display, not `expect`'s Debug: Debug of `Error` would pull every inner error's Debug into the binary.
+        Session::new(&self.http, &self.config)
+            .unwrap_or_else(|error| panic!("LiveSession::new made a Session of the same configuration: {error}"))
     }
 
     /// Tokens whose access token is valid for at least its refresh margin: the ones in memory, else the
@@ -421,30 +443,6 @@ impl Profiles {
             "SIPGATE_OAUTH_STORE" => Some(dir.clone()),
             _ => kept.get(var).cloned(),
         })
-    }
-}
-
-/// Loading a configuration lives here, above the store, because a profile's kept configuration fills
-/// what the environment and `.env` leave unset: the configuration itself never reads the store.
-impl Config {
-    /// Loads the configuration of `profile` (else `SIPGATE_OAUTH_PROFILE`, else `default`). Each variable
-    /// comes from the first of: the process environment; `env_file` (or `./.env` if it exists); what the
-    /// profile kept when it signed in; sipgate's defaults. A missing `./.env` is fine; a missing
-    /// `--env-file` is an error.
-    pub fn load(env_file: Option<&Path>, profile: Option<&str>) -> Result<Config, Error> {
-        let crate::env_file::EnvFile { vars: file, warnings } = crate::env_file::read(env_file)?;
-        let outer =
-            |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty()).or_else(|| file.get(var).cloned());
-        let profile = crate::config::profile_name(profile, &outer)?;
-        let kept = match crate::profile::store_dir(&outer) {
-            Ok(dir) => Store::new(&dir, &profile).load()?.map(|record| record.config),
-            Err(_) => None,
-        };
-        let config = Config::from_lookup(|var| match var {
-            "SIPGATE_OAUTH_PROFILE" => Some(profile.clone()),
-            _ => outer(var).or_else(|| kept.as_ref()?.get(var).cloned()),
-        })?;
-        Ok(config.with_file_warnings(warnings))
     }
 }
 

@@ -57,7 +57,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         Command::Logout { all: true } => return logout_all(&cli, err),
         _ => {}
     }
-    let config = match Config::load(cli.env_file.as_deref(), cli.profile.as_deref()) {
+    // The profile's file is read once: for the configuration it keeps, and as the session's first read.
+    let (config, kept) = match Config::load_kept(cli.env_file.as_deref(), cli.profile.as_deref()) {
         Err(error) if matches!(cli.command, Command::Logout { .. }) => return Err(nothing_kept(&cli).unwrap_or(error)),
         loaded => loaded?,
     };
@@ -65,7 +66,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Err
         note(err, &format!("warning: {warning}"));
     }
     let http = cli.http(&config);
-    let session = Session::new(&http, &config)?;
+    let session = Session::with_kept(&http, &config, kept)?;
     let result = run_with_session(cli, &config, &http, &session, out, err);
     // A dead sign-in is told with the command that mends it, for the profile at hand.
     result.map_err(|error| match session.sign_in_again(&error) {

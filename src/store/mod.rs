@@ -224,7 +224,8 @@ fn read_record(path: &Path, user: &User) -> Result<Option<Record>, Error> {
     if metadata.len() > MAX_FILE_SIZE {
         return Err(too_large());
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file and one byte more: two reads, the second telling the end.
+    let mut bytes = Vec::with_capacity(metadata.len() as usize + 1);
     // The file may grow between the fstat and the read: never read more than the limit.
     file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes).map_err(error)?;
     if bytes.len() as u64 > MAX_FILE_SIZE {

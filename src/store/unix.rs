@@ -28,7 +28,12 @@ impl User {
 #[cfg(target_os = "linux")]
 fn uid_from_proc() -> io::Result<u32> {
     let unknown = |reason: String| io::Error::other(format!("cannot tell which user this is: {reason}"));
-    let status = fs::read_to_string("/proc/self/status").map_err(|e| unknown(format!("/proc/self/status: {e}")))?;
+    // Read into room for all of it (about 1.5 KB): one read and the one that tells the end, where
+    // `fs::read_to_string` (no size for a /proc file) would take eight growing ones.
+    let mut status = String::with_capacity(8192);
+    fs::File::open("/proc/self/status")
+        .and_then(|mut file| io::Read::read_to_string(&mut file, &mut status))
+        .map_err(|e| unknown(format!("/proc/self/status: {e}")))?;
     // "Uid:" is followed by the real, effective, saved and file system uid.
     status
         .lines()

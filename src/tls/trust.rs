@@ -20,11 +20,18 @@ use super::names::{self, Names};
 use crate::ca_file::CaFile;
 
 /// The trusted roots of one client, and the TLS configuration built from them on first use.
-#[derive(Debug)]
 pub(crate) struct Trust {
     extra: Option<CaFile>,
     config: OnceLock<Result<Arc<ClientConfig>, String>>,
     seen: Arc<SeenChains>,
+}
+
+// Written out, not derived: ureq's connector and rustls' verifier traits need `Debug`, so a derived one
+// would link the `Debug` of rustls' whole configuration (every root, suite and verifier) into the binary.
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trust").field("extra", &self.extra).field("built", &self.config.get().is_some()).finish()
+    }
 }
 
 impl Trust {
@@ -109,10 +116,16 @@ struct SeenChains(Mutex<HashMap<String, Vec<Names>>>);
 
 /// Asks each verifier in turn and accepts what one of them accepts; keeps the chain it was shown. The
 /// first verifier's error is the one reported: it is rustls' own, with the details of what is wrong.
-#[derive(Debug)]
 struct Recording {
     verifiers: Vec<Arc<dyn ServerCertVerifier>>,
     seen: Arc<SeenChains>,
+}
+
+// Written out for the reason given at `Trust`'s.
+impl std::fmt::Debug for Recording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recording").field("verifiers", &self.verifiers.len()).finish_non_exhaustive()
+    }
 }
 
 impl ServerCertVerifier for Recording {
