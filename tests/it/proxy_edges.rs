@@ -109,16 +109,17 @@ fn slow_clients_hold_up_nobody_else() {
     assert!(done.stderr.contains("GET /v2/account 200 "), "{}", done.stderr);
 }
 
-/// Runs `exec -- sh -c script` in a process group of its own; waits for the child's `ready` line and
-/// the proxy address it printed, sends SIGINT to the whole group as a terminal's Ctrl-C does, and
-/// returns exec's exit code and the proxy's address.
+/// Runs `exec -- sh -c 'setup; echo ready …; script'` in a process group of its own; waits for the
+/// child's `ready` line and the proxy address it printed, sends SIGINT to the whole group as a terminal's
+/// Ctrl-C does, and returns exec's exit code and the proxy's address. (A trap goes in `setup`: set
+/// before `ready`, it is there when the signal comes.)
 #[cfg(unix)]
-fn ctrl_c_through_exec(script: &str) -> (Option<i32>, String) {
+fn ctrl_c_through_exec(setup: &str, script: &str) -> (Option<i32>, String) {
     use std::os::unix::process::CommandExt;
     let server = mock();
     let sandbox = Sandbox::new();
     login(&sandbox, &server);
-    let script = format!("echo \"ready $SIPGATE_API_BASE_URL\"\n{script}");
+    let script = format!("{setup}\necho \"ready $SIPGATE_API_BASE_URL\"\n{script}");
     let mut command = sandbox.command(&env_for(&server), &["exec", "--", "sh", "-c", &script]);
     command.process_group(0);
     let mut exec = command.spawn().expect("exec starts");
@@ -139,13 +140,13 @@ fn ctrl_c_through_exec(script: &str) -> (Option<i32>, String) {
 #[test]
 fn ctrl_c_reaches_the_child_through_exec_and_ends_the_proxy_with_it() {
     // The child dies of the signal: exec exits 128 + 2, as a shell does.
-    let (code, proxy) = ctrl_c_through_exec("sleep 60");
+    let (code, proxy) = ctrl_c_through_exec("", "sleep 60");
     assert_eq!(code, Some(130));
     let refused = TcpStream::connect_timeout(&proxy.parse().unwrap(), Duration::from_secs(5));
     assert!(refused.is_err(), "no proxy left behind");
 
     // The child handles Ctrl-C itself and exits 3: exec waited for it and exits 3.
-    let (code, proxy) = ctrl_c_through_exec("sleep 60 & trap 'kill $!; exit 3' INT\nwait");
+    let (code, proxy) = ctrl_c_through_exec("trap 'kill $!; exit 3' INT", "sleep 60 &\nwait");
     assert_eq!(code, Some(3));
     let refused = TcpStream::connect_timeout(&proxy.parse().unwrap(), Duration::from_secs(5));
     assert!(refused.is_err(), "no proxy left behind");
