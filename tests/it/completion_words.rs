@@ -166,3 +166,31 @@ fn fish_completes_api_paths_methods_and_mock_flags() {
     let script = script(&sandbox, "fish");
     completes_paths_methods_and_mock_flags(&sandbox, fish(&sandbox, &script));
 }
+
+/// In Git Bash, MSYS2 or Cygwin the store is a `C:\…` path; bash and zsh hand it to `cygpath -u` (here a
+/// stand-in that turns `\` into `/`) as an argument and list the profiles where it points.
+#[test]
+#[ignore = "needs zsh: cargo test --test it -- --ignored completion_words::"]
+fn bash_and_zsh_read_a_windows_store_path_through_cygpath() {
+    let sandbox = Sandbox::new();
+    let bin = sandbox.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let cygpath = bin.join("cygpath");
+    std::fs::write(&cygpath, "#!/bin/sh\n[ \"$1\" = -u ] && [ \"$2\" = -- ] && printf '%s\\n' \"$3\" | tr '\\\\' /\n")
+        .unwrap();
+    std::fs::set_permissions(&cygpath, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let profiles = sandbox.dir.path().join("win/store/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(profiles.join("work.json"), "{}").unwrap();
+    let store = format!("{}\\win\\store", sandbox.dir.path().display());
+    for shell in ["bash", "zsh"] {
+        let script = script(&sandbox, shell);
+        let compadd = if shell == "zsh" { "compadd() { print -rl -- \"${(@P)2}\"; }; " } else { "" };
+        let program = format!(
+            "{compadd}source '{}'; PATH='{}':$PATH SIPGATE_OAUTH_STORE='{store}' _sipgate_oauth_profiles",
+            script.display(),
+            bin.display()
+        );
+        assert_eq!(run_shell(&sandbox, shell, &program), ["work"], "{shell}");
+    }
+}
