@@ -242,7 +242,9 @@ fn main() {
     // The one thing the benchmark fails on besides broken answers: bytes are not timing, and CI runs it.
     if stripped.unwrap_or(size) > floor::SIZE_CEILING {
         let (bytes, ceiling) = (stripped.unwrap_or(size), floor::SIZE_CEILING);
-        eprintln!("the stripped release binary is {bytes} bytes, over the ceiling of {ceiling} bytes (cap: 4 MB)");
+        eprintln!(
+            "the stripped release binary is {bytes} bytes, over the ceiling of {ceiling} bytes (4 MiB; the cap is 4 MB)"
+        );
         std::process::exit(1);
     }
 }
