@@ -62,7 +62,7 @@ fn kept<'a>(record: &'a Record, var: &str) -> &'a str {
 fn kept_origins(record: &Record) -> Vec<String> {
     let urls = API.iter().chain(&SIGN_OUT).map(|var| kept(record, var)).chain([record.token_url.as_str()]);
     let mut origins: Vec<String> = urls.filter_map(origin).collect();
-    origins.sort();
+    origins.sort_unstable();
     origins.dedup();
     origins
 }

@@ -256,8 +256,9 @@ fn parse(text: &str) -> Result<Table, String> {
         });
         templates[slot].ops.push(index);
     }
-    // Most specific first: the first template that matches a path is the one that answers it.
-    templates.sort_by_key(|t| (t.segments.len(), std::cmp::Reverse(t.specificity())));
+    // Most specific first: the first template that matches a path is the one that answers it; among
+    // equals, the one whose first operation comes first in the table (what a stable sort would keep).
+    templates.sort_unstable_by_key(|t| (t.segments.len(), std::cmp::Reverse(t.specificity()), t.ops[0]));
     Ok(Table { ops, templates, defs })
 }
 

@@ -63,7 +63,7 @@ impl Store {
         };
         let names: Vec<String> = entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect();
         let mut files: Vec<PathBuf> = names.iter().filter(|name| is_legacy_name(name)).map(|n| dir.join(n)).collect();
-        files.sort();
+        files.sort_unstable();
         let stale_locks = names
             .iter()
             .filter_map(|name| name.strip_suffix(".lock"))

@@ -73,7 +73,7 @@ impl Store {
             .filter_map(|name| name.strip_suffix(".json").map(str::to_owned))
             .filter(|name| is_profile_name(name))
             .collect();
-        names.sort();
+        names.sort_unstable();
         Ok(names)
     }
 

@@ -42,7 +42,7 @@ pub(super) fn api_paths() -> Vec<ApiPath> {
             None => paths.push(ApiPath { path: &op.path, methods: vec![&op.method] }),
         }
     }
-    paths.sort_by(|a, b| a.path.cmp(b.path));
+    paths.sort_unstable_by(|a, b| a.path.cmp(b.path));
     paths
 }
 
