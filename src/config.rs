@@ -278,7 +278,10 @@ impl Config {
                 _ => return None,
             })
         };
-        KEPT.iter().filter_map(|&var| Some((var.to_owned(), value(var)?))).collect()
+        // Extended, not collected: a map's `collect` sorts its entries first (docs/performance.md, "Size").
+        let mut kept = std::collections::BTreeMap::new();
+        kept.extend(KEPT.iter().filter_map(|&var| Some((var.to_owned(), value(var)?))));
+        kept
     }
 }
 

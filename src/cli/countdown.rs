@@ -80,7 +80,7 @@ impl Countdown {
                     err,
                     &format!(
                         "waiting for sign-in in the browser (up to {} s, Ctrl-C to cancel)…",
-                        left.as_secs_f64().round()
+                        left.as_secs_f64().round() as u64
                     ),
                 );
                 self.shown = true;

@@ -248,7 +248,10 @@ fn inline(schema: &Value, depth: usize) -> Value {
                     _ => json!({}),
                 };
             }
-            Value::Object(map.iter().map(|(key, value)| (key.clone(), inline(value, depth))).collect())
+            // Extended, not collected: a map's `collect` sorts its entries first (docs/performance.md).
+            let mut inlined = Map::new();
+            inlined.extend(map.iter().map(|(key, value)| (key.clone(), inline(value, depth))));
+            Value::Object(inlined)
         }
         Value::Array(items) => Value::Array(items.iter().map(|item| inline(item, depth)).collect()),
         other => other.clone(),
@@ -366,14 +369,15 @@ fn check(value: &Value, schema: &Value, at: &str) -> Result<(), String> {
         let allowed: Vec<String> = allowed.iter().map(Value::to_string).collect();
         return Err(format!("`{at}` must be one of {}", allowed.join(", ")));
     }
+    // The bounds are shown as the schema writes them (a JSON number), not as a formatted f64.
     let number = value.as_f64();
-    if let (Some(number), Some(least)) = (number, schema.get("minimum").and_then(Value::as_f64))
-        && number < least
+    if let (Some(number), Some(least)) = (number, schema.get("minimum"))
+        && least.as_f64().is_some_and(|least| number < least)
     {
         return Err(format!("`{at}` must be at least {least}"));
     }
-    if let (Some(number), Some(most)) = (number, schema.get("maximum").and_then(Value::as_f64))
-        && number > most
+    if let (Some(number), Some(most)) = (number, schema.get("maximum"))
+        && most.as_f64().is_some_and(|most| number > most)
     {
         return Err(format!("`{at}` must be at most {most}"));
     }

@@ -302,14 +302,16 @@ fn history_entries(shared: &Shared, query: &Query) -> Vec<Entry> {
 fn history(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
     // The list's other fields, as JSON text (built once: this is the one operation answered here).
     static FIELDS: OnceLock<BTreeMap<String, String>> = OnceLock::new();
-    let fields = FIELDS.get_or_init(|| {
+    let fields_text = FIELDS.get_or_init(|| {
         let list = op.success().1.map(fake).unwrap_or_else(|| json!({}));
         let others = list
             .as_object()
             .into_iter()
             .flatten()
             .filter(|(name, _)| !["items", "totalCount"].contains(&name.as_str()));
-        others.map(|(name, value)| (name.clone(), value.to_string())).collect()
+        let mut fields = BTreeMap::new(); // extended: a map's `collect` sorts (docs/performance.md, "Size")
+        fields.extend(others.map(|(name, value)| (name.clone(), value.to_string())));
+        fields
     });
     let entries = history_entries(shared, query);
     let (offset, limit) = (number(query, "offset").unwrap_or(0), number(query, "limit").unwrap_or(usize::MAX));
@@ -318,8 +320,8 @@ fn history(shared: &Shared, op: &'static Operation, query: &Query) -> Reply {
         Entry::Recorded(value) => Cow::Owned(value.to_string()),
     });
     let items = format!("[{}]", shown.collect::<Vec<_>>().join(","));
-    let mut fields: BTreeMap<&str, Cow<str>> =
-        fields.iter().map(|(name, text)| (name.as_str(), Cow::from(text))).collect();
+    let mut fields: BTreeMap<&str, Cow<str>> = BTreeMap::new();
+    fields.extend(fields_text.iter().map(|(name, text)| (name.as_str(), Cow::from(text))));
     fields.insert("items", Cow::Owned(items));
     fields.insert("totalCount", Cow::Owned(entries.len().to_string()));
     let fields: Vec<String> =
@@ -404,12 +406,10 @@ fn project(value: &Value, schema: &Value) -> Value {
     match value {
         Value::Object(object) => {
             let properties = schema.get("properties").and_then(Value::as_object);
-            let kept: Map<String, Value> = object
-                .iter()
-                .filter_map(|(name, field)| {
-                    properties.and_then(|p| p.get(name)).map(|property| (name.clone(), project(field, property)))
-                })
-                .collect();
+            let mut kept = Map::new();
+            kept.extend(object.iter().filter_map(|(name, field)| {
+                properties.and_then(|p| p.get(name)).map(|property| (name.clone(), project(field, property)))
+            }));
             Value::Object(kept)
         }
         Value::Array(items) => {

@@ -257,8 +257,17 @@ fn parse(text: &str) -> Result<Table, String> {
         templates[slot].ops.push(index);
     }
     // Most specific first: the first template that matches a path is the one that answers it; among
-    // equals, the one whose first operation comes first in the table (what a stable sort would keep).
-    templates.sort_unstable_by_key(|t| (t.segments.len(), std::cmp::Reverse(t.specificity()), t.ops[0]));
+    // equals, the one whose first operation comes first in the table, which is the order they were made
+    // in. Their keys are sorted, not the templates themselves: a sort of small keys compiles to a
+    // fraction of the code (docs/performance.md, "Size").
+    let mut order: Vec<(usize, std::cmp::Reverse<u64>, usize)> = templates
+        .iter()
+        .enumerate()
+        .map(|(made, t)| (t.segments.len(), std::cmp::Reverse(t.specificity()), made))
+        .collect();
+    order.sort_unstable();
+    let mut made: Vec<Option<Template>> = templates.into_iter().map(Some).collect();
+    let templates = order.iter().filter_map(|&(.., index)| made[index].take()).collect();
     Ok(Table { ops, templates, defs })
 }
 

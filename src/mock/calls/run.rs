@@ -414,10 +414,12 @@ impl Run {
         let verdict = wav::fetch(&self.agent, url);
         match verdict {
             Ok(seconds) => {
+                // Tenths by integer arithmetic: one float format would cost the binary its float printer.
+                let tenths = (seconds * 10.0).round() as u64;
                 self.say(
                     &leg.call_id,
                     "play",
-                    format!("Play {url}: WAV PCM 16 bit mono 8 kHz, {seconds:.1} s"),
+                    format!("Play {url}: WAV PCM 16 bit mono 8 kHz, {}.{} s", tenths / 10, tenths % 10),
                     json!({}),
                 );
             }
