@@ -34,7 +34,7 @@ fn after_login_token_works_from_an_empty_directory_without_any_configuration() {
     let elsewhere = tempfile::tempdir().unwrap();
     let mut command = sandbox.command(&[], &["token"]);
     command.current_dir(elsewhere.path());
-    let output = command.output().unwrap();
+    let output = starting(|| command.output()).unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let token = String::from_utf8(output.stdout).unwrap();
     let account = sandbox.run(&[], &["account"]);

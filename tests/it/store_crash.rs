@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::common::starting;
 use sipgate_oauth::internals::{Record, Store, unix_seconds};
 use sipgate_oauth::{AccessToken, RefreshToken, TokenSet};
 
@@ -93,9 +94,9 @@ fn worker() {
 }
 
 fn spawn_worker(kind: &str, dir: &Path) -> Child {
-    worker_command(Command::new(std::env::current_exe().expect("the test binary knows its path")), kind, dir)
-        .spawn()
-        .expect("the test binary can start itself")
+    let mut command =
+        worker_command(Command::new(std::env::current_exe().expect("the test binary knows its path")), kind, dir);
+    starting(|| command.spawn()).expect("the test binary can start itself")
 }
 
 fn worker_command(mut command: Command, kind: &str, dir: &Path) -> Command {

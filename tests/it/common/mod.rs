@@ -61,7 +61,8 @@ impl Sandbox {
 
     /// Runs to the end.
     pub fn run(&self, env: &[(&str, String)], args: &[&str]) -> Finished {
-        let output = self.command(env, args).output().expect("the binary runs");
+        let mut command = self.command(env, args);
+        let output = starting(|| command.output()).expect("the binary runs");
         Finished {
             status: output.status,
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -83,7 +84,7 @@ impl Sandbox {
 
     /// Starts `command` (one of [`Sandbox::command`], changed as a test needs); stderr is read line by line.
     pub fn start(&self, mut command: Command) -> Running {
-        let mut child = command.spawn().expect("the binary starts");
+        let mut child = starting(|| command.spawn()).expect("the binary starts");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -94,6 +95,22 @@ impl Sandbox {
             }
         });
         Running { child, lines, seen: Vec::new() }
+    }
+}
+
+/// Starts a process, again if Wine (the Windows run of .ci/platforms) failed its `CreateProcess` with
+/// ERROR_INTERNAL_ERROR (1359), which it now and then does when tests start processes in parallel; up to
+/// three tries. Nothing else is tried again: any other error, and whatever the process does, stands.
+pub fn starting<T>(mut start: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    const WINE_INTERNAL_ERROR: i32 = 1359;
+    let mut tries = 1;
+    loop {
+        match start() {
+            Err(error) if cfg!(windows) && error.raw_os_error() == Some(WINE_INTERNAL_ERROR) && tries < 3 => {
+                tries += 1;
+            }
+            result => return result,
+        }
     }
 }
 
