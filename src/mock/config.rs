@@ -91,6 +91,9 @@ pub struct MockConfig {
     pub public_url: Option<String>,
     /// Simulated calls (sipgate.io): where pushes go, their timeout and signing key.
     pub webhooks: WebhookConfig,
+    /// A connection that sends nothing for this long is closed: between requests at once, in the middle
+    /// of a head with 408; a body read fails (400). 60 s, as nginx's `client_header_timeout`.
+    pub idle_timeout: Duration,
 }
 
 impl Default for MockConfig {
@@ -108,6 +111,7 @@ impl Default for MockConfig {
             log: false,
             public_url: None,
             webhooks: WebhookConfig::default(),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }

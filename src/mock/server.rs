@@ -122,7 +122,8 @@ impl MockServer {
         }
         let listener = crate::http::without_nagle(TcpListener::bind(addr)?)?;
         let addr = listener.local_addr()?;
-        let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
+        let server = tiny_http::Server::from_listener_with_read_timeout(listener, None, Some(config.idle_timeout))
+            .map_err(std::io::Error::other)?;
         let serving = Arc::new(Serving {
             shared: {
                 let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
@@ -536,6 +537,39 @@ mod tests {
         server.shutdown();
         // The server and with it the sender are gone: the channel is empty and closed.
         assert!(lines.recv().is_err());
+    }
+
+    #[test]
+    fn a_connection_that_goes_quiet_is_closed_and_a_half_sent_head_is_answered_408() {
+        use std::io::{Read, Write};
+        let config = MockConfig { idle_timeout: Duration::from_millis(200), ..MockConfig::default() };
+        let server = MockServer::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let addr = server.base_url().trim_start_matches("http://").to_owned();
+        // What the stand-in sends until it closes the connection; the test's own read deadline is only
+        // there so that a server that never closes fails the test rather than hanging it.
+        let until_closed = |stream: &mut std::net::TcpStream| {
+            stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer).map(|_| String::from_utf8_lossy(&answer).into_owned())
+        };
+
+        let mut silent = std::net::TcpStream::connect(&addr).unwrap();
+        assert_eq!(until_closed(&mut silent).unwrap(), "");
+
+        let mut half = std::net::TcpStream::connect(&addr).unwrap();
+        half.write_all(b"GET /v2/account HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let answer = until_closed(&mut half).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408 "), "{answer:?}");
+        assert!(answer.contains("\r\nConnection: close\r\n"), "{answer:?}");
+
+        // Kept alive after an answer, then quiet: the answer comes whole, then the connection ends.
+        let mut kept = std::net::TcpStream::connect(&addr).unwrap();
+        kept.write_all(b"GET /auth/realms/third-party/.well-known/openid-configuration HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let answer = until_closed(&mut kept).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer:?}");
+        assert!(answer.ends_with('}'), "{answer:?}");
+        server.shutdown();
     }
 
     #[test]

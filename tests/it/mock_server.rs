@@ -296,3 +296,37 @@ fn a_flood_of_huge_body_claims_leaks_no_descriptor() {
     // tiny_http keeps idle connection threads a few seconds; one per client would be hundreds.
     assert!(threads < 32, "{threads} threads after the flood");
 }
+
+/// The stand-in's peak resident memory in KiB (Linux: `VmHWM` in `/proc/PID/status`).
+#[cfg(target_os = "linux")]
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    let line = status.lines().find(|line| line.starts_with("VmHWM:")).expect("a VmHWM line");
+    line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).expect("VmHWM in kB")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn endless_request_lines_and_chunk_sizes_are_cut_off_and_memory_stays_bounded() {
+    const SENT: usize = 64 * 1024 * 1024;
+    let stand = Stand::start(None);
+    let filler = vec![b'f'; 1024 * 1024];
+    // A request line that never ends; then a chunked body whose first chunk-size line never ends.
+    let openings = [
+        format!("GET {DISCOVERY}?"),
+        format!("POST {TOKEN} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n\r\n", stand.addr),
+    ];
+    for (opening, expected) in openings.iter().zip(["HTTP/1.1 431 ", "HTTP/1.1 400 "]) {
+        let mut stream = stand.connect();
+        stream.write_all(opening.as_bytes()).expect("the opening is sent");
+        // The stand-in answers after what it reads at most and drops the rest: every write goes through.
+        for _ in 0..SENT / filler.len() {
+            stream.write_all(&filler).expect("the stand-in keeps reading");
+        }
+        let head = answer_head(&mut stream);
+        assert!(head.starts_with(expected), "{head:?}\n{}", stand.stderr());
+    }
+    let peak = peak_memory_kib(stand.pid);
+    assert!(peak < 32 * 1024, "the stand-in's memory peaked at {peak} KiB after 2 × 64 MiB without a line end");
+    assert!(stand.discovery_status().starts_with("HTTP/1.1 200 "), "{}", stand.stderr());
+}

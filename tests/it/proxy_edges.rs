@@ -109,6 +109,33 @@ fn slow_clients_hold_up_nobody_else() {
     assert!(done.stderr.contains("GET /v2/account 200 "), "{}", done.stderr);
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_request_head_from_another_local_user_is_cut_off() {
+    let (_server, _sandbox, mut proxy, base) = signed_in_proxy();
+    let authority = base.parse::<http::Uri>().unwrap().authority().unwrap().to_string();
+    // Anyone on the machine can reach the port; this one knows no secret path and never ends a line.
+    let mut endless = TcpStream::connect(&authority).unwrap();
+    endless.write_all(b"GET /").unwrap();
+    let filler = vec![b'a'; 1024 * 1024];
+    for _ in 0..64 {
+        endless.write_all(&filler).expect("the proxy reads on and drops it");
+    }
+    let answer = read_until(&mut endless, "\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+
+    let status = std::fs::read_to_string(format!("/proc/{}/status", proxy.child.id())).unwrap();
+    let peak: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kib| kib.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap();
+    assert!(peak < 32 * 1024, "the proxy's memory peaked at {peak} KiB after 64 MiB without a line end");
+    assert_eq!(get(&format!("{base}/account")).0, 200, "and it goes on serving");
+    let _ = proxy.child.kill();
+    proxy.finish();
+}
+
 /// Runs `exec -- sh -c 'setup; echo ready …; script'` in a process group of its own; waits for the
 /// child's `ready` line and the proxy address it printed, sends SIGINT to the whole group as a terminal's
 /// Ctrl-C does, and returns exec's exit code and the proxy's address. (A trap goes in `setup`: set

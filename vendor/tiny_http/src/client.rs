@@ -2,7 +2,7 @@ use ascii::AsciiString;
 
 use std::io::Error as IoError;
 use std::io::Result as IoResult;
-use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read};
+use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -43,8 +43,19 @@ enum ReadError {
     WrongHeader(HTTPVersion),
     /// the client sent an unrecognized `Expect` header
     ExpectationFailed(HTTPVersion),
+    /// patched: the head is longer than [`MAX_HEAD`]
+    HeadTooLarge,
+    /// patched: the connection's read timeout passed while a head was awaited; `started` if part of
+    /// one had come
+    TimedOut {
+        started: bool,
+    },
     ReadIoError(IoError),
 }
+
+/// Patched (see PATCHED.md): the most a request head (request line, header fields and the empty line
+/// that ends them) may take; a longer one is answered 431 and the connection closed.
+pub const MAX_HEAD: u64 = 128 * 1024;
 
 impl ClientConnection {
     /// Creates a new `ClientConnection` that takes ownership of the `TcpStream`.
@@ -79,31 +90,63 @@ impl ClientConnection {
     ///  at the first byte of the new line.
     ///
     /// Patched (see PATCHED.md): a line is taken from the buffer up to each `LF` at once (`read_until`)
-    /// rather than one byte at a time through three `Read` layers; the line is the same.
-    fn read_next_line(&mut self) -> IoResult<AsciiString> {
+    /// rather than one byte at a time through three `Read` layers; the line is the same. And a head may
+    /// take at most [`MAX_HEAD`] bytes (`left` is what remains of it): 0.12.0 read a line without a
+    /// bound, so a client that never sent `LF` grew the server's memory without end.
+    fn read_next_line(&mut self, left: &mut u64) -> Result<AsciiString, ReadError> {
         let mut buf = Vec::new();
 
         loop {
-            if self.next_header_source.read_until(b'\n', &mut buf)? == 0 || !buf.ends_with(b"\n") {
-                return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF"));
+            let before = buf.len();
+            let read = (&mut self.next_header_source)
+                .take(*left)
+                .read_until(b'\n', &mut buf);
+            *left -= (buf.len() - before) as u64;
+            match read {
+                Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(ReadError::TimedOut {
+                        started: *left < MAX_HEAD,
+                    })
+                }
+                Err(err) => return Err(ReadError::ReadIoError(err)),
+                Ok(_) if buf.ends_with(b"\n") => {}
+                Ok(_) if *left == 0 => return Err(ReadError::HeadTooLarge),
+                Ok(_) => {
+                    let eof = IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF");
+                    return Err(ReadError::ReadIoError(eof));
+                }
             }
 
             // only a `LF` after a `CR` ends the line; a lone `LF` is part of it
             if buf.ends_with(b"\r\n") {
                 buf.truncate(buf.len() - 2); // removing the CRLF
-                return AsciiString::from_ascii(buf)
-                    .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
+                return AsciiString::from_ascii(buf).map_err(|_| {
+                    let err = IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII");
+                    ReadError::ReadIoError(err)
+                });
             }
         }
+    }
+
+    /// Patched (see PATCHED.md): answers `status` with an empty body and `Connection: close`, ahead of
+    /// any answer still being written on this connection.
+    fn answer_and_close(&mut self, status: &str) {
+        let mut writer = self.sink.next().unwrap();
+        let head = format!("HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        writer
+            .write_all(head.as_bytes())
+            .and_then(|()| writer.flush())
+            .ok();
     }
 
     /// Reads a request from the stream.
     /// Blocks until the header has been read.
     fn read(&mut self) -> Result<Request, ReadError> {
+        let mut left = MAX_HEAD;
         let (method, path, version, headers) = {
             // reading the request line
             let (method, path, version) = {
-                let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                let line = self.read_next_line(&mut left)?;
 
                 parse_request_line(
                     line.as_str().trim(), // TODO: remove this conversion
@@ -114,7 +157,7 @@ impl ClientConnection {
             let headers = {
                 let mut headers = Vec::new();
                 loop {
-                    let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                    let line = self.read_next_line(&mut left)?;
 
                     if line.is_empty() {
                         break;
@@ -199,14 +242,22 @@ impl Iterator for ClientConnection {
                                  // se we have to close
                 }
 
-                Err(ReadError::ReadIoError(ref err)) if err.kind() == ErrorKind::TimedOut => {
-                    // request timeout
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(408));
-                    response
-                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                        .ok();
-                    return None; // closing the connection
+                // patched: a head that is late is answered 408; a connection that stays idle between
+                // requests is closed without a word, as 0.12.0 did on Unix (where the error is `WouldBlock`)
+                Err(ReadError::TimedOut { started }) => {
+                    if started {
+                        self.answer_and_close("408 Request Timeout");
+                    }
+                    return None;
+                }
+
+                // patched: the rest of the head is read and dropped through a fixed buffer until the
+                // client stops sending or goes quiet for the read timeout, so that closing with unread
+                // bytes does not reset the connection before the client has read the answer
+                Err(ReadError::HeadTooLarge) => {
+                    self.answer_and_close("431 Request Header Fields Too Large");
+                    std::io::copy(&mut self.next_header_source, &mut std::io::sink()).ok();
+                    return None;
                 }
 
                 Err(ReadError::ExpectationFailed(ver)) => {

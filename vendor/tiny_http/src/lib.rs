@@ -243,6 +243,17 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::from_listener_with_read_timeout(listener, ssl_config, None)
+    }
+
+    /// Patched (see PATCHED.md): like `from_listener`, and every connection gets `read_timeout`. A
+    /// connection that sends nothing for that long while a request head is awaited is closed (answered
+    /// 408 if part of a head had come); a body read by a handler fails with the timeout's error.
+    pub fn from_listener_with_read_timeout<L: Into<Listener>>(
+        listener: L,
+        ssl_config: Option<SslConfig>,
+        read_timeout: Option<std::time::Duration>,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = listener.into();
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
@@ -292,6 +303,7 @@ impl Server {
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
                 let new_client = match server.accept() {
+                    Ok((sock, _)) if sock.set_read_timeout(read_timeout).is_err() => continue,
                     Ok((sock, _)) => {
                         use util::RefinedTcpStream;
                         let (read_closable, write_closable) = match ssl {
