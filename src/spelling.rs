@@ -15,6 +15,20 @@ pub fn closest<'k>(word: &str, known: impl IntoIterator<Item = &'k str>) -> Opti
         .map(|(_, candidate)| candidate)
 }
 
+/// The options a help text lists (the first word of each line that starts with `--` once indented), each
+/// once, in order: the known words for a command's "did you mean" and completion, so that neither drifts
+/// from its help.
+pub fn flags_in(help: &'static str) -> Vec<&'static str> {
+    let mut flags: Vec<&'static str> = Vec::new();
+    for line in help.lines().map(str::trim_start).filter(|line| line.starts_with("--")) {
+        let flag = line.split_whitespace().next().unwrap_or_default().trim_end_matches([',', ')']);
+        if !flags.contains(&flag) {
+            flags.push(flag);
+        }
+    }
+    flags
+}
+
 /// Edit distance with adjacent swaps (optimal string alignment), counted in characters.
 pub fn distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());

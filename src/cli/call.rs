@@ -40,12 +40,28 @@ Options:
   --json                 print one JSON document at the end instead of the timeline
 ";
 
+/// The options of `mock call`, as [`HELP`] lists them: what did-you-mean and the completion scripts offer.
+pub fn flags() -> Vec<&'static str> {
+    sipgate_oauth::spelling::flags_in(HELP)
+}
+
+/// `unknown option --hangup-afte for `sipgate-oauth mock call` — did you mean --hangup-after?`.
+fn unknown_option(flag: &str) -> String {
+    match sipgate_oauth::spelling::closest(flag, flags()) {
+        Some(option) => format!("unknown option {flag} for `sipgate-oauth mock call` — did you mean {option}?"),
+        None => format!("unknown option {flag} for `sipgate-oauth mock call`"),
+    }
+}
+
 /// Runs `mock call` with the arguments after `call`.
 pub fn run(args: &[String], env_file: Option<&Path>, out: &mut dyn Write) -> Result<(), Error> {
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
         return out.write_all(HELP.as_bytes()).map_err(|source| Error::Output { source });
     }
-    let (base, body, as_json) = parse(args, env_file)?;
+    let (base, body, as_json) = parse(args, env_file).map_err(|error| match error {
+        Error::Usage(message) => Error::Usage(format!("{message} — see `sipgate-oauth mock call --help`")),
+        error => error,
+    })?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(30)))
         .http_status_as_error(false)
@@ -140,7 +156,7 @@ fn parse(args: &[String], env_file: Option<&Path>) -> Result<(String, Value, boo
             "--empty-dtmf" => drop(body.insert("emptyDtmf".into(), json!(true))),
             "--base" => base = Some(value()?.trim_end_matches('/').to_owned()),
             "--json" => as_json = true,
-            _ => return Err(Error::Usage(format!("unknown option {arg} for `sipgate-oauth mock call` (see --help)"))),
+            _ => return Err(Error::Usage(unknown_option(flag))),
         }
     }
     for required in ["from", "to"] {

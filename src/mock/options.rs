@@ -181,14 +181,7 @@ fn takes_value(flag: &str) -> bool {
 /// The flags of `sipgate-oauth mock`, each once, in the order [`HELP`] lists them: what did-you-mean
 /// and the completion scripts offer, so neither drifts from the help text.
 pub fn flags() -> Vec<&'static str> {
-    let mut flags: Vec<&'static str> = Vec::new();
-    for line in HELP.lines().map(str::trim_start).filter(|line| line.starts_with("--")) {
-        let flag = line.split_whitespace().next().unwrap_or_default().trim_end_matches([',', ')']);
-        if !flags.contains(&flag) {
-            flags.push(flag);
-        }
-    }
-    flags
+    crate::spelling::flags_in(HELP)
 }
 
 /// `unknown option --auto-aprove for `sipgate-oauth mock` — did you mean --auto-approve?`: the options

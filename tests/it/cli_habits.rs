@@ -125,11 +125,31 @@ fn a_misspelt_command_or_option_gets_the_closest_one_and_exit_2() {
         (&["token", "--jsno"], "unknown option --jsno — did you mean --json?"),
         (&["api", "--inclde", "/account"], "unknown option --inclde — did you mean --include?"),
         (&["--profil", "work", "status"], "unknown option --profil — did you mean --profile?"),
+        (
+            &["mock", "--auto-aprove"],
+            "unknown option --auto-aprove for `sipgate-oauth mock` — did you mean --auto-approve?",
+        ),
+        (
+            &["mock", "call", "--from", "1", "--hangup-afte", "5"],
+            "unknown option --hangup-afte for `sipgate-oauth mock call` — did you mean --hangup-after?",
+        ),
     ] {
         let slip = sandbox.run(&[], args);
         assert_eq!(slip.code(), Some(2), "{args:?}: {}", slip.stderr);
         assert!(slip.stderr.starts_with(&format!("error: {hint}")), "{args:?}: {}", slip.stderr);
         assert!(slip.stdout.is_empty(), "{args:?}");
+    }
+    // Each slip points to the help of the command it was made in, and to no other.
+    for (args, help) in [
+        (&["mock", "--auto-aprove"][..], "see `sipgate-oauth mock --help`"),
+        (&["mock", "call", "--bas", "x"], "see `sipgate-oauth mock call --help`"),
+        (&["mock", "call", "--to", "2"], "see `sipgate-oauth mock call --help`"),
+        (&["mock", "call", "--answer-after", "soon"], "see `sipgate-oauth mock call --help`"),
+    ] {
+        let slip = sandbox.run(&[], args);
+        assert_eq!(slip.code(), Some(2), "{args:?}: {}", slip.stderr);
+        assert_eq!(slip.stderr.matches(" — see ").count(), 1, "{args:?}: {}", slip.stderr);
+        assert!(slip.stderr.trim_end().ends_with(help), "{args:?}: {}", slip.stderr);
     }
     let far = sandbox.run(&[], &["frobnicate"]);
     assert_eq!(far.code(), Some(2));

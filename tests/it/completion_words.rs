@@ -39,7 +39,12 @@ fn listed_paths_for(sandbox: &Sandbox, prefix: &str, method: Option<&str>) -> Ve
 
 /// The flags `mock --help` lists that start with `prefix`, sorted.
 fn mock_flags(sandbox: &Sandbox, prefix: &str) -> Vec<String> {
-    let help = sandbox.run(&[], &["mock", "--help"]);
+    flags_in_help(sandbox, &["mock", "--help"], prefix)
+}
+
+/// The flags the help printed by `args` lists that start with `prefix`, sorted.
+fn flags_in_help(sandbox: &Sandbox, args: &[&str], prefix: &str) -> Vec<String> {
+    let help = sandbox.run(&[], args);
     assert_eq!(help.code(), Some(0), "{}", help.stderr);
     let mut flags: Vec<String> = help
         .stdout
@@ -141,6 +146,16 @@ fn completes_paths_methods_and_mock_flags(sandbox: &Sandbox, complete: Completer
     assert!(complete(&["sipgate-oauth", "mock", "--pro"]).is_empty(), "mock takes no --profile");
     assert!(complete(&["sipgate-oauth", "mock", "--no-b"]).is_empty(), "nor --no-browser");
     assert_eq!(complete(&["sipgate-oauth", "--no-b"]), ["--no-browser"], "the client's own, elsewhere");
+
+    // `mock call` has flags of its own, and `call` is offered right after `mock`.
+    assert_eq!(complete(&["sipgate-oauth", "mock", "c"]), ["call"]);
+    assert!(complete(&["sipgate-oauth", "mock", "--port", "0", "c"]).is_empty(), "only as mock's first word");
+    let call = |prefix| flags_in_help(sandbox, &["mock", "call", "--help"], prefix);
+    assert!(call("--h").contains(&"--hangup-after".to_owned()), "{:?}", call("--h"));
+    assert_eq!(complete(&["sipgate-oauth", "mock", "call", "--h"]), call("--h"));
+    assert_eq!(complete(&["sipgate-oauth", "mock", "call", "--from", "4921", "--"]), call("--"));
+    assert!(complete(&["sipgate-oauth", "mock", "call", "--we"]).is_empty(), "not the stand-in's flags");
+    assert!(complete(&["sipgate-oauth", "mock", "--an"]).is_empty(), "nor call's for mock itself");
 }
 
 #[test]

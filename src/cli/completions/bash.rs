@@ -87,6 +87,9 @@ _sipgate_oauth() {{
             *) command=$word; break ;;
         esac
     done
+    if [[ $command == mock && $((i + 1)) -lt $COMP_CWORD && ${{COMP_WORDS[i+1]}} == call ]]; then
+        command="mock call"
+    fi
     case $prev in
         --profile)
             while IFS= read -r name; do
@@ -114,6 +117,8 @@ _sipgate_oauth() {{
         _sipgate_oauth_offer "$cur" {commands}
     elif [[ $command == completions ]]; then
         _sipgate_oauth_offer "$cur" {shells}
+    elif [[ $command == mock ]] && ((i + 1 == COMP_CWORD)); then
+        _sipgate_oauth_offer "$cur" call
     elif [[ $command == api ]]; then
         if _sipgate_oauth_api_paths "${{COMP_WORDS[@]:i+1:COMP_CWORD-i-1}}"; then
             _sipgate_oauth_offer "$cur" "${{_sipgate_oauth_matching[@]}}"

@@ -1,7 +1,9 @@
 //! The fish script: `complete -c`; names and paths come from functions whose output fish splits on
 //! lines and does not expand.
 
-use super::shared::{COMMANDS, GLOBAL_OPTIONS, METHODS, NAME_RE, SHELLS, api_paths, command_options};
+use super::shared::{
+    COMMANDS, GLOBAL_OPTIONS, METHODS, MOCK_CALL, NAME_RE, SHELLS, api_paths, command_options, options_of,
+};
 
 /// `word` as one fish word: in single quotes, where only `\` and `'` are special.
 fn quote(word: &str) -> String {
@@ -98,12 +100,16 @@ pub(super) fn script() -> String {
             ));
         }
     }
+    let (mock, call) = ("__fish_seen_subcommand_from mock", "__fish_seen_subcommand_from call");
+    lines.push_str(&format!(
+        "complete -c sipgate-oauth -n '{mock}; and not {call}; and test (commandline -opc)[-1] = mock' -a call\n"
+    ));
     for flag in sipgate_oauth::mock::flags() {
         let files = if ["--account-file", "--webhook-key"].contains(&flag) { " -r -F" } else { "" };
-        lines.push_str(&format!(
-            "complete -c sipgate-oauth -n '__fish_seen_subcommand_from mock' -l {}{files}\n",
-            &flag[2..]
-        ));
+        lines.push_str(&format!("complete -c sipgate-oauth -n '{mock}; and not {call}' -l {}{files}\n", &flag[2..]));
+    }
+    for flag in options_of(MOCK_CALL) {
+        lines.push_str(&format!("complete -c sipgate-oauth -n '{mock}; and {call}' -l {}\n", &flag[2..]));
     }
     lines
 }

@@ -106,6 +106,9 @@ Register-ArgumentCompleter -Native -CommandName 'sipgate-oauth', 'sipgate-oauth.
         $commandAt = $i
         break
     }}
+    if ($command -ceq 'mock' -and $commandAt + 1 -lt $words.Count -and [string]$words[$commandAt + 1] -ceq 'call') {{
+        $command = 'mock call'
+    }}
     $prev = ''
     if ($words.Count -gt 1) {{ $prev = [string]$words[$words.Count - 1] }}
     $prefix = ([string]$wordToComplete) -replace "^['""]", ''
@@ -134,6 +137,8 @@ Register-ArgumentCompleter -Native -CommandName 'sipgate-oauth', 'sipgate-oauth.
         $candidates = $commands
     }} elseif ($command -ceq 'completions') {{
         $candidates = $shells
+    }} elseif ($command -ceq 'mock') {{
+        if ($commandAt + 1 -eq $words.Count) {{ $candidates = @('call') }}
     }} elseif ($command -ceq 'api') {{
         # The method given so far (a METHOD word, or -X/--method's value; HEAD as GET, OPTIONS any):
         # only the paths that answer it.

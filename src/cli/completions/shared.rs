@@ -46,18 +46,24 @@ pub(super) fn api_paths() -> Vec<ApiPath> {
     paths
 }
 
-/// The options `command` takes: the stand-in's own flags for `mock` (it takes no client option), else
-/// the global ones and the command's.
+/// The options `command` takes: the stand-in's own flags for `mock` (it takes no client option), those
+/// of `mock call` for [`MOCK_CALL`], else the global ones and the command's.
 pub(super) fn options_of(command: &str) -> Vec<&'static str> {
     match command {
         "mock" => sipgate_oauth::mock::flags(),
+        MOCK_CALL => super::super::call::flags(),
         _ => GLOBAL_OPTIONS.iter().chain(command_options(command)).copied().collect(),
     }
 }
 
-/// The commands with options of their own, besides the global ones.
+/// `mock call`, which the scripts take for a command of its own once `call` follows `mock`; `call` is
+/// offered as the first word after `mock`.
+pub(super) const MOCK_CALL: &str = "mock call";
+
+/// The commands with options of their own, besides the global ones (and `mock call`).
 pub(super) fn commands_with_options() -> impl Iterator<Item = &'static str> {
-    COMMANDS.into_iter().filter(|command| *command == "mock" || !command_options(command).is_empty())
+    let own = COMMANDS.into_iter().filter(|command| *command == "mock" || !command_options(command).is_empty());
+    own.chain([MOCK_CALL])
 }
 
 /// `word` as one POSIX shell word (bash, zsh): in single quotes, a `'` as `'\''`.
@@ -102,6 +108,6 @@ impl Lists {
 /// The `case` arms of bash and zsh: each command with the options it takes, as an array.
 pub(super) fn sh_arms() -> String {
     commands_with_options()
-        .map(|command| format!("        {command}) options=({}) ;;\n", sh_words(&options_of(command))))
+        .map(|command| format!("        {}) options=({}) ;;\n", sh_quote(command), sh_words(&options_of(command))))
         .collect()
 }

@@ -39,6 +39,9 @@ _sipgate_oauth() {{
             *) command=$word; break ;;
         esac
     done
+    if [[ $command == mock && ${{words[i+1]}} == call ]] && ((i + 1 < CURRENT)); then
+        command="mock call"
+    fi
     case ${{words[CURRENT-1]}} in
         --profile) _sipgate_oauth_profiles; return ;;
         --env-file | --input | --account-file | --webhook-key) _files; return ;;
@@ -57,6 +60,8 @@ _sipgate_oauth() {{
         compadd -- {commands}
     elif [[ $command == completions ]]; then
         compadd -- {shells}
+    elif [[ $command == mock ]] && ((i + 1 == CURRENT)); then
+        compadd -- call
     elif [[ $command == api ]]; then
         # The method given so far (a METHOD word, or -X/--method's value; HEAD as GET, OPTIONS any):
         # only the paths that answer it.
