@@ -81,10 +81,16 @@ pub fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
     let kept: Vec<(String, Result<Option<KeptProfile>, Error>)> =
         names.into_iter().map(|name| (name.clone(), profiles.load(&name))).collect();
     let usable = |kept: &Result<Option<KeptProfile>, Error>| matches!(kept, Ok(Some(k)) if k.tokens.usable());
+    // The configuration here is for another client than the selected profile's: the exit and the reason.
+    let other_here = kept.iter().find(|(name, _)| *name == selected).and_then(|(_, kept)| match kept {
+        Ok(Some(found)) => other_client_here(cli, found),
+        _ => None,
+    });
     if json {
         let entry = |name: &str, kept: &Result<Option<KeptProfile>, Error>| {
             let found = kept.as_ref().ok().and_then(Option::as_ref);
             let tokens = found.map(|k| &k.tokens);
+            let other_here = other_here.as_ref().filter(|_| name == selected);
             serde_json::json!({
                 "profile": name,
                 "signed_in": usable(kept),
@@ -94,7 +100,7 @@ pub fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
                 "refresh_expires_at": tokens.and_then(|t| t.refresh_expires_at.map(unix_seconds)),
                 "has_refresh_token": tokens.is_some_and(|t| t.refresh_token.is_some()),
                 "file": found.map(|k| &k.path),
-                "error": kept.as_ref().err().map(message),
+                "error": kept.as_ref().err().or(other_here).map(message),
             })
         };
         let mut shown =
@@ -107,7 +113,7 @@ pub fn status(cli: &Cli, json: bool, out: &mut dyn Write) -> Result<(), Error> {
     }
     let why = match kept.into_iter().find(|(name, _)| *name == selected) {
         Some((_, Err(error))) => return Err(error),
-        Some((_, Ok(Some(found)))) => match other_client_here(cli, &found) {
+        Some((_, Ok(Some(found)))) => match other_here {
             Some(error) => return Err(error),
             None if found.tokens.usable() => return Ok(()),
             None => "its kept tokens have expired",

@@ -279,7 +279,8 @@ configuration. After the list it exits, like `gh auth status`:
 
 OPTIONS:
     --json            the selected profile's fields at the top (those of `token --json`: access_expires_at,
-                      scope, profile — without the token) and every profile under profiles
+                      scope, profile — without the token) and every profile under profiles; error says why
+                      a profile cannot be read, or why the selected one cannot be used here (exit 1)
     --profile NAME    the profile to check [default: SIPGATE_OAUTH_PROFILE, else default]
 
 EXAMPLES:

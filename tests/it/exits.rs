@@ -74,5 +74,10 @@ fn status_exits_1_when_the_env_here_is_for_another_client_and_names_both() {
     // --json too: the report on stdout, the exit and the reason alike.
     let json = sandbox.run(&[], &["status", "--profile", "work", "--json"]);
     assert_eq!((json.code(), json.stderr.as_str()), (Some(1), done.stderr.as_str()));
-    assert_eq!(json.json_documents()[0]["client_id"], "sipgate-oauth-demo");
+    let shown = json.json_documents().remove(0);
+    assert_eq!(shown["client_id"], "sipgate-oauth-demo");
+    // A script that reads only the JSON learns the same: the reason in the selected profile's `error`.
+    let reason = said.strip_prefix("error: ").unwrap();
+    assert_eq!(shown["error"], reason, "{shown}");
+    assert_eq!(shown["profiles"][0]["error"], reason, "{shown}");
 }
