@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::http::Http;
 use crate::oauth::OAuthClient;
 use crate::origin;
-use crate::session::Profiles;
+use crate::profiles::Profiles;
 use crate::store::Store;
 
 /// A token file the first version of this tool kept: one sign-in of one client, without its configuration.
@@ -54,7 +54,13 @@ impl LegacySignIn {
     /// server failed, or no configuration is for its client). A file that cannot be read, or a revocation
     /// URL on another origin than the token endpoint, is an error, and the file stays.
     pub fn sign_out(&self, configs: &[Config], http: &dyn Fn(&Config) -> Http) -> Result<Option<Error>, Error> {
-        let Some(record) = Store::read_legacy(&self.path)? else { return Ok(None) };
+        // Under the file's lock: a `token` carrying it over into a profile right now finishes first (and
+        // the profile is signed out with the others), or finds it gone.
+        let _lock = Store::lock_legacy(&self.path)?;
+        let Some(record) = Store::read_legacy(&self.path)? else {
+            Store::remove_legacy(&self.path)?;
+            return Ok(None);
+        };
         let config = configs.iter().find(|c| c.client_id == record.client_id && c.token_url == record.token_url);
         let revoked = match (config, &record.tokens.refresh_token) {
             (_, None) => None,

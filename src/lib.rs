@@ -70,6 +70,7 @@ pub mod paging;
 mod paste;
 mod pkce;
 mod profile;
+mod profiles;
 pub mod proxy;
 mod query;
 mod redact;
@@ -90,8 +91,9 @@ pub use http::{Http, Response};
 pub use kept::Kept;
 pub use legacy::LegacySignIn;
 pub use oauth::{OAuthClient, TokenSet};
+pub use profiles::{KeptProfile, Profiles};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, CodeVerifier, CsrfState, IdToken, RefreshToken};
-pub use session::{KeptProfile, LiveSession, Profiles, Session};
+pub use session::{LiveSession, Session};
 
 /// The crate's inner parts, for its own integration tests, benchmark and fuzz targets: not part of the
 /// API, no stability promise. Switched on by the `internals` feature.

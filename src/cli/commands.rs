@@ -197,7 +197,9 @@ pub fn logout_all(cli: &Cli, err: &mut dyn Write) -> Result<(), Error> {
             failed.push(file.name());
         }
     }
-    for name in names {
+    // Listed again: a `token` that carried a first version's file over into a profile before it was signed
+    // out above has made that profile since.
+    for name in profiles.names()? {
         note(err, &format!("profile {name}:"));
         let signed_out =
             profiles.config(&name).and_then(|config| logout(&Session::new(&cli.http(&config), &config)?, err));

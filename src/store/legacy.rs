@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{Record, Store, User, check_one_dir, hex, read_record};
+use super::{Record, Store, StoreLock, User, check_one_dir, hex, lock_at, read_record};
 use crate::error::Error;
 
 /// Whether `name` is a file name the first version gave a token file.
@@ -83,6 +83,18 @@ impl Store {
             return Ok(None);
         }
         read_record(path, &user)
+    }
+
+    /// The lock of the first version's token file `path` (the `.lock` file beside it): held while the file
+    /// is carried over into a profile or signed out by `logout --all`, so that one of the two has it and
+    /// the other finds it gone. Blocks until it is free, as [`Store::lock`] does.
+    pub(crate) fn lock_legacy(path: &Path) -> Result<StoreLock, Error> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let gone = || Error::Store { path: dir.to_owned(), source: io::ErrorKind::NotFound.into() };
+        lock_at(&lock_of(path), || {
+            let user = User::current().map_err(|source| Error::Store { path: dir.to_owned(), source })?;
+            check_one_dir(dir, &user)?.then_some(user).ok_or_else(gone)
+        })
     }
 
     /// Removes the first version's token file `path`, then its lock file (either may be gone already).

@@ -141,34 +141,7 @@ impl Store {
     /// others could have written is refused. A lock taken on a file that [`Store::delete`] removed
     /// meanwhile is dropped and taken again on the new one.
     pub fn lock(&self) -> Result<StoreLock, Error> {
-        loop {
-            let lock = self.lock_once()?;
-            let error = |source| Error::Store { path: self.lock_path.clone(), source };
-            let held = lock._file.metadata().map_err(error)?;
-            match fs::symlink_metadata(&self.lock_path) {
-                Ok(now) if platform::is_same_file(&held, &now) => return Ok(lock),
-                Ok(_) => {}
-                Err(e) if platform::is_gone(&e) => {}
-                Err(source) => return Err(error(source)),
-            }
-        }
-    }
-
-    /// One try of [`Store::lock`]: the lock of whatever file is at the lock path now.
-    fn lock_once(&self) -> Result<StoreLock, Error> {
-        let user = self.prepare_dir()?;
-        let error = |source| Error::Store { path: self.lock_path.clone(), source };
-        let refused = |reason: &str| error(io::Error::other(format!("{reason} — remove it")));
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        let file = match platform::no_follow(&mut options).open(&self.lock_path) {
-            Ok(file) => file,
-            Err(e) if platform::is_symlink_refusal(&e) => return Err(refused(SYMLINK)),
-            Err(source) => return Err(error(source)),
-        };
-        platform::check_file(&file.metadata().map_err(error)?, &user).map_err(|reason| refused(&reason))?;
-        file.lock().map_err(error)?;
-        Ok(StoreLock { _file: file })
+        lock_at(&self.lock_path, || self.prepare_dir())
     }
 
     fn file_name(&self) -> &str {
@@ -259,6 +232,38 @@ pub struct StoreLock {
     // Closing the file releases the lock (never `File::unlock`, which Wine answers with a lock violation
     // although it released the lock).
     _file: File,
+}
+
+/// [`Store::lock`] on the lock file `lock_path`; `user` checks (or prepares) the directory it is in and
+/// says whose the store is.
+fn lock_at(lock_path: &Path, user: impl Fn() -> Result<User, Error>) -> Result<StoreLock, Error> {
+    let error = |source| Error::Store { path: lock_path.to_owned(), source };
+    loop {
+        let lock = lock_once(lock_path, &user()?)?;
+        let held = lock._file.metadata().map_err(error)?;
+        match fs::symlink_metadata(lock_path) {
+            Ok(now) if platform::is_same_file(&held, &now) => return Ok(lock),
+            Ok(_) => {}
+            Err(e) if platform::is_gone(&e) => {}
+            Err(source) => return Err(error(source)),
+        }
+    }
+}
+
+/// One try of [`lock_at`]: the lock of whatever file is at `lock_path` now.
+fn lock_once(lock_path: &Path, user: &User) -> Result<StoreLock, Error> {
+    let error = |source| Error::Store { path: lock_path.to_owned(), source };
+    let refused = |reason: &str| error(io::Error::other(format!("{reason} — remove it")));
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    let file = match platform::no_follow(&mut options).open(lock_path) {
+        Ok(file) => file,
+        Err(e) if platform::is_symlink_refusal(&e) => return Err(refused(SYMLINK)),
+        Err(source) => return Err(error(source)),
+    };
+    platform::check_file(&file.metadata().map_err(error)?, user).map_err(|reason| refused(&reason))?;
+    file.lock().map_err(error)?;
+    Ok(StoreLock { _file: file })
 }
 
 /// 16 random hex digits from the OS, for a temp file name no other process picks.

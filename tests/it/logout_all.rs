@@ -44,7 +44,12 @@ fn sign_in(sandbox: &Sandbox, server: &sipgate_oauth::mock::MockServer, name: &s
 /// A token file as the first version wrote it: format 1 (tokens only), directly in the store directory,
 /// named `tokens-<first 16 hex digits of SHA-256(token_url "\n" client_id)>.json`, mode 0600, with the lock
 /// file that version left beside it.
-fn write_first_version_file(sandbox: &Sandbox, token_url: &str, client_id: &str, kept: &serde_json::Value) -> String {
+pub(crate) fn write_first_version_file(
+    sandbox: &Sandbox,
+    token_url: &str,
+    client_id: &str,
+    kept: &serde_json::Value,
+) -> String {
     use std::os::unix::fs::PermissionsExt;
     let digest = ring::digest::digest(&ring::digest::SHA256, format!("{token_url}\n{client_id}").as_bytes());
     let name: String = digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
@@ -63,7 +68,7 @@ fn write_first_version_file(sandbox: &Sandbox, token_url: &str, client_id: &str,
 }
 
 /// Everything in the store directory and its `profiles` directory but the directory itself.
-fn files_left(sandbox: &Sandbox) -> Vec<String> {
+pub(crate) fn files_left(sandbox: &Sandbox) -> Vec<String> {
     let list = |dir: std::path::PathBuf| -> Vec<String> {
         std::fs::read_dir(dir).map_or_else(
             |_| Vec::new(),

@@ -160,3 +160,35 @@ fn a_sign_in_during_a_slow_refresh_is_kept() {
     assert_eq!(kept_access_token(&sandbox).as_deref(), Some("AT-2"), "the old session's refresh overwrote it");
     assert!(waited, "the sign-in waited for the refresh's lock");
 }
+
+#[test]
+fn a_first_version_file_that_logout_all_is_signing_out_is_not_carried_over_meanwhile() {
+    use crate::logout_all::{files_left, write_first_version_file};
+    let mock = mock();
+    let slow = SlowServer::start();
+    let env = slow.env(&mock);
+    let sandbox = Sandbox::new();
+    // A sign-in that the first version kept (AT-1/RT-1): its file, and no profile.
+    let first = sign_in(&sandbox, &env).finish();
+    assert_eq!(first.code(), Some(0), "{}", first.stderr);
+    let profile = sandbox.store().join("profiles/default.json");
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    std::fs::remove_file(&profile).unwrap();
+    let client_id = env.iter().find(|(key, _)| *key == "CLIENT_ID").map(|(_, id)| id.clone()).unwrap();
+    write_first_version_file(&sandbox, &format!("{}/token", slow.url), &client_id, &kept);
+
+    // `logout --all` revokes it (slowly); a `token` meanwhile would carry it over into the profile.
+    let logout = sandbox.spawn(&env, &["logout", "--all"]);
+    slow.wait_for("revoke");
+    let mut token = sandbox.spawn(&env, &["token"]);
+    let waited = exited_or_waiting_for_the_lock(&mut token);
+    slow.release.send(()).unwrap();
+    let (logout, token) = (logout.finish(), token.finish());
+    assert_eq!(logout.code(), Some(0), "{}", logout.stderr);
+    assert!(waited, "the token waited for the sign-out's lock of the file");
+    assert_eq!(token.code(), Some(4), "signed out, nothing to carry over: {}", token.stderr);
+    assert!(!token.stdout.contains("AT-1"), "the revoked token was handed out: {}", token.stdout);
+    // Nothing is kept; the profile's own lock file, which `token` took, is all that may stay.
+    let left: Vec<String> = files_left(&sandbox).into_iter().filter(|name| name != "default.json.lock").collect();
+    assert_eq!(left, Vec::<String>::new(), "the sign-in was carried over after all");
+}
