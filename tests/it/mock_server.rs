@@ -330,3 +330,18 @@ fn endless_request_lines_and_chunk_sizes_are_cut_off_and_memory_stays_bounded() 
     assert!(peak < 32 * 1024, "the stand-in's memory peaked at {peak} KiB after 2 × 64 MiB without a line end");
     assert!(stand.discovery_status().starts_with("HTTP/1.1 200 "), "{}", stand.stderr());
 }
+
+#[test]
+fn a_head_cut_off_after_a_bare_line_feed_closes_the_connection() {
+    let stand = Stand::start(None);
+    for cut in ["GET / HTTP/1.1\n", "GET / HTTP/1.1\r\nHost: x\n", "GET / HTTP/1.1\r\nHost: x\r"] {
+        let mut stream = stand.connect();
+        stream.write_all(cut.as_bytes()).expect("the head is sent");
+        stream.shutdown(std::net::Shutdown::Write).expect("half-close");
+        // The stand-in sees the end and closes its side: the read ends (and does not wait for PATIENCE).
+        let mut rest = Vec::new();
+        let read = stream.read_to_end(&mut rest);
+        assert!(read.is_ok(), "{cut:?}: the connection was not closed ({read:?})");
+    }
+    assert!(stand.discovery_status().starts_with("HTTP/1.1 200 "), "{}", stand.stderr());
+}

@@ -109,7 +109,7 @@ impl ClientConnection {
                     })
                 }
                 Err(err) => return Err(ReadError::ReadIoError(err)),
-                Ok(_) if buf.ends_with(b"\n") => {}
+                Ok(read) if read > 0 && buf.ends_with(b"\n") => {}
                 Ok(_) if *left == 0 => return Err(ReadError::HeadTooLarge),
                 Ok(_) => {
                     let eof = IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF");
