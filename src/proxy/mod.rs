@@ -27,7 +27,7 @@ use shared::Shared;
 
 /// A client connection that sends nothing for this long is closed (a request body read then fails, 400),
 /// so that connections a client forgot or holds on purpose do not keep a thread and two descriptors.
-const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+const QUIET_CONNECTION: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How a proxy is started.
 pub struct ProxyOptions {
@@ -86,7 +86,7 @@ impl Proxy {
             .and_then(crate::http::without_nagle)
             .map_err(listen_error)?;
         let addr = listener.local_addr().map_err(listen_error)?;
-        let server = tiny_http::Server::from_listener_with_read_timeout(listener, None, Some(IDLE_TIMEOUT))
+        let server = tiny_http::Server::from_listener_with_read_timeout(listener, None, Some(QUIET_CONNECTION))
             .map_err(|e| listen_error(std::io::Error::other(e.to_string())))?;
         let server = Arc::new(server);
 

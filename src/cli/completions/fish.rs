@@ -104,7 +104,7 @@ pub(super) fn script() -> String {
     lines.push_str(&format!(
         "complete -c sipgate-oauth -n '{mock}; and not {call}; and test (commandline -opc)[-1] = mock' -a call\n"
     ));
-    for flag in sipgate_oauth::mock::flags() {
+    for flag in options_of("mock") {
         let files = if ["--account-file", "--webhook-key"].contains(&flag) { " -r -F" } else { "" };
         lines.push_str(&format!("complete -c sipgate-oauth -n '{mock}; and not {call}' -l {}{files}\n", &flag[2..]));
     }
